@@ -13,6 +13,7 @@ class Problem:
     node_ids: tuple[str, ...] = ()
     connection_ids: tuple[str, ...] = ()
     path: str = ""
+    severity: str = "error"  # or "warning": shown, but does not stop compiling
 
     def __str__(self) -> str:
         where = []

@@ -1,0 +1,191 @@
+"""The executable model: ops in order over one flat parameter buffer; forward, backward, loss."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from core.backend import to_numpy, xp
+
+
+@dataclass
+class Piece:
+    """Columns of one value slot that feed an op (columns None: the whole slot)."""
+
+    slot: int
+    columns: Any = None
+    width: int = 0
+
+
+@dataclass
+class Op:
+    """One layer of the model: neurons of one depth, or one block."""
+
+    node_ids: tuple[str, ...]
+    layer: Any
+    inputs: list[Piece]
+    out_slot: int
+    need_dx: bool = True
+    params: dict[str, Any] = field(default_factory=dict)
+    grads: dict[str, Any] = field(default_factory=dict)
+
+
+class Model:
+    """A compiled design. Slot 0 holds the input features; each op writes one slot."""
+
+    def __init__(self, ops: list[Op], n_features: int, dtype: Any, output_width: int,
+                 rng: np.random.Generator) -> None:
+        self.ops = ops
+        self.n_features = n_features
+        self.dtype = np.dtype(dtype)
+        self.output_width = output_width
+        self.rng = rng
+        self.n_slots = 1 + len(ops)
+        self.output_op = ops[-1]
+        sizes = []
+        for op in ops:
+            for name, shape in op.layer.param_shapes().items():
+                sizes.append((op, name, shape, int(np.prod(shape))))
+        total = sum(s[3] for s in sizes)
+        self.flat = xp.zeros(total, dtype=self.dtype)
+        self.grad = xp.zeros(total, dtype=self.dtype)
+        decay = np.zeros(total, dtype=self.dtype)
+        offset = 0
+        for op, name, shape, size in sizes:
+            op.params[name] = self.flat[offset:offset + size].reshape(shape)
+            op.grads[name] = self.grad[offset:offset + size].reshape(shape)
+            if name in op.layer.decay:
+                decay[offset:offset + size] = 1
+            offset += size
+        self.decay_mask = xp.asarray(decay) if total and not decay.all() else None
+        self.size = total
+        # how the loss meets the output: "fused" (from the pre-activation), "logits", or "plain"
+        self.output_activation = getattr(self.output_op.layer, "output_activation", "identity")
+
+    # ------------------------------------------------------------------ parameters
+    def set_param(self, op_index: int, name: str, value: Any) -> None:
+        self.ops[op_index].params[name][...] = xp.asarray(value, dtype=self.dtype)
+
+    def parameters_numpy(self) -> np.ndarray:
+        return to_numpy(self.flat).copy()
+
+    def load_flat(self, values: Any) -> None:
+        self.flat[...] = xp.asarray(values, dtype=self.dtype)
+
+    # ------------------------------------------------------------------ forward
+    @staticmethod
+    def _gather(slots: list, pieces: list[Piece]):
+        if len(pieces) == 1:
+            piece = pieces[0]
+            value = slots[piece.slot]
+            return value if piece.columns is None else value[:, piece.columns]
+        parts = [slots[p.slot] if p.columns is None else slots[p.slot][:, p.columns] for p in pieces]
+        return xp.concatenate(parts, axis=1)
+
+    def forward(self, x, training: bool = False):
+        """The network's output for a batch of feature rows (activated, as a person reads it)."""
+        slots: list[Any] = [None] * self.n_slots
+        slots[0] = x
+        for op in self.ops:
+            slots[op.out_slot] = op.layer.forward(op.params, self._gather(slots, op.inputs),
+                                                  training, self.rng)[0]
+        return slots[self.output_op.out_slot]
+
+    def forward_all(self, x, training: bool = False):
+        """Every slot's value and every op's cache (for training and for probes)."""
+        slots: list[Any] = [None] * self.n_slots
+        caches: list[Any] = [None] * len(self.ops)
+        slots[0] = x
+        for i, op in enumerate(self.ops):
+            slots[op.out_slot], caches[i] = op.layer.forward(
+                op.params, self._gather(slots, op.inputs), training, self.rng)
+        return slots, caches
+
+    # ------------------------------------------------------------------ backward
+    def backward(self, caches: list, d_output, from_preactivation: bool = False) -> None:
+        """Fill self.grad by the chain rule, from dL/d(output) or dL/d(output's pre-activation)."""
+        dslots: list[Any] = [None] * self.n_slots
+        last = len(self.ops) - 1
+        for i in range(last, -1, -1):
+            op = self.ops[i]
+            if i == last:
+                if from_preactivation:
+                    x = caches[i][0]
+                    dx = op.layer.backward_linear(op.params, x, d_output, op.grads, op.need_dx)
+                else:
+                    dx = op.layer.backward(op.params, caches[i], d_output, op.grads, op.need_dx)
+            else:
+                dy = dslots[op.out_slot]
+                if dy is None:  # nothing downstream uses it: its gradient is zero
+                    for g in op.grads.values():
+                        g[...] = 0
+                    continue
+                dx = op.layer.backward(op.params, caches[i], dy, op.grads, op.need_dx)
+            if op.need_dx:
+                self._scatter(dslots, op.inputs, dx)
+
+    def _scatter(self, dslots: list, pieces: list[Piece], dx) -> None:
+        offset = 0
+        single = len(pieces) == 1
+        for piece in pieces:
+            part = dx if single else dx[:, offset:offset + piece.width]
+            offset += piece.width
+            if piece.slot == 0:
+                continue
+            current = dslots[piece.slot]
+            if piece.columns is None:
+                if current is None:
+                    dslots[piece.slot] = part
+                else:
+                    current += part
+            else:
+                if current is None:
+                    current = dslots[piece.slot] = xp.zeros(
+                        (part.shape[0], self._slot_width(piece.slot)), dtype=part.dtype)
+                current[:, piece.columns] += part
+
+    def _slot_width(self, slot: int) -> int:
+        return self.ops[slot - 1].layer.n_out
+
+    # ------------------------------------------------------------------ loss
+    def loss_and_gradients(self, x, t, loss, rule: str = "gradient"):
+        """Forward, loss and backward for one batch; returns the batch loss (a backend scalar)."""
+        slots, caches = self.forward_all(x, training=True)
+        out = slots[self.output_op.out_slot]
+        if rule == "perceptron":
+            diff = out - t
+            self.backward(caches, diff / out.shape[0], from_preactivation=True)
+            return loss.value(out, t) if loss.fused_activation is None else (diff * diff).mean()
+        mode = self.loss_mode(loss)
+        if mode == "fused":
+            value, dz = loss.value_and_grad_logits(self.output_op.layer.preactivation(caches[-1]), t)
+            self.backward(caches, dz, from_preactivation=True)
+        elif mode == "logits":
+            value, dout = loss.value_and_grad_logits(out, t)
+            self.backward(caches, dout)
+        else:
+            value, dout = loss.value_and_grad(out, t)
+            self.backward(caches, dout)
+        return value
+
+    def loss_mode(self, loss) -> str:
+        if loss.fused_activation is None:
+            return "plain"
+        if self.output_activation == loss.fused_activation:
+            return "fused"
+        return "logits"
+
+    def loss_value(self, out, t, loss, z=None):
+        """The loss of already-computed outputs (for evaluation)."""
+        mode = self.loss_mode(loss)
+        if mode == "plain":
+            return loss.value(out, t)
+        if mode == "logits":
+            return loss.value_logits(out, t)
+        return loss.value_logits(z, t)
+
+    def state_arrays(self) -> Mapping[str, np.ndarray]:
+        return {"flat": self.parameters_numpy()}

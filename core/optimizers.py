@@ -1,0 +1,204 @@
+"""Optimizers over one flat parameter buffer, learning-rate schedules, clipping and regularization."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from core import registry
+from core.backend import to_numpy, xp
+
+
+class Optimizer:
+    """Updates a flat parameter vector in place from a flat gradient (PyTorch's conventions)."""
+
+    id = ""
+    label = ""
+    defaults: Mapping[str, float] = {}
+    limits: Mapping[str, tuple[float, float]] = {}
+    slots: tuple[str, ...] = ()
+
+    def __init__(self, size: int, dtype: Any, **params: Any) -> None:
+        unknown = set(params) - set(self.defaults)
+        if unknown:
+            raise ValueError(f"optimizer {self.id!r} has no setting {sorted(unknown)[0]!r}")
+        self.params = {**self.defaults, **{k: float(v) for k, v in params.items()}}
+        self.state = {name: xp.zeros(size, dtype=dtype) for name in self.slots}
+        self.t = 0
+
+    @classmethod
+    def param_problems(cls, params: Mapping[str, Any]) -> list[str]:
+        problems = []
+        for key, value in params.items():
+            if key not in cls.defaults:
+                problems.append(f"optimizer {cls.id!r} has no setting {key!r}")
+            elif isinstance(value, bool) or not isinstance(value, (int, float)):
+                problems.append(f"optimizer setting {key!r} must be a number, not {value!r}")
+            else:
+                low, high = cls.limits.get(key, (0.0, math.inf))
+                if not low <= value <= high:
+                    problems.append(f"optimizer setting {key!r} = {value} is out of range [{low}, {high}]")
+        return problems
+
+    def step(self, w, g, lr: float) -> None:
+        raise NotImplementedError
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        out = {name: to_numpy(a).copy() for name, a in self.state.items()}
+        out["t"] = np.array([self.t], dtype=np.int64)
+        return out
+
+    def load_state_dict(self, state: Mapping[str, np.ndarray]) -> None:
+        for name in self.slots:
+            if name in state and state[name].shape == self.state[name].shape:
+                self.state[name][...] = xp.asarray(state[name], dtype=self.state[name].dtype)
+        if "t" in state:
+            self.t = int(np.asarray(state["t"]).ravel()[0])
+
+
+def _register(cls: type[Optimizer]) -> type[Optimizer]:
+    registry.optimizers.register(cls.id)(cls)
+    return cls
+
+
+@_register
+class SGD(Optimizer):
+    id, label = "sgd", "SGD"
+
+    def step(self, w, g, lr):
+        w -= lr * g
+
+
+@_register
+class Momentum(Optimizer):
+    id, label = "momentum", "SGD with momentum"
+    defaults = {"momentum": 0.9}
+    limits = {"momentum": (0.0, 1.0)}
+    slots = ("velocity",)
+
+    def step(self, w, g, lr):
+        v = self.state["velocity"]
+        v *= self.params["momentum"]
+        v += g
+        w -= lr * v
+
+
+@_register
+class Nesterov(Momentum):
+    id, label = "nesterov", "Nesterov momentum"
+
+    def step(self, w, g, lr):
+        mu = self.params["momentum"]
+        v = self.state["velocity"]
+        v *= mu
+        v += g
+        w -= lr * (g + mu * v)
+
+
+@_register
+class RMSprop(Optimizer):
+    id, label = "rmsprop", "RMSprop"
+    defaults = {"rho": 0.99, "eps": 1e-8}
+    limits = {"rho": (0.0, 1.0), "eps": (0.0, 1.0)}
+    slots = ("square_avg",)
+
+    def step(self, w, g, lr):
+        rho = self.params["rho"]
+        sq = self.state["square_avg"]
+        sq *= rho
+        sq += (1 - rho) * g * g
+        w -= lr * g / (xp.sqrt(sq) + self.params["eps"])
+
+
+@_register
+class Adam(Optimizer):
+    id, label = "adam", "Adam"
+    defaults = {"beta1": 0.9, "beta2": 0.999, "eps": 1e-8}
+    limits = {"beta1": (0.0, 1.0), "beta2": (0.0, 1.0), "eps": (0.0, 1.0)}
+    slots = ("m", "v")
+
+    def step(self, w, g, lr):
+        b1, b2 = self.params["beta1"], self.params["beta2"]
+        self.t += 1
+        m, v = self.state["m"], self.state["v"]
+        m *= b1
+        m += (1 - b1) * g
+        v *= b2
+        v += (1 - b2) * g * g
+        step_size = lr / (1 - b1**self.t)
+        denom = xp.sqrt(v / (1 - b2**self.t))
+        denom += self.params["eps"]
+        w -= step_size * m / denom
+
+
+@_register
+class AdamW(Adam):
+    id, label = "adamw", "AdamW"
+    defaults = {"beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.01}
+    limits = {**Adam.limits, "weight_decay": (0.0, 1.0)}
+
+    def step(self, w, g, lr):
+        w *= 1 - lr * self.params["weight_decay"]
+        super().step(w, g, lr)
+
+
+def make_optimizer(name: str, size: int, dtype: Any, params: Mapping[str, Any] | None = None):
+    return registry.optimizers.get(name)(size, dtype, **(params or {}))
+
+
+# ---------------------------------------------------------------- learning-rate schedules
+SCHEDULE_DEFAULTS = {
+    "constant": {},
+    "step": {"step_size": 10, "gamma": 0.5},
+    "cosine": {"min_lr": 0.0},
+}
+
+
+@registry.schedules.register("constant")
+def constant(base: float, epoch: int, epochs: int, params: Mapping[str, Any]) -> float:
+    return base
+
+
+@registry.schedules.register("step")
+def step_decay(base: float, epoch: int, epochs: int, params: Mapping[str, Any]) -> float:
+    p = {**SCHEDULE_DEFAULTS["step"], **params}
+    return base * p["gamma"] ** (epoch // max(1, int(p["step_size"])))
+
+
+@registry.schedules.register("cosine")
+def cosine(base: float, epoch: int, epochs: int, params: Mapping[str, Any]) -> float:
+    low = {**SCHEDULE_DEFAULTS["cosine"], **params}["min_lr"]
+    return low + (base - low) * (1 + math.cos(math.pi * min(epoch, epochs) / max(1, epochs))) / 2
+
+
+def schedule_problems(name: str, params: Mapping[str, Any]) -> list[str]:
+    if name not in SCHEDULE_DEFAULTS:
+        return [f"unknown learning-rate schedule {name!r} (known: {', '.join(SCHEDULE_DEFAULTS)})"]
+    problems = [f"schedule {name!r} has no setting {k!r}" for k in params if k not in SCHEDULE_DEFAULTS[name]]
+    if name == "step":
+        p = {**SCHEDULE_DEFAULTS["step"], **params}
+        if not (isinstance(p["step_size"], int) and p["step_size"] >= 1):
+            problems.append("schedule setting 'step_size' must be a whole number of epochs ≥ 1")
+        if not (isinstance(p["gamma"], (int, float)) and 0 < p["gamma"] <= 1):
+            problems.append("schedule setting 'gamma' must be in (0, 1]")
+    return problems
+
+
+# ---------------------------------------------------------------- gradient transforms
+def regularize(w, g, decay_mask, l1: float, l2: float) -> None:
+    """Add the L1 and L2 penalties' gradients (weights only, not biases) to g, in place."""
+    if l2:
+        g += l2 * (w * decay_mask if decay_mask is not None else w)
+    if l1:
+        g += l1 * (xp.sign(w) * decay_mask if decay_mask is not None else xp.sign(w))
+
+
+def clip_by_norm(g, max_norm: float) -> None:
+    """Scale g down in place so that its Euclidean norm is at most max_norm."""
+    if max_norm > 0:
+        norm = float(xp.sqrt((g * g).sum()))
+        if norm > max_norm:
+            g *= max_norm / norm

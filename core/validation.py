@@ -1,0 +1,345 @@
+"""Validation of a design: every problem at once, each naming its nodes, connections or setting."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from core import registry
+from core.errors import DataError, Problem
+from core.features import parse_feature
+
+SCALAR = (1,)
+CLASSIFICATION_LOSSES = {"softmax_cross_entropy", "binary_cross_entropy", "hinge"}
+_CACHE: OrderedDict[tuple, Any] = OrderedDict()
+
+
+def load_cached_dataset(name: str, params: Mapping[str, Any], seed: int):
+    """The data set of a choice, cached by its parameters (and a CSV file's modification time)."""
+    from core.datasets import load_dataset  # noqa: PLC0415
+
+    stamp = None
+    path = params.get("path") if isinstance(params, Mapping) else None
+    if isinstance(path, str):
+        try:
+            stamp = os.stat(path).st_mtime_ns
+        except OSError:
+            stamp = "missing"
+    key = (name, json.dumps(params, sort_keys=True, default=str), seed, stamp)
+    if key in _CACHE:
+        _CACHE.move_to_end(key)
+        return _CACHE[key]
+    data = load_dataset(name, params, seed)
+    _CACHE[key] = data
+    while len(_CACHE) > 8:
+        _CACHE.popitem(last=False)
+    return data
+
+
+@dataclass
+class Structure:
+    """What validation learns about the graph: order, shapes and the output."""
+
+    order: list[str]
+    shapes: dict[str, tuple[int, ...]]
+    sources: dict[str, list[str]]
+    outputs: list[str]
+    output_width: int
+    output_activation: str
+
+
+def validate_design(design, data=None) -> list[Problem]:
+    """Every problem with the design, errors and warnings, without raising."""
+    return check_design(design, data)[0]
+
+
+def check_design(design, data=None) -> tuple[list[Problem], Structure | None]:
+    problems: list[Problem] = []
+    problems += _node_problems(design)
+    problems += _connection_problems(design)
+    problems += _settings_problems(design)
+    if data is None:
+        data, data_problems = _load_data(design)
+        problems += data_problems
+    order, cycle_problems = _topological_order(design)
+    problems += cycle_problems
+    structure = None
+    if order is not None:
+        structure, structure_problems = _structure(design, order, data)
+        problems += structure_problems
+    return problems, structure
+
+
+def errors_only(problems: list[Problem]) -> list[Problem]:
+    return [p for p in problems if p.severity == "error"]
+
+
+# ---------------------------------------------------------------------------- parts
+def _node_problems(design) -> list[Problem]:
+    problems = []
+    for node in design.nodes.values():
+        if node.kind not in registry.blocks:
+            problems.append(Problem(f"unknown kind of node {node.kind!r}", (node.id,)))
+            continue
+        for message in registry.blocks.get(node.kind).param_problems(node.params):
+            problems.append(Problem(message, (node.id,)))
+    return problems
+
+
+def _connection_problems(design) -> list[Problem]:
+    problems = []
+    seen: dict[tuple[str, str], str] = {}
+    for conn in design.connections.values():
+        ids = (conn.id,)
+        missing = [end for end in (conn.source, conn.target) if end not in design.nodes]
+        if missing:
+            problems.append(Problem(f"connects a node that does not exist ({missing[0]!r})", (), ids))
+            continue
+        if conn.source == conn.target:
+            problems.append(Problem("connects a node to itself", (conn.source,), ids))
+        target = design.nodes[conn.target]
+        if target.kind in ("input", "data"):
+            problems.append(Problem("an input takes no incoming connection", (target.id,), ids))
+        if (conn.source, conn.target) in seen:
+            problems.append(Problem("connects the same two nodes twice",
+                                    (conn.source, conn.target), (seen[conn.source, conn.target], conn.id)))
+        seen[conn.source, conn.target] = conn.id
+        if conn.weight is not None and not math.isfinite(conn.weight):
+            problems.append(Problem(f"weight {conn.weight} is not a finite number", (), ids))
+    return problems
+
+
+def _settings_problems(design) -> list[Problem]:
+    t = design.training
+    problems: list[Problem] = []
+
+    def bad(field: str, message: str) -> None:
+        problems.append(Problem(message, path=f"training.{field}"))
+
+    def number(value: Any) -> bool:
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+    if t.loss not in registry.losses:
+        bad("loss", f"unknown loss {t.loss!r} (known: {', '.join(registry.losses)})")
+    if t.optimizer not in registry.optimizers:
+        bad("optimizer", f"unknown optimizer {t.optimizer!r} (known: {', '.join(registry.optimizers)})")
+    else:
+        for message in registry.optimizers.get(t.optimizer).param_problems(t.optimizer_params):
+            bad("optimizer_params", message)
+    from core.optimizers import schedule_problems  # noqa: PLC0415
+
+    for message in schedule_problems(t.schedule, t.schedule_params):
+        bad("schedule", message)
+    if not number(t.learning_rate) or t.learning_rate <= 0:
+        bad("learning_rate", f"learning rate {t.learning_rate!r} must be a number above 0")
+    if not isinstance(t.batch_size, int) or isinstance(t.batch_size, bool) or t.batch_size < 1:
+        bad("batch_size", f"batch size {t.batch_size!r} must be a whole number ≥ 1")
+    if not isinstance(t.epochs, int) or isinstance(t.epochs, bool) or t.epochs < 0:
+        bad("epochs", f"epochs {t.epochs!r} must be a whole number ≥ 0")
+    for field in ("l1", "l2", "clip_norm"):
+        value = getattr(t, field)
+        if not number(value) or value < 0:
+            bad(field, f"{field} {value!r} must be a number ≥ 0")
+    if not number(t.test_fraction) or not 0 <= t.test_fraction <= 0.9:
+        bad("test_fraction", f"test fraction {t.test_fraction!r} must be between 0 and 0.9")
+    if not isinstance(t.seed, int) or isinstance(t.seed, bool) or t.seed < 0:
+        bad("seed", f"seed {t.seed!r} must be a whole number ≥ 0")
+    if t.target_loss is not None and (not number(t.target_loss) or t.target_loss < 0):
+        bad("target_loss", f"target loss {t.target_loss!r} must be a number ≥ 0")
+    if t.target_accuracy is not None and (not number(t.target_accuracy)
+                                          or not 0 < t.target_accuracy <= 1):
+        bad("target_accuracy", f"target accuracy {t.target_accuracy!r} must be in (0, 1]")
+    if (not isinstance(t.early_stopping_patience, int) or isinstance(t.early_stopping_patience, bool)
+            or t.early_stopping_patience < 0):
+        bad("early_stopping_patience", "early-stopping patience must be a whole number ≥ 0")
+    if t.dtype not in ("float32", "float64"):
+        bad("dtype", f"dtype {t.dtype!r} must be float32 or float64")
+    return problems
+
+
+def _load_data(design):
+    from core.datasets import dataset_problems  # noqa: PLC0415
+
+    choice = design.dataset
+    messages = dataset_problems(choice.name, choice.params)
+    if messages:
+        return None, [Problem(m, path="dataset") for m in messages]
+    try:
+        return load_cached_dataset(choice.name, dict(choice.params), choice.seed), []
+    except DataError as exc:
+        return None, [Problem(str(exc), path="dataset")]
+
+
+def _topological_order(design) -> tuple[list[str] | None, list[Problem]]:
+    """Kahn's algorithm, ties broken by design order; a cycle names its nodes and wires."""
+    valid = [c for c in design.connections.values()
+             if c.source in design.nodes and c.target in design.nodes]
+    indegree = {n: 0 for n in design.nodes}
+    for c in valid:
+        indegree[c.target] += 1
+    position = {n: i for i, n in enumerate(design.nodes)}
+    ready = [n for n in design.nodes if indegree[n] == 0]
+    order: list[str] = []
+    outgoing: dict[str, list[str]] = {n: [] for n in design.nodes}
+    for c in valid:
+        outgoing[c.source].append(c.target)
+    while ready:
+        ready.sort(key=position.__getitem__)
+        node = ready.pop(0)
+        order.append(node)
+        for target in outgoing[node]:
+            indegree[target] -= 1
+            if indegree[target] == 0:
+                ready.append(target)
+    if len(order) == len(design.nodes):
+        return order, []
+    stuck = {n for n in design.nodes if indegree[n] > 0}
+    wires = tuple(c.id for c in valid if c.source in stuck and c.target in stuck)
+    nodes = tuple(n for n in design.nodes if n in stuck)
+    return None, [Problem("these connections form a cycle: a feed-forward network cannot loop back",
+                          nodes, wires)]
+
+
+def _structure(design, order: list[str], data) -> tuple[Structure | None, list[Problem]]:
+    problems: list[Problem] = []
+    nodes = design.nodes
+    sources: dict[str, list[str]] = {n: [] for n in nodes}
+    has_out = {n: False for n in nodes}
+    for c in design.connections.values():
+        if c.source in nodes and c.target in nodes:
+            sources[c.target].append(c.source)
+            has_out[c.source] = True
+    shapes: dict[str, tuple[int, ...]] = {}
+    inputs = [n for n in order if nodes[n].kind in ("input", "data")]
+    if not inputs:
+        problems.append(Problem("the design has no input: add an Input or a Data node"))
+    for node_id in order:
+        node = nodes[node_id]
+        if node.kind not in registry.blocks:
+            continue
+        kind = registry.blocks.get(node.kind)
+        if node.kind == "input":
+            shapes[node_id] = SCALAR
+            if data is not None and isinstance(node.params.get("feature"), str):
+                try:
+                    parse_feature(node.params["feature"], data.feature_names)
+                except ValueError as exc:
+                    problems.append(Problem(str(exc), (node_id,)))
+            if not has_out[node_id]:
+                problems.append(Problem("this input is not connected to anything", (node_id,),
+                                        severity="warning"))
+            continue
+        if node.kind == "data":
+            shapes[node_id] = (data.num_features,) if data is not None else (0,)
+            continue
+        if not sources[node_id]:
+            problems.append(Problem(f"this {kind.label.lower()} has no incoming connection", (node_id,)))
+            continue
+        in_shapes = [shapes[s] for s in sources[node_id] if s in shapes]
+        if len(in_shapes) < len(sources[node_id]):
+            continue  # an upstream problem was already reported
+        if kind.granularity == "neuron":
+            vectors = [s for s in sources[node_id] if shapes[s] != SCALAR or nodes[s].kind not in
+                       ("input", "neuron")]
+            if vectors:
+                problems.append(Problem("a neuron takes single numbers: wire it from inputs or "
+                                        "neurons, or use a Dense block", (node_id, *vectors)))
+                continue
+            shapes[node_id] = SCALAR
+            continue
+        if len(in_shapes) > 1:
+            if all(len(s) == 1 for s in in_shapes):
+                in_shapes = [(sum(s[0] for s in in_shapes),)]
+        result = kind.output_shape(node.params, in_shapes) if not _bad_params(kind, node) else None
+        if isinstance(result, str):
+            problems.append(Problem(result, (node_id,)))
+        elif result is not None:
+            shapes[node_id] = tuple(result)
+    outputs, width, activation, output_problems = _outputs(design, order, has_out, shapes)
+    problems += output_problems
+    if data is not None and outputs and width:
+        problems += _output_fits_data(design, outputs, width, activation, data)
+    problems += _initializer_warnings(design, has_out)
+    if any(p.severity == "error" for p in problems):
+        return None, problems
+    return Structure(order, shapes, sources, outputs, width, activation), problems
+
+
+def _bad_params(kind, node) -> bool:
+    return bool(kind.param_problems(node.params))
+
+
+def _outputs(design, order, has_out, shapes):
+    nodes = design.nodes
+    sinks = [n for n in order if not has_out[n] and nodes[n].kind not in ("input", "data")]
+    if not sinks:
+        return [], 0, "", [Problem("the design has no output: nothing is left unconnected at the end")]
+    neuron_sinks = [n for n in sinks if nodes[n].kind == "neuron"]
+    block_sinks = [n for n in sinks if nodes[n].kind != "neuron"]
+    if block_sinks and (neuron_sinks or len(block_sinks) > 1):
+        return [], 0, "", [Problem("a network has one output: a column of output neurons or one "
+                                   "block; these all end without going anywhere", tuple(sinks))]
+    if neuron_sinks:
+        activations = {nodes[n].params.get("activation") for n in neuron_sinks}
+        if len(activations) > 1:
+            return neuron_sinks, 0, "", [Problem("the output neurons must share one activation",
+                                                 tuple(neuron_sinks))]
+        return neuron_sinks, len(neuron_sinks), activations.pop(), []
+    sink = block_sinks[0]
+    shape = shapes.get(sink)
+    if shape is None:
+        return [sink], 0, "", []
+    if len(shape) != 1:
+        return [sink], 0, "", [Problem(f"the output must be a flat vector, not {shape}; add Flatten",
+                                       (sink,))]
+    return [sink], shape[0], nodes[sink].params.get("activation", "identity"), []
+
+
+def _output_fits_data(design, outputs, width, activation, data) -> list[Problem]:
+    problems = []
+    ids = tuple(outputs)
+    loss = design.training.loss
+    if data.task == "classification":
+        k = data.num_classes
+        if not (width == k or (width == 1 and k == 2)):
+            need = "1 or 2 outputs" if k == 2 else f"{k} outputs, one per class"
+            problems.append(Problem(f"the data set has {k} classes, so the network needs {need}, "
+                                    f"not {width}", ids))
+        if loss == "softmax_cross_entropy" and width == 1:
+            problems.append(Problem("softmax cross-entropy needs one output per class; "
+                                    "use binary cross-entropy for a single output", ids))
+        if loss == "binary_cross_entropy" and width != 1:
+            problems.append(Problem("binary cross-entropy needs a single output; use softmax "
+                                    "cross-entropy for one output per class", ids))
+    else:
+        m = data.y.shape[1]
+        if width != m:
+            problems.append(Problem(f"the data set has {m} target value(s), so the network needs "
+                                    f"{m} output(s), not {width}", ids))
+        if loss in CLASSIFICATION_LOSSES:
+            problems.append(Problem(f"the loss {loss!r} is for classification, but "
+                                    f"{data.name!r} is a regression data set", path="training.loss"))
+    if loss in registry.losses:
+        fused = registry.losses.get(loss).fused_activation
+        if activation == "step" and fused is not None:
+            problems.append(Problem("a step output learns by the perceptron rule: use mean squared "
+                                    "error as its loss", ids))
+        elif fused is not None and activation not in (fused, "identity", "step"):
+            problems.append(Problem(f"{registry.losses.get(loss).label} expects a {fused} (or "
+                                    f"identity) output, not {activation}", ids))
+    return problems
+
+
+def _initializer_warnings(design, has_out) -> list[Problem]:
+    problems = []
+    for node in design.nodes.values():
+        if node.params.get("initializer") == "zeros" and has_out.get(node.id):
+            problems.append(Problem("zero initial weights in a hidden layer: its units stay "
+                                    "identical and never learn different features", (node.id,),
+                                    severity="warning"))
+    return problems
