@@ -47,9 +47,9 @@ class BlockKind:
             problem = _check(spec, params[spec.name])
             if problem:
                 problems.append(f"{self.label} parameter {spec.name!r}: {problem}")
-        act = params.get("activation")
-        if isinstance(act, str) and act in registry.activations:
-            problems += registry.activations.get(act).param_problems(params.get("activation_params", {}))
+        act, act_params = params.get("activation"), params.get("activation_params", {})
+        if isinstance(act, str) and act in registry.activations and isinstance(act_params, Mapping):
+            problems += registry.activations.get(act).param_problems(act_params)
         return problems
 
     # ----- layer-level kinds override these
@@ -78,11 +78,11 @@ def _check(spec: ParamSpec, value: Any) -> str:
     elif spec.kind == "dict":
         return "" if isinstance(value, Mapping) else f"{value!r} is not a set of named values"
     elif spec.kind == "activation":
-        if value not in registry.activations:
+        if not isinstance(value, str) or value not in registry.activations:
             return f"unknown activation {value!r}"
         return ""
     elif spec.kind == "initializer":
-        if value != "auto" and value not in registry.initializers:
+        if not isinstance(value, str) or (value != "auto" and value not in registry.initializers):
             return f"unknown initializer {value!r}"
         return ""
     if spec.low is not None and value < spec.low:

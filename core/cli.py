@@ -1,0 +1,145 @@
+"""The headless commands: `train` a design without a screen (and, later, `export`)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from typing import TextIO
+
+from core.errors import NeuralCanvasError
+
+USAGE_EXIT = 2
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="neuralcanvas",
+        description="Neural Canvas: build neural networks by hand and watch them learn. "
+        "With no command, opens the editor (once it exists); the commands below run headless.",
+    )
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    train = sub.add_parser("train", help="train a design without a screen",
+                           description="Train a .ncanvas design and report its metrics.")
+    train.add_argument("design", metavar="DESIGN", help="the .ncanvas file to train")
+    train.add_argument("--epochs", type=int, help="train until this many epochs in all "
+                       "(default: the design's setting; a saved run continues where it stopped)")
+    train.add_argument("--seed", type=int, help="a new seed: every weight drawn afresh from it")
+    train.add_argument("--out", metavar="PATH", help="save the trained design here")
+    train.add_argument("--json", action="store_true",
+                       help="print one JSON object with the results as the last line")
+    train.add_argument("--quiet", action="store_true", help="no progress bar")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if args.command is None:
+        parser().print_help()
+        return 0
+    if args.command == "train":
+        try:
+            return _train(args)
+        except NeuralCanvasError as exc:
+            print(f"error: {_one_line(str(exc))}", file=sys.stderr)
+            return USAGE_EXIT
+        except KeyboardInterrupt:
+            print("interrupted", file=sys.stderr)
+            return 130
+    return USAGE_EXIT
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _train(args: argparse.Namespace) -> int:
+    from core import backend  # noqa: PLC0415
+    from core.fileformat import load_design, save_design  # noqa: PLC0415
+    from core.training import Trainer, new_seed  # noqa: PLC0415
+
+    if args.epochs is not None and args.epochs < 0:
+        raise NeuralCanvasError(f"--epochs {args.epochs} must be 0 or more")
+    if args.seed is not None and args.seed < 0:
+        raise NeuralCanvasError(f"--seed {args.seed} must be 0 or more")
+    design = load_design(args.design)
+    if args.seed is not None:
+        new_seed(design, args.seed)
+    trainer = Trainer(design)
+    total = design.training.epochs if args.epochs is None else args.epochs
+    bar = _ProgressBar(total, sys.stderr) if not args.quiet and sys.stderr.isatty() else None
+    start_steps, started = trainer.step_count, time.perf_counter()
+    finished = None
+    try:
+        for progress in trainer.run(total):
+            if progress.metrics is not None and bar is not None and progress.kind == "epoch":
+                bar.update(progress.epoch, progress.metrics)
+            if progress.kind in ("finished", "stopped"):
+                finished = progress
+    finally:
+        if bar is not None:
+            bar.close()
+    seconds = time.perf_counter() - started
+    trainer.write_back()
+    if args.out:
+        save_design(design, args.out)
+    metrics = trainer.last_metrics()
+    steps = trainer.step_count - start_steps
+    result = {
+        "epochs": trainer.epoch,
+        "steps": trainer.step_count,
+        "train_loss": metrics.train_loss if metrics else None,
+        "test_loss": metrics.test_loss if metrics else None,
+        "train_accuracy": metrics.train_accuracy if metrics else None,
+        "test_accuracy": metrics.test_accuracy if metrics else None,
+        "train_r2": metrics.train_r2 if metrics else None,
+        "test_r2": metrics.test_r2 if metrics else None,
+        "steps_per_second": round(steps / seconds, 1) if steps and seconds > 0 else None,
+        "seconds": round(seconds, 3),
+        "stop_reason": finished.reason if finished else "",
+        "backend": backend.description(),
+    }
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(_summary(result))
+    return 0
+
+
+def _summary(r: dict) -> str:
+    parts = [f"epochs {r['epochs']}", f"train loss {_fmt(r['train_loss'])}",
+             f"test loss {_fmt(r['test_loss'])}"]
+    if r["train_accuracy"] is not None:
+        parts += [f"train accuracy {_pct(r['train_accuracy'])}", f"test accuracy {_pct(r['test_accuracy'])}"]
+    if r["train_r2"] is not None:
+        parts += [f"train R² {_fmt(r['train_r2'])}", f"test R² {_fmt(r['test_r2'])}"]
+    parts.append(f"{r['steps_per_second']} steps/s on {r['backend']}")
+    return ", ".join(parts) + (f" ({r['stop_reason']})" if r["stop_reason"] else "")
+
+
+def _fmt(value: float | None) -> str:
+    return "–" if value is None else f"{value:.4f}"
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1%}"
+
+
+class _ProgressBar:
+    """A one-line bar on a terminal, redrawn after each epoch."""
+
+    def __init__(self, total: int, stream: TextIO, width: int = 30) -> None:
+        self.total, self.stream, self.width = max(1, total), stream, width
+
+    def update(self, epoch: int, metrics) -> None:
+        filled = int(self.width * min(epoch, self.total) / self.total)
+        bar = "█" * filled + "·" * (self.width - filled)
+        score = (f"acc {metrics.train_accuracy:.1%}" if metrics.train_accuracy is not None
+                 else f"R² {metrics.train_r2:.3f}" if metrics.train_r2 is not None else "")
+        self.stream.write(f"\r{bar} epoch {epoch}/{self.total} loss {metrics.train_loss:.4f} {score} ")
+        self.stream.flush()
+
+    def close(self) -> None:
+        self.stream.write("\n")
+        self.stream.flush()
