@@ -11,7 +11,6 @@ $(BIN)/python:
 
 # Reinstall only when pyproject.toml changes.
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test,export]'
 	touch $(STAMP)
 

@@ -107,6 +107,13 @@ class Build:
                     bias[col] = value
             self.model.set_param(nmap.op_index, "kernel", kernel)
             self.model.set_param(nmap.op_index, "bias", bias)
+            learned = {name: to_numpy(op.params[name]).copy() for _, name, _ in nmap.slopes}
+            for nid, name, index in nmap.slopes:  # a PReLU slope edited in the inspector
+                value = design.nodes[nid].params.get("activation_params", {}).get(name.rsplit("_", 1)[0])
+                if value is not None:
+                    learned[name][index] = value
+            for name, values in learned.items():
+                self.model.set_param(nmap.op_index, name, values)
         for nid, index in self.block_ops.items():
             stored = design.parameters.get(nid, {})
             for name, view in self.model.ops[index].params.items():

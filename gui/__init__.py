@@ -1,0 +1,1 @@
+"""The desktop application: windows, canvas and panels over core (the editor comes next)."""

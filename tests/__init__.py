@@ -1,0 +1,1 @@
+"""Neural Canvas tests: core/ without Qt, gui/ with pytest-qt offscreen."""
