@@ -69,7 +69,10 @@ def description() -> str:
 
 def resolve_dtype(dtype: str | Any) -> Any:
     """'float32' or 'float64' (the default float32) as the backend's dtype."""
-    text = np.dtype(dtype).name if dtype is not None else "float32"
+    try:
+        text = np.dtype(dtype).name if dtype is not None else "float32"
+    except TypeError:
+        text = str(dtype)
     if text not in ("float32", "float64"):
         raise BackendError(f"dtype {text!r} is not supported: use float32 or float64")
     return np.dtype(text)

@@ -8,6 +8,8 @@ import sys
 import time
 from typing import TextIO
 
+import numpy as np
+
 from core.errors import NeuralCanvasError
 
 USAGE_EXIT = 2
@@ -72,11 +74,13 @@ def _train(args: argparse.Namespace) -> int:
     start_steps, started = trainer.step_count, time.perf_counter()
     finished = None
     try:
-        for progress in trainer.run(total):
-            if progress.metrics is not None and bar is not None and progress.kind == "epoch":
-                bar.update(progress.epoch, progress.metrics)
-            if progress.kind in ("finished", "stopped"):
-                finished = progress
+        # Overflow is reported in words by the trainer's NaN guard, not as NumPy's warnings.
+        with np.errstate(all="ignore"):
+            for progress in trainer.run(total):
+                if progress.metrics is not None and bar is not None and progress.kind == "epoch":
+                    bar.update(progress.epoch, progress.metrics)
+                if progress.kind in ("finished", "stopped"):
+                    finished = progress
     finally:
         if bar is not None:
             bar.close()

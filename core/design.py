@@ -68,12 +68,13 @@ class TrainingSettings:
 
 @dataclass
 class TrainingState:
-    """Where training stopped: epoch count, per-epoch history and the optimizer's state."""
+    """Where training stopped: epoch count, place in the epoch, history and the optimizer's state."""
 
     epoch: int = 0
     step: int = 0
     history: list[dict[str, Any]] = field(default_factory=list)
     optimizer_state: dict[str, np.ndarray] = field(default_factory=dict)
+    cursor: int = 0  # training samples already used in the epoch under way (paused mid-epoch)
 
 
 class DesignEvents:
@@ -105,6 +106,10 @@ class Design:
         self.initial_weights: dict[str, Any] | None = None
         self.events = DesignEvents()
         self._ids = itertools.count(1)
+        # Where each node and connection id stands in its table, so that undoing a removal puts it
+        # back in place: the order decides input columns, tie-breaks and the draw of initial weights.
+        self._rank: dict[tuple[str, str], int] = {}
+        self._ranks = itertools.count()
 
     # ----------------------------------------------------------------- ids and queries
     def new_id(self, prefix: str) -> str:
@@ -146,15 +151,15 @@ class Design:
         if node_id in self.nodes:
             raise ValueError(f"node id {node_id!r} is already used")
         node = Node(node_id, kind, full, (float(position[0]), float(position[1])), label)
-        self.nodes[node_id] = node
+        self._place(self.nodes, "node", node_id, node, back=False)
         self.events.node_added.emit(node)
         return node
 
     def insert_node(self, node: Node, parameters: Mapping[str, np.ndarray] | None = None) -> None:
-        """Put back a node exactly as it was (undo of a removal)."""
+        """Put back a node exactly as it was, in its old place (undo of a removal)."""
         if node.id in self.nodes:
             raise ValueError(f"node id {node.id!r} is already used")
-        self.nodes[node.id] = node
+        self._place(self.nodes, "node", node.id, node)
         if parameters:
             self.parameters[node.id] = {k: v.copy() for k, v in parameters.items()}
         self.events.node_added.emit(node)
@@ -206,15 +211,27 @@ class Design:
         if connection_id in self.connections:
             raise ValueError(f"connection id {connection_id!r} is already used")
         conn = Connection(connection_id, source, target, None if weight is None else float(weight))
-        self.connections[connection_id] = conn
+        self._place(self.connections, "connection", connection_id, conn, back=False)
         self.events.connection_added.emit(conn)
         return conn
 
     def insert_connection(self, conn: Connection) -> None:
         if conn.id in self.connections:
             raise ValueError(f"connection id {conn.id!r} is already used")
-        self.connections[conn.id] = conn
+        self._place(self.connections, "connection", conn.id, conn)
         self.events.connection_added.emit(conn)
+
+    def _place(self, table: dict, what: str, key: str, value: Any, back: bool = True) -> None:
+        """Add an entry at the end or, putting `back` one that was here before, where it stood."""
+        rank = self._rank.get((what, key)) if back else None
+        if rank is None:
+            self._rank[what, key] = next(self._ranks)
+            table[key] = value
+            return
+        later = [k for k in table if self._rank.get((what, k), -1) > rank]
+        table[key] = value
+        for k in later:
+            table[k] = table.pop(k)
 
     def remove_connection(self, connection_id: str) -> Connection:
         conn = self.connections.pop(connection_id)
@@ -298,6 +315,8 @@ class Design:
         other.parameters = {n: {k: v.copy() for k, v in p.items()} for n, p in self.parameters.items()}
         other.state = copy.deepcopy(self.state)
         other.initial_weights = copy.deepcopy(self.initial_weights)
+        other._rank = dict(self._rank)
+        other._ranks = itertools.count(max(self._rank.values(), default=-1) + 1)
         return other
 
     def validate(self) -> list:

@@ -75,6 +75,7 @@ def design_to_dict(design: Design, weights: bool = True, state: bool = True) -> 
         out["state"] = {
             "epoch": plain_json(s.epoch, ("state", "epoch"), problems),
             "step": plain_json(s.step, ("state", "step"), problems),
+            "cursor": plain_json(s.cursor, ("state", "cursor"), problems),
             # A metric may be NaN (a run that diverged); json writes it as NaN and reads it back.
             "history": plain_json(s.history, ("state", "history"), problems, allow_nan=True),
             "optimizer": {
@@ -332,7 +333,8 @@ def _build(model: DesignFileModel, problems: list[Problem]) -> Design:
     optimizer = {k: decode_array(a, ("state", "optimizer", k), problems)
                  for k, a in model.state.optimizer.items()}
     design.state = TrainingState(model.state.epoch, model.state.step,
-                                 [dict(h) for h in model.state.history], optimizer)
+                                 [dict(h) for h in model.state.history], optimizer,
+                                 model.state.cursor)
     if model.initial_weights is not None:
         iw = model.initial_weights
         snapshot: dict[str, Any] = {}

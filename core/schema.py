@@ -101,6 +101,7 @@ class InitialWeightsModel(_Strict):
 class StateModel(_Strict):
     epoch: Count = 0
     step: Count = 0
+    cursor: Count = 0
     history: list[dict[str, Any]] = []
     optimizer: dict[str, StateArrayModel] = {}
 

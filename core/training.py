@@ -75,12 +75,15 @@ class Trainer:
         if state.optimizer_state:
             self.optimizer.load_state_dict(state.optimizer_state)
         self._backup = xp.empty_like(self.model.flat)
-        self._order_X = self._order_T = None
+        self._order = self._order_X = self._order_T = None
         self._cursor = 0
         self._pause = self._stop = False
         self._best: tuple[float, Any] | None = None
         self._since_best = 0
         self._lr = self.learning_rate()
+        if 0 < state.cursor < len(self.train_idx):  # written back mid-epoch: go on from there
+            self._start_epoch()
+            self._cursor = state.cursor
         if self.epoch == 0 and self.step_count == 0:
             self.build.write_back(design)  # drawn initial weights become visible
             design.initial_weights = design.snapshot_weights()
@@ -108,6 +111,8 @@ class Trainer:
         if settings.loss != old.loss:
             self.build.loss = make_loss(settings.loss)
             self._encode_targets()
+            if self._order_X is not None:  # the rest of this epoch learns the new targets
+                self._order_T = self.T_train[self._order]
         self._lr = self.learning_rate()
 
     # ------------------------------------------------------------------ control
@@ -147,7 +152,7 @@ class Trainer:
 
     def _start_epoch(self) -> None:
         rng = np.random.default_rng([self.settings.seed, self.epoch])
-        order = to_device(rng.permutation(len(self.train_idx)))
+        self._order = order = to_device(rng.permutation(len(self.train_idx)))
         self._order_X, self._order_T = self.X_train[order], self.T_train[order]
         self._cursor = 0
         self._lr = self.learning_rate()
@@ -165,6 +170,23 @@ class Trainer:
         if stop < n:
             return TrainProgress("step", self.epoch, self.step_count, value)
         return TrainProgress("epoch", self.epoch + 1, self.step_count, value, self._end_epoch())
+
+    def fit_steps(self, steps: int) -> None:
+        """`steps` mini-batch updates with no evaluation or reports (benchmarks, warm-up).
+
+        Epochs still advance (with their shuffles and schedule) but leave no history entry."""
+        n = len(self.train_idx)
+        batch = self.settings.batch_size
+        for _ in range(steps):
+            if self._order_X is None:
+                self._start_epoch()
+            start = self._cursor
+            stop = min(start + batch, n)
+            self._update(self._order_X[start:stop], self._order_T[start:stop])
+            self._cursor = stop
+            if stop >= n:
+                self._order_X = self._order_T = None
+                self.epoch += 1
 
     def present_one(self, index: int | None = None) -> TrainProgress:
         """One training sample, one update (the sample's index in the training set)."""
@@ -190,12 +212,13 @@ class Trainer:
         again continues from the same mini-batch, bit for bit as if it had never paused.
         """
         total = self.settings.epochs if epochs is None else epochs
-        self._pause = self._stop = False
         while self.epoch < total:
-            if self._stop:
+            if self._stop:  # a request made before the first step counts too
+                self._stop = self._pause = False
                 yield TrainProgress("stopped", self.epoch, self.step_count, reason="stopped")
                 return
             if self._pause:
+                self._pause = False
                 yield TrainProgress("paused", self.epoch, self.step_count, reason="paused")
                 return
             progress = self.step()
@@ -270,8 +293,9 @@ class Trainer:
     def write_back(self) -> None:
         """Trained weights, optimizer state and history into the design."""
         self.build.write_back(self.design)
+        cursor = self._cursor if self._order_X is not None else 0
         self.design.state = TrainingState(self.epoch, self.step_count, list(self.history),
-                                          self.optimizer.state_dict())
+                                          self.optimizer.state_dict(), cursor)
 
 
 def r_squared(out, T) -> float:

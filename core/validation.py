@@ -157,6 +157,10 @@ def _settings_problems(design) -> list[Problem]:
     if (not isinstance(t.early_stopping_patience, int) or isinstance(t.early_stopping_patience, bool)
             or t.early_stopping_patience < 0):
         bad("early_stopping_patience", "early-stopping patience must be a whole number ≥ 0")
+    if t.early_stopping_patience and isinstance(t.test_fraction, (int, float)) and t.test_fraction == 0:
+        problems.append(Problem("early stopping watches the test loss, but there is no test set "
+                                "(test fraction 0): it will not stop early",
+                                path="training.early_stopping_patience", severity="warning"))
     if t.dtype not in ("float32", "float64"):
         bad("dtype", f"dtype {t.dtype!r} must be float32 or float64")
     return problems
@@ -199,6 +203,11 @@ def _topological_order(design) -> tuple[list[str] | None, list[Problem]]:
     if len(order) == len(design.nodes):
         return order, []
     stuck = {n for n in design.nodes if indegree[n] > 0}
+    while True:  # what only hangs below a loop is stuck too, but not part of it
+        leads_back = {c.source for c in valid if c.source in stuck and c.target in stuck}
+        if leads_back == stuck:
+            break
+        stuck = leads_back
     wires = tuple(c.id for c in valid if c.source in stuck and c.target in stuck)
     nodes = tuple(n for n in design.nodes if n in stuck)
     return None, [Problem("these connections form a cycle: a feed-forward network cannot loop back",
@@ -326,9 +335,15 @@ def _output_fits_data(design, outputs, width, activation, data) -> list[Problem]
                                     f"{data.name!r} is a regression data set", path="training.loss"))
     if loss in registry.losses:
         fused = registry.losses.get(loss).fused_activation
-        if activation == "step" and fused is not None:
+        if activation == "step" and (fused is not None or loss == "hinge"):
             problems.append(Problem("a step output learns by the perceptron rule: use mean squared "
                                     "error as its loss", ids))
+        elif loss == "hinge" and activation not in ("identity", "tanh"):
+            problems.append(Problem(f"the hinge loss wants outputs around ±1: use an identity or tanh "
+                                    f"output, not {activation}", ids))
+        elif activation == "softmax" and width == 1:
+            problems.append(Problem("a softmax over a single output is always 1: use sigmoid, or one "
+                                    "output per class", ids))
         elif fused is not None and activation not in (fused, "identity", "step"):
             problems.append(Problem(f"{registry.losses.get(loss).label} expects a {fused} (or "
                                     f"identity) output, not {activation}", ids))
