@@ -55,6 +55,10 @@ class Activation:
         z, a = cache
         return da * self.df(z, a), {}
 
+    def forward_inplace(self, z, training: bool = False, rng: Any = None):
+        """`forward` that may overwrite z (a layer calls it when z is not needed again)."""
+        return self.forward(z, training, rng)
+
     def f(self, z):  # pragma: no cover - each subclass defines it
         raise NotImplementedError
 
@@ -129,6 +133,10 @@ class Tanh(Activation):
         a = xp.tanh(z)
         return a, a
 
+    def forward_inplace(self, z, training=False, rng=None):
+        a = xp.tanh(z, out=z)
+        return a, a
+
     def backward(self, da, cache, learned=None):
         return da * (1 - cache * cache), {}
 
@@ -158,6 +166,10 @@ class Relu(Activation):
 
     def forward(self, z, training=False, rng=None, learned=None):
         a = xp.maximum(z, 0)
+        return a, a
+
+    def forward_inplace(self, z, training=False, rng=None):
+        a = xp.maximum(z, 0, out=z)
         return a, a
 
     def backward(self, da, cache, learned=None):

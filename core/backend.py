@@ -45,6 +45,13 @@ xp, name = _choose()
 is_gpu = name == "cupy"
 
 
+def sum_rows(array: Any, out: Any = None) -> Any:
+    """The sum over the first axis (NumPy's ufunc reduce skips a layer of Python)."""
+    if is_gpu:
+        return array.sum(axis=0, out=out)
+    return np.add.reduce(array, axis=0, out=out)
+
+
 def to_numpy(array: Any) -> np.ndarray:
     """A host NumPy array for plots, files and people; a no-op on the NumPy backend."""
     if is_gpu and not isinstance(array, np.ndarray):

@@ -45,6 +45,8 @@ class Model:
         self.rng = rng
         self.n_slots = 1 + len(ops)
         self.output_op = ops[-1]
+        if hasattr(self.output_op.layer, "keep_preactivation"):
+            self.output_op.layer.keep_preactivation = True  # the loss may work from the logits
         sizes = []
         for op in ops:
             for name, shape in op.layer.param_shapes().items():
@@ -94,14 +96,19 @@ class Model:
                                                   training, self.rng)[0]
         return slots[self.output_op.out_slot]
 
-    def forward_all(self, x, training: bool = False):
-        """Every slot's value and every op's cache (for training and for probes)."""
+    def forward_all(self, x, training: bool = False, activate_output: bool = True):
+        """Every slot's value and every op's cache (for training and for probes); without
+        `activate_output` the output slot holds the output layer's weighted sums."""
         slots: list[Any] = [None] * self.n_slots
         caches: list[Any] = [None] * len(self.ops)
         slots[0] = x
+        last = len(self.ops) - 1
         for i, op in enumerate(self.ops):
-            slots[op.out_slot], caches[i] = op.layer.forward(
-                op.params, self._gather(slots, op.inputs), training, self.rng)
+            inputs = self._gather(slots, op.inputs)
+            if i == last and not activate_output:
+                slots[op.out_slot], caches[i] = op.layer.forward_linear(op.params, inputs)
+            else:
+                slots[op.out_slot], caches[i] = op.layer.forward(op.params, inputs, training, self.rng)
         return slots, caches
 
     # ------------------------------------------------------------------ backward
@@ -153,15 +160,15 @@ class Model:
     # ------------------------------------------------------------------ loss
     def loss_and_gradients(self, x, t, loss, rule: str = "gradient"):
         """Forward, loss and backward for one batch; returns the batch loss (a backend scalar)."""
-        slots, caches = self.forward_all(x, training=True)
+        mode = "perceptron" if rule == "perceptron" else self.loss_mode(loss)
+        slots, caches = self.forward_all(x, training=True, activate_output=mode != "fused")
         out = slots[self.output_op.out_slot]
         if rule == "perceptron":
             diff = out - t
             self.backward(caches, diff / out.shape[0], from_preactivation=True)
             return loss.value(out, t) if loss.fused_activation is None else (diff * diff).mean()
-        mode = self.loss_mode(loss)
         if mode == "fused":
-            value, dz = loss.value_and_grad_logits(self.output_op.layer.preactivation(caches[-1]), t)
+            value, dz = loss.value_and_grad_logits(out, t)  # out: the weighted sums
             self.backward(caches, dz, from_preactivation=True)
         elif mode == "logits":
             value, dout = loss.value_and_grad_logits(out, t)

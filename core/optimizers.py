@@ -28,6 +28,7 @@ class Optimizer:
         self.params = {**self.defaults, **{k: float(v) for k, v in params.items()}}
         self.state = {name: xp.zeros(size, dtype=dtype) for name in self.slots}
         self.t = 0
+        self._scratch = None  # a reusable buffer for the update
 
     @classmethod
     def param_problems(cls, params: Mapping[str, Any]) -> list[str]:
@@ -69,7 +70,10 @@ class SGD(Optimizer):
     id, label = "sgd", "SGD"
 
     def step(self, w, g, lr):
-        w -= lr * g
+        if self._scratch is None:
+            self._scratch = xp.empty_like(g)
+        xp.multiply(g, lr, out=self._scratch)
+        w -= self._scratch
 
 
 @_register

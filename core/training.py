@@ -142,7 +142,7 @@ class Trainer:
         if s.clip_norm:
             clip_by_norm(model.grad, s.clip_norm)
         self.optimizer.step(model.flat, model.grad, self._lr)
-        if not math.isfinite(float(model.flat.sum())):
+        if not bool(xp.isfinite(model.flat).all()):
             xp.copyto(model.flat, self._backup)
             raise TrainingError(f"a weight became infinite or NaN at {where}; the weights are "
                                 f"those from before that step. Try a lower learning rate.",

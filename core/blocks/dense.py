@@ -10,7 +10,7 @@ import numpy as np
 
 from core import initializers
 from core.activations import Activation, make_activation
-from core.backend import xp
+from core.backend import sum_rows, xp
 from core.blocks.base import ACTIVATION_PARAMS, BlockKind, ParamSpec, register
 
 
@@ -37,6 +37,8 @@ class LinearLayer:
         self._mask_device = None
         self.single = groups[0] if len(groups) == 1 and groups[0].columns is None else None
         self.output_activation = groups[0].activation.id if len(groups) == 1 else "mixed"
+        # The output layer keeps its weighted sums for the loss; others may activate in place.
+        self.keep_preactivation = False
 
     def param_shapes(self) -> dict[str, tuple[int, ...]]:
         shapes: dict[str, tuple[int, ...]] = {"kernel": (self.n_in, self.n_out)}
@@ -48,12 +50,23 @@ class LinearLayer:
                 shapes[name] = (width,)
         return shapes
 
+    def forward_linear(self, p: Mapping[str, Any], x):
+        """Only the weighted sums (training with a loss that works from the logits)."""
+        z = x @ p["kernel"]
+        if self.use_bias:
+            z += p["bias"]
+        return z, (x, z, None)
+
     def forward(self, p: Mapping[str, Any], x, training: bool = False, rng: Any = None):
         z = x @ p["kernel"]
         if self.use_bias:
             z += p["bias"]
-        if self.single is not None:
-            a, c = self.single.activation.forward(z, training, rng, self._learned(self.single, p))
+        single = self.single
+        if single is not None:
+            if not (self.keep_preactivation or single.learned):  # z is not needed again
+                a, c = single.activation.forward_inplace(z, training, rng)
+                return a, (x, None, c)
+            a, c = single.activation.forward(z, training, rng, self._learned(single, p))
             return a, (x, z, c)
         a = xp.empty_like(z)
         caches = []
@@ -84,11 +97,13 @@ class LinearLayer:
                 self._mask_device = xp.asarray(self.mask, dtype=dz.dtype)
             g["kernel"] *= self._mask_device
         if self.use_bias:
-            dz.sum(axis=0, out=g["bias"])
+            sum_rows(dz, out=g["bias"])
         return dz @ p["kernel"].T if need_dx else None
 
     @staticmethod
     def preactivation(cache):
+        if cache[1] is None:
+            raise ValueError("this layer did not keep its weighted sums (keep_preactivation)")
         return cache[1]
 
     @staticmethod
