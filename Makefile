@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# PyTorch (a CPU build, pinned) for the benchmarks and the tests that compare against it.
+TORCH_STAMP := $(VENV)/.installed-torch
 
 .PHONY: run test lint bench clean
 
@@ -14,6 +16,10 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test,export]'
 	touch $(STAMP)
 
+$(TORCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	touch $(TORCH_STAMP)
+
 run: $(STAMP)
 	$(BIN)/python main.py $(ARGS)
 
@@ -21,11 +27,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 
-test: lint
+test: lint $(TORCH_STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
 
-bench: $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[bench]'
+bench: $(TORCH_STAMP)
 	$(BIN)/python benchmarks/engine.py
 
 clean:
