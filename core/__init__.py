@@ -48,10 +48,10 @@ def train(design, epochs: int | None = None, dtype: str | None = None):
     optimizer state are written back into the design. Returns the last epoch's metrics."""
     trainer = build(design, dtype)
     try:
-        metrics = trainer.train(epochs)
+        trainer.train(epochs)
     finally:
         trainer.write_back()
-    return metrics
+    return trainer.evaluate()  # of the weights kept (early stopping may go back to the best)
 
 
 def predict(design, X: Any):

@@ -88,7 +88,8 @@ def _train(args: argparse.Namespace) -> int:
     trainer.write_back()
     if args.out:
         save_design(design, args.out)
-    metrics = trainer.last_metrics()
+    # the metrics of the weights that are kept (early stopping may have gone back to the best)
+    metrics = trainer.evaluate() if trainer.epoch else None
     steps = trainer.step_count - start_steps
     result = {
         "epochs": trainer.epoch,

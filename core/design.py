@@ -306,7 +306,9 @@ class Design:
 
     # ----------------------------------------------------------------- whole-design helpers
     def copy(self) -> Design:
-        """A deep copy without the event listeners (a worker trains on its own copy)."""
+        """An independent copy without the event listeners (a worker trains on its own copy).
+
+        Node and connection records are immutable and shared; weights and state are copied."""
         other = Design()
         other.nodes = dict(self.nodes)
         other.connections = dict(self.connections)

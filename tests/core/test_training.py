@@ -477,3 +477,14 @@ def test_a_pause_asked_for_before_the_run_starts_is_not_lost():
     reports = list(trainer.run())
     assert [r.kind for r in reports] == ["paused"] and trainer.step_count == 0
     assert list(trainer.run())[-1].kind == "finished"
+
+
+def test_core_train_reports_the_metrics_of_the_weights_it_keeps():
+    import core
+
+    d = gaussian_dense_design(n=60, epochs=60)
+    d.set_dataset(params={"n": 60, "classes": 3, "noise": 0.5})
+    d.set_training(early_stopping_patience=3, learning_rate=0.5, optimizer="sgd")
+    metrics = core.train(d)
+    best = min(h["test_loss"] for h in d.state.history)
+    assert metrics.test_loss == best != d.state.history[-1]["test_loss"]
