@@ -1,4 +1,4 @@
-"""Neural Canvas's entry: no arguments opens the window; `train` (and later `export`) run headless."""
+"""Neural Canvas's entry: `train` runs headless; no arguments prints help until the editor lands."""
 
 from __future__ import annotations
 

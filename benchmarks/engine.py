@@ -86,12 +86,11 @@ def engine_runner(case: Case):
     return trainer, trainer.fit_steps
 
 
-def torch_runner(trainer: Trainer, activation: str):
+def torch_runner(trainer: Trainer, weights: list, activation: str):
     import torch  # noqa: PLC0415
 
     torch.manual_seed(0)
     layers: list = []
-    weights = layer_weights(trainer)
     for i, (w, b) in enumerate(weights):
         linear = torch.nn.Linear(w.shape[0], w.shape[1])
         with torch.no_grad():
@@ -126,9 +125,9 @@ def torch_runner(trainer: Trainer, activation: str):
     return run
 
 
-def fused_runner(trainer: Trainer, activation: str):
+def fused_runner(trainer: Trainer, weights: list, activation: str):
     """The practical limit: the same network by hand, preallocated, no framework at all."""
-    params = [(w.astype(np.float32), b.astype(np.float32)) for w, b in layer_weights(trainer)]
+    params = [(w.astype(np.float32), b.astype(np.float32)) for w, b in weights]
     X = backend.to_numpy(trainer.X_train).astype(np.float32)
     T = backend.to_numpy(trainer.T_train).astype(np.float32)
     lr = np.float32(trainer.settings.learning_rate)
@@ -196,10 +195,13 @@ def main() -> None:
     print("|---|---:|---:|---:|---:|---:|")
     for case, activation in cases:
         trainer, engine = engine_runner(case)
+        initial = layer_weights(trainer)  # before the engine trains: all three start here
         rates = {"engine": best_rate(engine, case.steps, args.repeats)}
-        rates["fused"] = best_rate(fused_runner(trainer, activation), case.steps, args.repeats)
+        rates["fused"] = best_rate(fused_runner(trainer, initial, activation), case.steps,
+                                   args.repeats)
         if torch is not None:
-            rates["torch"] = best_rate(torch_runner(trainer, activation), case.steps, args.repeats)
+            rates["torch"] = best_rate(torch_runner(trainer, initial, activation), case.steps,
+                                       args.repeats)
         e, f, t = rates["engine"], rates["fused"], rates.get("torch")
         torch_rate = f"{t:,.0f}" if t else "–"
         torch_ratio = f"{e / t:.2f}×" if t else "–"

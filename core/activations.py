@@ -23,6 +23,7 @@ class Activation:
     defaults: Mapping[str, float] = {}
     limits: Mapping[str, tuple[float, float]] = {}
     learnable: tuple[str, ...] = ()  # parameters trained with the weights (PReLU's slope)
+    stochastic = False  # random while training (it then draws from the model's rng)
     elementwise = True
 
     def __init__(self, **params: Any) -> None:
@@ -202,6 +203,7 @@ class RandomizedRelu(Activation):
     formula = "f(z) = z if z > 0 else a·z, a ~ U(lower, upper) in training, mean in evaluation"
     notes = "A leaky ReLU whose slope is random while training, a regularizer."
     defaults = {"lower": 1.0 / 8.0, "upper": 1.0 / 3.0}
+    stochastic = True
     limits = {"lower": (0.0, 1.0), "upper": (0.0, 1.0)}
 
     def _slopes(self, z, training, rng):

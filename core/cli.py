@@ -15,13 +15,20 @@ from core.errors import NeuralCanvasError
 USAGE_EXIT = 2
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line on stderr and status 2."""
+
+    def error(self, message: str):  # noqa: D102 - argparse's hook
+        self.exit(USAGE_EXIT, f"error: {message} (see --help)\n")
+
+
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="neuralcanvas",
         description="Neural Canvas: build neural networks by hand and watch them learn. "
         "With no command, opens the editor (once it exists); the commands below run headless.",
     )
-    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     train = sub.add_parser("train", help="train a design without a screen",
                            description="Train a .ncanvas design and report its metrics.")
     train.add_argument("design", metavar="DESIGN", help="the .ncanvas file to train")
@@ -40,16 +47,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser().print_help()
         return 0
-    if args.command == "train":
-        try:
-            return _train(args)
-        except NeuralCanvasError as exc:
-            print(f"error: {_one_line(str(exc))}", file=sys.stderr)
-            return USAGE_EXIT
-        except KeyboardInterrupt:
-            print("interrupted", file=sys.stderr)
-            return 130
-    return USAGE_EXIT
+    try:
+        return _train(args)
+    except NeuralCanvasError as exc:
+        print(f"error: {_one_line(str(exc))}", file=sys.stderr)
+        return USAGE_EXIT
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
 
 
 def _one_line(text: str) -> str:
@@ -119,7 +124,9 @@ def _summary(r: dict) -> str:
         parts += [f"train accuracy {_pct(r['train_accuracy'])}", f"test accuracy {_pct(r['test_accuracy'])}"]
     if r["train_r2"] is not None:
         parts += [f"train R² {_fmt(r['train_r2'])}", f"test R² {_fmt(r['test_r2'])}"]
-    parts.append(f"{r['steps_per_second']} steps/s on {r['backend']}")
+    if r["steps_per_second"] is not None:
+        parts.append(f"{r['steps_per_second']} steps/s")
+    parts.append(f"on {r['backend']}")
     return ", ".join(parts) + (f" ({r['stop_reason']})" if r["stop_reason"] else "")
 
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from core import initializers, registry
 from core.activations import make_activation
-from core.backend import resolve_dtype, to_numpy
+from core.backend import resolve_dtype, to_device, to_numpy
 from core.blocks.dense import ActivationGroup, LinearLayer, learned_names
 from core.errors import DesignError
 from core.features import Feature, parse_feature
@@ -76,6 +76,8 @@ class Build:
             for nid, col in nmap.neurons:
                 updates.setdefault(nid, {})["bias"] = float(params["bias"][col])
             for nid, name, index in nmap.slopes:
+                if nid not in design.nodes:
+                    continue
                 node_params = design.nodes[nid].params
                 act = dict(node_params.get("activation_params", {}))
                 act[name.rsplit("_", 1)[0]] = float(params[name][index])
@@ -98,18 +100,21 @@ class Build:
             kernel = to_numpy(op.params["kernel"]).copy()
             bias = to_numpy(op.params["bias"]).copy()
             for cid, row, col in nmap.wires:
-                weight = design.connections[cid].weight
+                weight = design.connections[cid].weight if cid in design.connections else None
                 if weight is not None:
                     kernel[row, col] = weight
             for nid, col in nmap.neurons:
-                value = design.nodes[nid].params.get("bias")
+                value = design.nodes[nid].params.get("bias") if nid in design.nodes else None
                 if value is not None:
                     bias[col] = value
             self.model.set_param(nmap.op_index, "kernel", kernel)
             self.model.set_param(nmap.op_index, "bias", bias)
             learned = {name: to_numpy(op.params[name]).copy() for _, name, _ in nmap.slopes}
             for nid, name, index in nmap.slopes:  # a PReLU slope edited in the inspector
-                value = design.nodes[nid].params.get("activation_params", {}).get(name.rsplit("_", 1)[0])
+                if nid not in design.nodes:
+                    continue
+                own = design.nodes[nid].params.get("activation_params", {})
+                value = own.get(name.rsplit("_", 1)[0])
                 if value is not None:
                     learned[name][index] = value
             for name, values in learned.items():
@@ -253,7 +258,7 @@ class _Compiler:
         for g, (key, cols) in enumerate(groups.items()):
             activation = group_act[key]
             names = learned_names(activation, f"g{g}")
-            columns = None if len(groups) == 1 else np.asarray(cols)
+            columns = None if len(groups) == 1 else to_device(np.asarray(cols))
             act_groups.append(ActivationGroup(columns, activation, names))
             for name in names:
                 base = name.rsplit("_", 1)[0]
@@ -305,5 +310,5 @@ def _as_index(cols: list[int], width: int):
         return None
     if cols == list(range(cols[0], cols[0] + len(cols))):
         return slice(cols[0], cols[0] + len(cols))
-    return np.asarray(cols)
+    return to_device(np.asarray(cols))  # indexes device arrays every step: move it once
 

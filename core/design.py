@@ -295,9 +295,17 @@ class Design:
         """Forget every weight, so the next build draws them all afresh from the seed."""
         for cid, c in self.connections.items():
             self.connections[cid] = replace(c, weight=None)
+        from core import registry  # noqa: PLC0415
+
         for nid, n in self.nodes.items():
             if n.kind == "neuron":
-                self.nodes[nid] = replace(n, params={**n.params, "bias": None})
+                params = {**n.params, "bias": None}
+                act = params.get("activation")
+                if isinstance(act, str) and act in registry.activations:  # a learned PReLU slope
+                    learnable = registry.activations.get(act).learnable  # starts at its default
+                    params["activation_params"] = {k: v for k, v in dict(
+                        params.get("activation_params", {})).items() if k not in learnable}
+                self.nodes[nid] = replace(n, params=params)
         self.parameters = {}
         self.events.weights_changed.emit()
 

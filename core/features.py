@@ -52,10 +52,3 @@ def parse_feature(expression: str, names: Sequence[str]) -> Feature:
     if m := _PRODUCT.match(text):
         return Feature("product", (column(m.group(1)), column(m.group(2))))
     return Feature("raw", (column(text),))
-
-
-def feature_matrix(features: Sequence[Feature], X: np.ndarray) -> np.ndarray:
-    return np.stack([f.compute(X) for f in features], axis=1) if features else X[:, :0]
-
-
-PLAYGROUND_FEATURES = ("x1", "x2", "x1^2", "x2^2", "x1*x2", "sin(x1)", "sin(x2)")

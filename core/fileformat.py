@@ -239,11 +239,22 @@ def design_from_dict(data: Any, filename: str = "", *, validate: bool = True) ->
     design = _build(model, problems)
     if problems:
         raise FileFormatError(problems, filename)
+    _resolve_data_path(design, filename)
     if validate:
         problems = _validation_problems(design, model)
         if problems:
             raise FileFormatError(problems, filename)
     return design
+
+
+def _resolve_data_path(design: Design, filename: str) -> None:
+    """A data file named relative to the design is found beside it, wherever the app runs."""
+    path = design.dataset.params.get("path")
+    if filename and isinstance(path, str) and path and not os.path.isabs(path):
+        folder = os.path.dirname(os.path.abspath(filename))
+        design.dataset = DatasetChoice(design.dataset.name,
+                                       {**design.dataset.params, "path": os.path.join(folder, path)},
+                                       design.dataset.seed)
 
 
 def _upgraded(data: Any, filename: str) -> dict:
@@ -277,7 +288,7 @@ def _upgraded(data: Any, filename: str) -> dict:
         try:
             data = migrate(data)
         except Exception as exc:  # noqa: BLE001  (an old file the migration did not expect)
-            _log.exception("migration from file version %d failed", step)
+            _log.debug("migration from file version %d failed", step, exc_info=True)
             raise fail(f"cannot upgrade from file version {step}: {exc}") from exc
         if not isinstance(data, dict):
             raise fail(f"upgrading from file version {step} gave {json_type(data)}")
@@ -366,7 +377,7 @@ def _validation_problems(design: Design, model: DesignFileModel) -> list[Problem
     except Exception as exc:  # noqa: BLE001  (a file that trips the checker is still the file's)
         found = exc
     if isinstance(found, Exception):
-        _log.error("validating a loaded design failed", exc_info=found)
+        _log.debug("validating a loaded design failed", exc_info=found)
         return [Problem(f"the design could not be checked: {found}", path="$")]
     node_index = {n.id: i for i, n in enumerate(model.nodes)}
     conn_index = {c.id: i for i, c in enumerate(model.connections)}

@@ -8,8 +8,6 @@ import numpy as np
 
 from core import registry
 
-# Hidden layers that start at zero never break symmetry: validation warns about it.
-SYMMETRIC = {"zeros"}
 RELU_FAMILY = {"relu", "leaky_relu", "rrelu", "prelu", "elu", "gelu", "silu", "softplus"}
 
 

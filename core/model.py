@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,7 +10,7 @@ import numpy as np
 from core.backend import to_numpy, xp
 
 
-@dataclass
+@dataclass(frozen=True)
 class Piece:
     """Columns of one value slot that feed an op (columns None: the whole slot)."""
 
@@ -44,6 +43,7 @@ class Model:
         self.output_width = output_width
         self.rng = rng
         self.n_slots = 1 + len(ops)
+        self.stochastic = any(getattr(op.layer, "stochastic", False) for op in ops)
         self.output_op = ops[-1]
         if hasattr(self.output_op.layer, "keep_preactivation"):
             self.output_op.layer.keep_preactivation = True  # the loss may work from the logits
@@ -166,7 +166,7 @@ class Model:
         if rule == "perceptron":
             diff = out - t
             self.backward(caches, diff / out.shape[0], from_preactivation=True)
-            return loss.value(out, t) if loss.fused_activation is None else (diff * diff).mean()
+            return loss.value(out, t)  # validation gives a step output a loss with 0/1 targets
         if mode == "fused":
             value, dz = loss.value_and_grad_logits(out, t)  # out: the weighted sums
             self.backward(caches, dz, from_preactivation=True)
@@ -193,6 +193,3 @@ class Model:
         if mode == "logits":
             return loss.value_logits(out, t)
         return loss.value_logits(z, t)
-
-    def state_arrays(self) -> Mapping[str, np.ndarray]:
-        return {"flat": self.parameters_numpy()}

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -32,6 +33,8 @@ class Optimizer:
 
     @classmethod
     def param_problems(cls, params: Mapping[str, Any]) -> list[str]:
+        if not isinstance(params, Mapping):
+            return [f"optimizer settings must be named values, not {params!r}"]
         problems = []
         for key, value in params.items():
             if key not in cls.defaults:
@@ -40,8 +43,11 @@ class Optimizer:
                 problems.append(f"optimizer setting {key!r} must be a number, not {value!r}")
             else:
                 low, high = cls.limits.get(key, (0.0, math.inf))
-                if not low <= value <= high:
-                    problems.append(f"optimizer setting {key!r} = {value} is out of range [{low}, {high}]")
+                below_one = key in ("beta1", "beta2", "rho", "momentum")
+                if not (low <= value <= high) or (below_one and value >= 1) or (
+                        key == "eps" and value <= 0) or not math.isfinite(value):
+                    shown = f"[{low}, 1)" if below_one else "(0, 1]" if key == "eps" else f"[{low}, {high}]"
+                    problems.append(f"optimizer setting {key!r} = {value} is out of range {shown}")
         return problems
 
     def step(self, w, g, lr: float) -> None:
@@ -154,41 +160,61 @@ def make_optimizer(name: str, size: int, dtype: Any, params: Mapping[str, Any] |
 
 
 # ---------------------------------------------------------------- learning-rate schedules
-SCHEDULE_DEFAULTS = {
-    "constant": {},
-    "step": {"step_size": 10, "gamma": 0.5},
-    "cosine": {"min_lr": 0.0},
-}
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
-@registry.schedules.register("constant")
-def constant(base: float, epoch: int, epochs: int, params: Mapping[str, Any]) -> float:
-    return base
+@dataclass(frozen=True)
+class Schedule:
+    """A learning-rate schedule: the rate for an epoch, its settings and their checks."""
+
+    id: str
+    label: str
+    defaults: Mapping[str, Any]
+    rate: Callable[[float, int, int, Mapping[str, Any]], float]
+    check: Callable[[Mapping[str, Any]], list[str]] = lambda p: []
+
+    def __call__(self, base: float, epoch: int, epochs: int, params: Mapping[str, Any]) -> float:
+        return self.rate(base, epoch, epochs, {**self.defaults, **params})
 
 
-@registry.schedules.register("step")
-def step_decay(base: float, epoch: int, epochs: int, params: Mapping[str, Any]) -> float:
-    p = {**SCHEDULE_DEFAULTS["step"], **params}
-    return base * p["gamma"] ** (epoch // max(1, int(p["step_size"])))
+def _step_problems(p: Mapping[str, Any]) -> list[str]:
+    problems = []
+    if not (isinstance(p["step_size"], int) and not isinstance(p["step_size"], bool)
+            and p["step_size"] >= 1):
+        problems.append("schedule setting 'step_size' must be a whole number of epochs ≥ 1")
+    if not (_number(p["gamma"]) and 0 < p["gamma"] <= 1):
+        problems.append("schedule setting 'gamma' must be a number in (0, 1]")
+    return problems
 
 
-@registry.schedules.register("cosine")
-def cosine(base: float, epoch: int, epochs: int, params: Mapping[str, Any]) -> float:
-    low = {**SCHEDULE_DEFAULTS["cosine"], **params}["min_lr"]
-    return low + (base - low) * (1 + math.cos(math.pi * min(epoch, epochs) / max(1, epochs))) / 2
+def _cosine_problems(p: Mapping[str, Any]) -> list[str]:
+    if not (_number(p["min_lr"]) and p["min_lr"] >= 0):
+        return ["schedule setting 'min_lr' must be a number ≥ 0"]
+    return []
+
+
+for _schedule in (
+    Schedule("constant", "Constant", {}, lambda base, epoch, epochs, p: base),
+    Schedule("step", "Step decay", {"step_size": 10, "gamma": 0.5},
+             lambda base, epoch, epochs, p: base * p["gamma"] ** (epoch // p["step_size"]),
+             _step_problems),
+    Schedule("cosine", "Cosine", {"min_lr": 0.0},
+             lambda base, epoch, epochs, p: p["min_lr"] + (base - p["min_lr"]) * (
+                 1 + math.cos(math.pi * min(epoch, epochs) / max(1, epochs))) / 2,
+             _cosine_problems),
+):
+    registry.schedules.register(_schedule.id)(_schedule)
 
 
 def schedule_problems(name: str, params: Mapping[str, Any]) -> list[str]:
-    if name not in SCHEDULE_DEFAULTS:
-        return [f"unknown learning-rate schedule {name!r} (known: {', '.join(SCHEDULE_DEFAULTS)})"]
-    problems = [f"schedule {name!r} has no setting {k!r}" for k in params if k not in SCHEDULE_DEFAULTS[name]]
-    if name == "step":
-        p = {**SCHEDULE_DEFAULTS["step"], **params}
-        if not (isinstance(p["step_size"], int) and p["step_size"] >= 1):
-            problems.append("schedule setting 'step_size' must be a whole number of epochs ≥ 1")
-        if not (isinstance(p["gamma"], (int, float)) and 0 < p["gamma"] <= 1):
-            problems.append("schedule setting 'gamma' must be in (0, 1]")
-    return problems
+    if not isinstance(name, str) or name not in registry.schedules:
+        return [f"unknown learning-rate schedule {name!r} (known: {', '.join(registry.schedules)})"]
+    schedule = registry.schedules.get(name)
+    if not isinstance(params, Mapping):
+        return [f"schedule settings must be named values, not {params!r}"]
+    unknown = [f"schedule {name!r} has no setting {k!r}" for k in params if k not in schedule.defaults]
+    return unknown or schedule.check({**schedule.defaults, **params})
 
 
 # ---------------------------------------------------------------- gradient transforms
@@ -202,7 +228,6 @@ def regularize(w, g, decay_mask, l1: float, l2: float) -> None:
 
 def clip_by_norm(g, max_norm: float) -> None:
     """Scale g down in place so that its Euclidean norm is at most max_norm."""
-    if max_norm > 0:
-        norm = float(xp.sqrt((g * g).sum()))
-        if norm > max_norm:
-            g *= max_norm / norm
+    if max_norm > 0:  # no host round trip: the scale is computed on the device
+        norm = xp.sqrt((g * g).sum())
+        g *= xp.minimum(1.0, max_norm / xp.maximum(norm, 1e-30)).astype(g.dtype)

@@ -59,7 +59,7 @@ class ConnectionModel(_Strict):
 class DatasetModel(_Strict):
     name: Id = "circle"
     params: dict[str, Any] = {}
-    seed: int = 0
+    seed: Count = 0
 
 
 class TrainingModel(_Strict):

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from core import registry
-from core.backend import to_device, to_numpy, xp
+from core.backend import to_device, xp
 from core.compile import Build, compile_design
 from core.design import TrainingState
 from core.errors import TrainingError
@@ -80,6 +80,7 @@ class Trainer:
         self._pause = self._stop = False
         self._best: tuple[float, Any] | None = None
         self._since_best = 0
+        self._total: int | None = None  # the epochs in all of the run under way
         self._lr = self.learning_rate()
         if 0 < state.cursor < len(self.train_idx):  # written back mid-epoch: go on from there
             self._start_epoch()
@@ -97,12 +98,21 @@ class Trainer:
         self._labels_test_dev = to_device(self.labels_test)
 
     def learning_rate(self) -> float:
+        """This epoch's rate; a schedule spans the epochs of the run under way."""
         s = self.settings
-        return registry.schedules.get(s.schedule)(s.learning_rate, self.epoch, s.epochs,
+        total = self._total if self._total is not None else s.epochs
+        return registry.schedules.get(s.schedule)(s.learning_rate, self.epoch, total,
                                                   s.schedule_params)
 
     def apply_settings(self, settings) -> None:
-        """Take new training settings (learning rate, batch size, optimizer, loss…) mid-run."""
+        """Take new training settings (learning rate, batch size, optimizer, loss…) mid-run.
+
+        The data split, the seed and the dtype shape the compiled model and its data: changing
+        them needs a new Trainer, and asking for it here raises ValueError."""
+        fixed = [f for f in ("test_fraction", "seed", "dtype")
+                 if getattr(settings, f) != getattr(self.settings, f)]
+        if fixed:
+            raise ValueError(f"changing {', '.join(fixed)} needs a new Trainer (rebuild the design)")
         old, self.settings = self.settings, settings
         self.design.training = settings
         if settings.optimizer != old.optimizer or settings.optimizer_params != old.optimizer_params:
@@ -129,6 +139,8 @@ class Trainer:
     # ------------------------------------------------------------------ one update
     def _update(self, xb, tb) -> float:
         model = self.model
+        if model.stochastic:  # randomness is a function of (seed, step): resuming is exact
+            model.rng = np.random.default_rng([self.settings.seed, 1, self.step_count])
         xp.copyto(self._backup, model.flat)
         value = float(model.loss_and_gradients(xb, tb, self.build.loss, self.build.rule))
         where = f"epoch {self.epoch + 1}, step {self.step_count + 1}"
@@ -157,17 +169,22 @@ class Trainer:
         self._cursor = 0
         self._lr = self.learning_rate()
 
-    def step(self) -> TrainProgress:
-        """One mini-batch; when it ends an epoch, the epoch's metrics come with it."""
+    def _next_batch(self) -> tuple[float, bool]:
+        """Train on the next mini-batch of the epoch; returns its loss and whether it ended it."""
         if self._order_X is None:
             self._start_epoch()
         n = len(self.train_idx)
         start, stop = self._cursor, min(self._cursor + self.settings.batch_size, n)
         value = self._update(self._order_X[start:stop], self._order_T[start:stop])
         self._cursor = stop
+        return value, stop >= n
+
+    def step(self) -> TrainProgress:
+        """One mini-batch; when it ends an epoch, the epoch's metrics come with it."""
+        value, epoch_done = self._next_batch()
         for callback in self.on_step:
             callback(self.epoch, self.step_count, value)
-        if stop < n:
+        if not epoch_done:
             return TrainProgress("step", self.epoch, self.step_count, value)
         return TrainProgress("epoch", self.epoch + 1, self.step_count, value, self._end_epoch())
 
@@ -175,23 +192,16 @@ class Trainer:
         """`steps` mini-batch updates with no evaluation or reports (benchmarks, warm-up).
 
         Epochs still advance (with their shuffles and schedule) but leave no history entry."""
-        n = len(self.train_idx)
-        batch = self.settings.batch_size
         for _ in range(steps):
-            if self._order_X is None:
-                self._start_epoch()
-            start = self._cursor
-            stop = min(start + batch, n)
-            self._update(self._order_X[start:stop], self._order_T[start:stop])
-            self._cursor = stop
-            if stop >= n:
+            if self._next_batch()[1]:
                 self._order_X = self._order_T = None
                 self.epoch += 1
 
     def present_one(self, index: int | None = None) -> TrainProgress:
         """One training sample, one update (the sample's index in the training set)."""
         if index is None:
-            index = int(self.model.rng.integers(len(self.train_idx)))
+            rng = np.random.default_rng([self.settings.seed, 2, self.step_count])
+            index = int(rng.integers(len(self.train_idx)))
         value = self._update(self.X_train[index:index + 1], self.T_train[index:index + 1])
         return TrainProgress("sample", self.epoch, self.step_count, value, sample=index)
 
@@ -212,6 +222,8 @@ class Trainer:
         again continues from the same mini-batch, bit for bit as if it had never paused.
         """
         total = self.settings.epochs if epochs is None else epochs
+        self._total = total
+        self._lr = self.learning_rate()  # a function of the epoch and the run's length
         while self.epoch < total:
             if self._stop:  # a request made before the first step counts too
                 self._stop = self._pause = False
@@ -321,12 +333,6 @@ def new_seed(design, seed: int | None = None) -> int:
     design.initial_weights = None
     design.reset_training_state()
     return seed
-
-
-def numpy_outputs(trainer: Trainer, X: np.ndarray) -> np.ndarray:
-    """Outputs for raw data rows as host NumPy (for plots and people)."""
-    rows = to_device(trainer.build.feature_rows(X), trainer.model.dtype)
-    return to_numpy(trainer.model.forward(rows))
 
 
 __all__ = ["EpochMetrics", "TrainProgress", "Trainer", "new_seed", "reset_weights"]

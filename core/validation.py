@@ -41,7 +41,7 @@ def load_cached_dataset(name: str, params: Mapping[str, Any], seed: int):
     return data
 
 
-@dataclass
+@dataclass(frozen=True)
 class Structure:
     """What validation learns about the graph: order, shapes and the output."""
 
@@ -171,12 +171,23 @@ def _load_data(design):
 
     choice = design.dataset
     messages = dataset_problems(choice.name, choice.params)
+    if not isinstance(choice.seed, int) or isinstance(choice.seed, bool) or choice.seed < 0:
+        messages.append(f"the data set's seed {choice.seed!r} must be a whole number ≥ 0")
     if messages:
         return None, [Problem(m, path="dataset") for m in messages]
     try:
-        return load_cached_dataset(choice.name, dict(choice.params), choice.seed), []
+        data = load_cached_dataset(choice.name, dict(choice.params), choice.seed)
     except DataError as exc:
         return None, [Problem(str(exc), path="dataset")]
+    fraction = design.training.test_fraction
+    if isinstance(fraction, (int, float)) and 0 <= fraction <= 0.9:
+        from core.datasets import train_test_split  # noqa: PLC0415
+
+        train, _ = train_test_split(data.num_samples, fraction, 0)
+        if len(train) == 0:
+            return data, [Problem(f"the data set has {data.num_samples} sample(s): with test "
+                                  f"fraction {fraction} none is left to train on", path="dataset")]
+    return data, []
 
 
 def _topological_order(design) -> tuple[list[str] | None, list[Problem]]:

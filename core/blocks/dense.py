@@ -14,7 +14,7 @@ from core.backend import sum_rows, xp
 from core.blocks.base import ACTIVATION_PARAMS, BlockKind, ParamSpec, register
 
 
-@dataclass
+@dataclass(frozen=True)
 class ActivationGroup:
     """Columns of a layer that share one activation (all of them, for a Dense block)."""
 
@@ -39,6 +39,7 @@ class LinearLayer:
         self.output_activation = groups[0].activation.id if len(groups) == 1 else "mixed"
         # The output layer keeps its weighted sums for the loss; others may activate in place.
         self.keep_preactivation = False
+        self.stochastic = any(g.activation.stochastic for g in groups)
 
     def param_shapes(self) -> dict[str, tuple[int, ...]]:
         shapes: dict[str, tuple[int, ...]] = {"kernel": (self.n_in, self.n_out)}

@@ -22,7 +22,4 @@ class DataKind(BlockKind):
     category = "inputs"
     granularity = "layer"
     description = "The data set's whole feature vector (all columns, or every pixel) as one input."
-    params = ()
-
-    def output_shape(self, params, input_shapes):
-        raise NotImplementedError("the compiler gives a data node the data set's feature shape")
+    params = ()  # its shape is the data set's: validation and the compiler give it

@@ -73,3 +73,10 @@ def test_a_missing_file_and_a_diverging_learning_rate_exit_2(tmp_path, capsys):
     assert main(["train", str(path), "--epochs", "5"]) == 2
     err = capsys.readouterr().err
     assert "epoch 1" in err and "learning rate" in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_usage_mistake_is_one_line_and_status_2():
+    proc = subprocess.run([sys.executable, str(ROOT / "main.py"), "train", str(XOR), "--epochs",
+                           "abc"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert len(proc.stderr.strip().splitlines()) == 1 and "--epochs" in proc.stderr

@@ -308,3 +308,16 @@ def test_training_a_copy_does_not_touch_the_original():
     assert d == before
     assert all(c.weight is None for c in d.connections.values())
     assert d.state.epoch == 0 and d.initial_weights is None
+
+
+def test_clear_weights_sends_a_learned_prelu_slope_back_to_its_default():
+    from core.training import Trainer
+    from tests.core.example_designs import xor_design
+
+    d = xor_design(epochs=2)
+    d.set_node_params("h1", activation="prelu")
+    Trainer(d).train()
+    d.set_node_params("h1", activation_params={"slope": -0.9})  # as training may leave it
+    d.clear_weights()
+    assert "slope" not in d.nodes["h1"].params["activation_params"]
+    assert d.nodes["h1"].params["bias"] is None

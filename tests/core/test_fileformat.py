@@ -460,7 +460,7 @@ def designs(draw) -> Design:
         d.insert_connection(Connection(cid, source, target, draw(st.none() | FINITE)))
     d.set_dataset(draw(st.text(min_size=1, max_size=5)),
                   draw(st.dictionaries(st.text(max_size=4), JSON_VALUES, max_size=2)),
-                  draw(st.integers()))
+                  draw(st.integers(min_value=0)))
     d.set_training(learning_rate=draw(FINITE), epochs=draw(st.integers(0, 10**6)),
                    target_accuracy=draw(st.none() | FINITE), dtype=draw(st.sampled_from(
                        ["float32", "float64"])))
@@ -534,3 +534,27 @@ def test_dropping_a_key_never_escapes_as_another_error(path):
     data = copy.deepcopy(BASE_DATA)
     del parent_of(data, path)[path[-1]]
     corrupt_and_load(json.dumps(data))
+
+
+def test_a_csv_named_relative_to_the_design_is_found_beside_it(tmp_path, monkeypatch):
+    import core
+    from core.design import Design
+
+    folder = tmp_path / "project"
+    folder.mkdir()
+    rows = ["a,b,label"] + [f"{i % 7 - 3},{(i * 3) % 5 - 2},{'yes' if i % 2 else 'no'}"
+                            for i in range(40)]
+    (folder / "points.csv").write_text("\n".join(rows) + "\n")
+    d = Design()
+    a = d.add_node("input", {"feature": "a"})
+    b = d.add_node("input", {"feature": "b"})
+    out = d.add_node("neuron", {"activation": "sigmoid"})
+    d.add_connection(a.id, out.id)
+    d.add_connection(b.id, out.id)
+    d.set_dataset("csv", {"path": "points.csv", "label": "label", "features": "a,b",
+                          "task": "classification"})
+    d.set_training(loss="binary_cross_entropy", epochs=1)
+    (folder / "design.ncanvas").write_text(dumps(d, weights=False), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)  # not the design's folder
+    loaded = load_design(folder / "design.ncanvas")
+    assert core.train(loaded).train_loss > 0

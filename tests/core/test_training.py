@@ -488,3 +488,42 @@ def test_core_train_reports_the_metrics_of_the_weights_it_keeps():
     metrics = core.train(d)
     best = min(h["test_loss"] for h in d.state.history)
     assert metrics.test_loss == best != d.state.history[-1]["test_loss"]
+
+
+def test_a_schedule_spans_the_epochs_of_the_run_asked_for():
+    d = xor_design(epochs=4)
+    d.set_training(schedule="cosine", learning_rate=0.1)
+    trainer = Trainer(d)
+    trainer.train(8)
+    rates = [h["learning_rate"] for h in trainer.history]
+    assert len(rates) == 8 and all(r > 0 for r in rates)
+    assert rates == sorted(rates, reverse=True)
+
+
+def test_randomized_relu_training_resumes_exactly_after_save_and_reopen(tmp_path):
+    from core.fileformat import load_design, save_design
+
+    def design():
+        d = xor_design(epochs=3)
+        for nid in ("h1", "h2"):
+            d.set_node_params(nid, activation="rrelu")
+        return d
+
+    in_one_go = Trainer(design())
+    in_one_go.train()
+    d = design()
+    first = Trainer(d)
+    for progress in first.run():
+        if progress.kind != "paused" and progress.step == 13:
+            first.pause()
+    first.write_back()
+    save_design(d, tmp_path / "r.ncanvas")
+    later = Trainer(load_design(tmp_path / "r.ncanvas"))
+    later.train()
+    assert weights(later) == weights(in_one_go)
+
+
+def test_apply_settings_refuses_what_needs_a_rebuild():
+    trainer = Trainer(xor_design())
+    with pytest.raises(ValueError, match="test_fraction"):
+        trainer.apply_settings(replace(trainer.settings, test_fraction=0.2))

@@ -292,3 +292,42 @@ def test_early_stopping_without_a_test_set_is_a_warning():
     problem = only(d.validate(), "early stopping")
     assert problem.severity == "warning" and problem.path == "training.early_stopping_patience"
     compile_design(d)  # a warning does not block
+
+
+# ---------------------------------------------------------------------------- settings a person types
+@pytest.mark.parametrize("schedule, params", [
+    ("cosine", {"min_lr": "x"}), ("cosine", {"min_lr": -0.1}), ("step", {"step_size": True}),
+    ("step", {"gamma": 0}), ("step", {"warmup": 3}),
+])
+def test_bad_schedule_settings_are_problems_not_crashes(schedule, params):
+    d = xor_design()
+    d.set_training(schedule=schedule, schedule_params=params)
+    problem = only(d.validate(), "schedule")
+    assert problem.path == "training.schedule"
+
+
+@pytest.mark.parametrize("optimizer, params, word", [
+    ("adam", {"beta1": 1.0}, "beta1"), ("adam", {"eps": 0.0}, "eps"),
+    ("rmsprop", {"rho": 1.0}, "rho"), ("momentum", {"momentum": "fast"}, "momentum"),
+])
+def test_optimizer_settings_that_would_divide_by_zero_are_refused(optimizer, params, word):
+    d = xor_design()
+    d.set_training(optimizer=optimizer, optimizer_params=params)
+    assert only(d.validate(), word).path == "training.optimizer_params"
+
+
+def test_a_negative_data_seed_is_a_problem():
+    d = xor_design()
+    d.set_dataset(seed=-1)
+    assert only(d.validate(), "seed").path == "dataset"
+
+
+def test_a_data_set_with_nothing_left_to_train_on_is_a_problem(tmp_path):
+    csv = tmp_path / "one.csv"
+    csv.write_text("x1,x2,y\n1.0,2.0,0.5\n")
+    d = plane_design()
+    d.set_dataset("csv", {"path": str(csv), "label": "y", "features": "x1,x2",
+                          "task": "regression"})
+    d.set_training(test_fraction=0.6)
+    problems = d.validate()
+    assert only(problems, "none is left to train on").path == "dataset"
