@@ -59,7 +59,7 @@ class Registry(Generic[T]):
 
     def __contains__(self, key: object) -> bool:
         load_all()
-        return key in self._items
+        return isinstance(key, str) and key in self._items
 
     def __iter__(self) -> Iterator[str]:
         load_all()
