@@ -53,6 +53,22 @@ class Optimizer:
     def step(self, w, g, lr: float) -> None:
         raise NotImplementedError
 
+    def checkpoint(self) -> None:
+        """Remember the state, so that `rollback` can undo one step that went wrong."""
+        if not self.slots:
+            self._saved_t = self.t
+            return
+        if not hasattr(self, "_saved"):
+            self._saved = {name: xp.empty_like(a) for name, a in self.state.items()}
+        for name, a in self.state.items():
+            xp.copyto(self._saved[name], a)
+        self._saved_t = self.t
+
+    def rollback(self) -> None:
+        for name, a in getattr(self, "_saved", {}).items():
+            xp.copyto(self.state[name], a)
+        self.t = self._saved_t
+
     def state_dict(self) -> dict[str, np.ndarray]:
         out = {name: to_numpy(a).copy() for name, a in self.state.items()}
         out["t"] = np.array([self.t], dtype=np.int64)

@@ -153,9 +153,11 @@ class Trainer:
             regularize(model.flat, model.grad, model.decay_mask, s.l1, s.l2)
         if s.clip_norm:
             clip_by_norm(model.grad, s.clip_norm)
+        self.optimizer.checkpoint()
         self.optimizer.step(model.flat, model.grad, self._lr)
         if not bool(xp.isfinite(model.flat).all()):
             xp.copyto(model.flat, self._backup)
+            self.optimizer.rollback()
             raise TrainingError(f"a weight became infinite or NaN at {where}; the weights are "
                                 f"those from before that step. Try a lower learning rate.",
                                 self.epoch + 1, self.step_count + 1)

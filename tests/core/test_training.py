@@ -527,3 +527,19 @@ def test_apply_settings_refuses_what_needs_a_rebuild():
     trainer = Trainer(xor_design())
     with pytest.raises(ValueError, match="test_fraction"):
         trainer.apply_settings(replace(trainer.settings, test_fraction=0.2))
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_a_rejected_step_leaves_the_optimizer_state_as_it_was():
+    trainer = Trainer(plane_design(learning_rate=1e38))
+    trainer.apply_settings(replace(trainer.settings, optimizer="momentum"))
+    trainer.fit_steps(0)
+    trainer.apply_settings(replace(trainer.settings, learning_rate=1e-3))
+    trainer.fit_steps(3)  # some momentum built up at a sane rate
+    trainer.apply_settings(replace(trainer.settings, learning_rate=1e38))
+    before = trainer.optimizer.state_dict()
+    trainer.on_step.append(lambda *a: before.update(trainer.optimizer.state_dict()))
+    with pytest.raises(TrainingError):
+        trainer.train()
+    after = trainer.optimizer.state_dict()
+    assert before and all(np.array_equal(before[k], after[k]) for k in before)
