@@ -12,6 +12,11 @@ from core.backend import to_device, xp
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 
 
+def sigmoid(z):
+    """The logistic function, through tanh: no overflow for any z."""
+    return 0.5 * xp.tanh(0.5 * z) + 0.5
+
+
 class Activation:
     """An element-wise (or, for softmax, row-wise) function; `backward` applies the chain rule."""
 
@@ -112,14 +117,14 @@ class Sigmoid(Activation):
     notes = "Squashes to a probability; saturates at both ends, so deep stacks of it vanish gradients."
 
     def forward(self, z, training=False, rng=None, learned=None):
-        a = 0.5 * xp.tanh(0.5 * z) + 0.5
+        a = sigmoid(z)
         return a, a
 
     def backward(self, da, cache, learned=None):
         return da * cache * (1 - cache), {}
 
     def f(self, z):
-        return 0.5 * xp.tanh(0.5 * z) + 0.5
+        return sigmoid(z)
 
     def df(self, z, a):
         return a * (1 - a)
@@ -276,7 +281,7 @@ class Softplus(Activation):
         return xp.logaddexp(0, z)
 
     def df(self, z, a):
-        return 0.5 * xp.tanh(0.5 * z) + 0.5
+        return sigmoid(z)
 
 
 @_register
@@ -307,7 +312,7 @@ class Silu(Activation):
     notes = "z times its sigmoid: smooth, non-monotonic, works well in deep networks."
 
     def forward(self, z, training=False, rng=None, learned=None):
-        s = 0.5 * xp.tanh(0.5 * z) + 0.5
+        s = sigmoid(z)
         return z * s, (z, s)
 
     def backward(self, da, cache, learned=None):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from core import registry
+from core.activations import sigmoid
 from core.backend import xp
 
 
@@ -105,7 +106,7 @@ class BinaryCrossEntropy(Loss):
         n = z.shape[0]
         # log(1 + e^z) − t z, stable for any z
         per = xp.maximum(z, 0) - z * t + xp.log1p(xp.exp(-xp.abs(z)))
-        p = 0.5 * xp.tanh(0.5 * z) + 0.5
+        p = sigmoid(z)
         return per.sum() / n, (p - t) / n
 
     def value_and_grad(self, out, t):
