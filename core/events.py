@@ -19,6 +19,9 @@ class Event:
     def disconnect(self, callback: Callable[..., Any]) -> None:
         self._callbacks.remove(callback)
 
+    def is_connected(self, callback: Callable[..., Any]) -> bool:
+        return callback in self._callbacks
+
     def emit(self, *args: Any) -> None:
         for callback in list(self._callbacks):
             callback(*args)

@@ -34,7 +34,7 @@ class Document(QObject):
         self.path: str | None = None
         self.problems: list[Problem] = []
         self.undo_stack = QUndoStack(self)
-        self.undo_stack.cleanChanged.connect(lambda _clean: self.changed.emit())
+        self.undo_stack.cleanChanged.connect(self._clean_changed)
         self._validate_timer = QTimer(self, singleShot=True, interval=50)
         self._validate_timer.timeout.connect(self.validate_now)
         self.autosave_timer = QTimer(self, interval=AUTOSAVE_MS)
@@ -56,12 +56,23 @@ class Document(QObject):
     def push(self, command) -> None:
         self.undo_stack.push(command)
 
-    def _watch(self, design: Design) -> None:
+    def _clean_changed(self, _clean: bool) -> None:
+        self.changed.emit()
+
+    @staticmethod
+    def _events(design: Design) -> tuple:
         e = design.events
-        for event in (e.node_added, e.node_removed, e.node_changed, e.connection_added,
-                      e.connection_removed, e.connection_changed, e.settings_changed,
-                      e.weights_changed):
+        return (e.node_added, e.node_removed, e.node_changed, e.connection_added,
+                e.connection_removed, e.connection_changed, e.settings_changed, e.weights_changed)
+
+    def _watch(self, design: Design) -> None:
+        for event in self._events(design):
             event.connect(self._schedule_validation)
+
+    def _unwatch(self, design: Design) -> None:
+        for event in self._events(design):
+            if event.is_connected(self._schedule_validation):
+                event.disconnect(self._schedule_validation)
 
     def _schedule_validation(self, *_args: Any) -> None:
         self._validate_timer.start()
@@ -74,6 +85,7 @@ class Document(QObject):
 
     # ------------------------------------------------------------------ files
     def replace_design(self, design: Design, path: str | None) -> None:
+        self._unwatch(self.design)
         self.design = design
         self.path = path
         self.undo_stack.clear()
