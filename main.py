@@ -1,14 +1,30 @@
-"""Neural Canvas's entry: `train` runs headless; no arguments prints help until the editor lands."""
+"""Neural Canvas's entry: no command opens the window (with a design, if named); `train` runs headless."""
 
 from __future__ import annotations
 
+import argparse
 import sys
+
+HEADLESS_COMMANDS = {"train", "-h", "--help"}
 
 
 def main(argv: list[str] | None = None) -> int:
-    from core.cli import main as cli_main
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in HEADLESS_COMMANDS:
+        from core.cli import main as cli_main
 
-    return cli_main(sys.argv[1:] if argv is None else argv)
+        return cli_main(argv)
+    parser = argparse.ArgumentParser(prog="neuralcanvas", add_help=False)
+    parser.add_argument("design", nargs="?")
+    parser.add_argument("--screenshot", metavar="OUT.png")
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        from core.cli import main as cli_main
+
+        return cli_main(argv)  # argparse there explains the mistake in one line
+    from gui.app import run
+
+    return run(args.design, args.screenshot)
 
 
 if __name__ == "__main__":

@@ -98,8 +98,13 @@ class Document(QObject):
         self.replace_design(default_design(), None)
 
     def open(self, path: str) -> None:
-        """Open a design; FileFormatError leaves the open design untouched."""
-        design = load_design(path)
+        """Open a design; FileFormatError leaves the open design untouched.
+
+        A malformed, too-new or inconsistent file is refused; a design that is merely unfinished
+        (a neuron with no input yet, no output) opens, with its problems marked live, so that
+        work in progress saved yesterday reopens today.
+        """
+        design = load_design(path, validate=False)
         self.replace_design(design, os.path.abspath(path))
 
     def save(self, path: str | None = None) -> None:
@@ -140,7 +145,7 @@ class Document(QObject):
     def restore_recovery(self) -> None:
         """Open the recovered work as unsaved changes to the file it came from."""
         target = self.recovery_path()
-        design = loads(target.read_text(encoding="utf-8"), filename=str(target))
+        design = loads(target.read_text(encoding="utf-8"), filename=str(target), validate=False)
         try:
             meta = json.loads(target.with_suffix(".json").read_text(encoding="utf-8"))
             path = meta.get("path")

@@ -15,9 +15,12 @@ ROOT = Path(__file__).resolve().parents[2]
 XOR = ROOT / "resources" / "examples" / "xor.ncanvas"
 
 
-def test_no_arguments_prints_the_help(capsys):
-    assert main([]) == 0
-    assert "train" in capsys.readouterr().out
+def test_help_names_the_commands_and_the_editor(capsys):
+    with pytest.raises(SystemExit) as exited:
+        main(["--help"])
+    assert exited.value.code == 0
+    out = capsys.readouterr().out
+    assert "train" in out and "--screenshot" in out
 
 
 def test_train_prints_json_last_with_the_documented_keys(capsys):

@@ -15,3 +15,40 @@ def isolated_settings(tmp_path, monkeypatch):
 
     monkeypatch.setattr(Document, "recovery_path", staticmethod(lambda: tmp_path / "recovery.ncanvas"))
     yield
+
+
+@pytest.fixture(autouse=True)
+def no_unanswered_dialogs(monkeypatch):
+    """Every modal dialog a test meets must be answered by that test (monkeypatch it there).
+
+    An unanswered one would wait forever for a click; here it is rejected at once (as Escape
+    would) and the test fails at teardown, naming the dialog. Raising instead would throw through
+    Qt's virtual functions (closeEvent), which PySide cannot unwind safely.
+    """
+    from PySide6.QtWidgets import QDialog, QFileDialog, QInputDialog, QMessageBox
+
+    opened: list[str] = []
+
+    def rejecting(name, result):
+        def dialog(*args, **kwargs):
+            opened.append(f"{name}{tuple(a for a in args[1:3] if isinstance(a, str))}")
+            return result
+        return staticmethod(dialog)
+
+    cancel = QMessageBox.StandardButton.Cancel
+    for cls, names, result in (
+            (QMessageBox, ("question", "critical", "warning", "information"), cancel),
+            (QMessageBox, ("about",), None),
+            (QFileDialog, ("getOpenFileName", "getSaveFileName"), ("", "")),
+            (QInputDialog, ("getInt", "getDouble"), (0, False)),
+            (QInputDialog, ("getText", "getItem"), ("", False))):
+        for name in names:
+            monkeypatch.setattr(cls, name, rejecting(f"{cls.__name__}.{name}", result))
+
+    def exec_(self):
+        opened.append(f"{type(self).__name__}.exec()")
+        return QDialog.DialogCode.Rejected.value
+
+    monkeypatch.setattr(QDialog, "exec", exec_)
+    yield opened
+    assert not opened, f"modal dialogs opened that the test did not answer: {opened}"

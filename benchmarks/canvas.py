@@ -1,0 +1,106 @@
+"""Canvas speed: open a design of 300 neurons and 5,000 connections, then pan and zoom it.
+
+    python benchmarks/canvas.py
+
+Rendering is measured headless (QT_QPA_PLATFORM=offscreen) by painting the whole view into an
+image again and again, which is what a screen refresh costs the application. Nothing here is a
+test: the figures go into the README with the machine they ran on.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from PySide6.QtCore import QPointF  # noqa: E402
+from PySide6.QtGui import QImage, QPainter  # noqa: E402
+
+from core.design import Design, layered_positions  # noqa: E402
+from core.fileformat import save_design  # noqa: E402
+
+
+def big_design(columns: int = 6, per_column: int = 50, inputs: int = 10, fan_in: int = 18,
+               seed: int = 0) -> Design:
+    """`columns × per_column` neurons; the first column takes every input, the others
+    `fan_in` random wires each from the column before: 300 neurons, 5,000 connections."""
+    rng = np.random.default_rng(seed)
+    d = Design()
+    d.set_dataset("circle")
+    cols = [[d.add_node("input", {"feature": "x1" if i % 2 == 0 else "x2"}).id
+             for i in range(inputs)]]
+    for _ in range(columns):
+        cols.append([d.add_node("neuron", {"activation": "tanh"}).id for _ in range(per_column)])
+    for target in cols[1]:
+        for source in cols[0]:
+            d.add_connection(source, target, weight=float(rng.normal()))
+    for left, right in zip(cols[1:], cols[2:], strict=False):
+        for target in right:
+            for source in rng.choice(left, size=fan_in, replace=False):
+                d.add_connection(str(source), target, weight=float(rng.normal()))
+    for node_id, position in layered_positions(cols, dx=260, dy=60).items():
+        d.move_node(node_id, position)
+    return d
+
+
+def main() -> None:
+    from gui.app import make_app  # noqa: PLC0415
+    from gui.canvas import CanvasScene, CanvasView  # noqa: PLC0415
+    from gui.document import Document  # noqa: PLC0415
+
+    app = make_app([])
+    design = big_design()
+    neurons = sum(n.kind == "neuron" for n in design.nodes.values())
+    path = Path(tempfile.mkdtemp()) / "big.ncanvas"
+    save_design(design, path)
+
+    start = time.perf_counter()
+    document = Document()
+    document.open(str(path))
+    scene = CanvasScene(document)
+    view = CanvasView(scene)
+    view.resize(1280, 800)
+    view.show()
+    app.processEvents()
+    image = QImage(view.viewport().size(), QImage.Format.Format_ARGB32_Premultiplied)
+    painter = QPainter(image)
+    view.render(painter)
+    painter.end()
+    opened = time.perf_counter() - start
+
+    def frames(step, count: int = 60) -> float:
+        start = time.perf_counter()
+        for i in range(count):
+            step(i)
+            painter = QPainter(image)
+            view.render(painter)
+            painter.end()
+        return count / (time.perf_counter() - start)
+
+    view.fit_to_view()
+    fit_fps = frames(lambda i: None, 20)
+    view.resetTransform()
+    view.centerOn(QPointF(600, 0))
+    pan_fps = frames(lambda i: view.centerOn(QPointF(600 + 8 * i, 4 * (i % 10))))
+    zoom_fps = frames(lambda i: view.scale(1.02 if i < 30 else 1 / 1.02, 1.02 if i < 30 else 1 / 1.02))
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()},"
+          f" Qt offscreen")
+    print(f"design: {neurons} neurons, {len(design.connections)} connections")
+    print("| measure | result | target |")
+    print("|---|---:|---|")
+    print(f"| open the file and draw it | {opened:.2f} s | under 1 s |")
+    print(f"| pan, 1280×800 view at 100 % | {pan_fps:.0f} frames/s | ≥ 30 |")
+    print(f"| zoom in and out, 1280×800 view | {zoom_fps:.0f} frames/s | ≥ 30 |")
+    print(f"| whole design in view (fit) | {fit_fps:.0f} frames/s | ≥ 30 |")
+
+
+if __name__ == "__main__":
+    main()

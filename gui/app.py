@@ -1,0 +1,97 @@
+"""The QApplication: names, the light or dark look that follows the system, icons, and the launch."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QCoreApplication, Qt, QTimer
+from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPalette
+from PySide6.QtWidgets import QApplication
+
+ROOT = Path(__file__).resolve().parents[1]
+RESOURCES = ROOT / "resources"
+EXAMPLES = RESOURCES / "examples"
+
+ACCENT = QColor("#3b82f6")
+
+
+def is_dark() -> bool:
+    hints = QGuiApplication.styleHints()
+    return hints.colorScheme() == Qt.ColorScheme.Dark
+
+
+def apply_theme(app: QApplication) -> None:
+    """Fusion, with a palette that follows the system's light or dark scheme."""
+    app.setStyle("Fusion")
+    palette = QPalette()
+    if is_dark():
+        colors = {
+            QPalette.ColorRole.Window: "#1f2329", QPalette.ColorRole.WindowText: "#e6e8eb",
+            QPalette.ColorRole.Base: "#171a1f", QPalette.ColorRole.AlternateBase: "#22262d",
+            QPalette.ColorRole.Text: "#e6e8eb", QPalette.ColorRole.Button: "#2a2f37",
+            QPalette.ColorRole.ButtonText: "#e6e8eb", QPalette.ColorRole.ToolTipBase: "#2a2f37",
+            QPalette.ColorRole.ToolTipText: "#e6e8eb", QPalette.ColorRole.PlaceholderText: "#8b929c",
+            QPalette.ColorRole.Mid: "#3a404a", QPalette.ColorRole.Dark: "#101216",
+        }
+    else:
+        colors = {
+            QPalette.ColorRole.Window: "#f4f5f7", QPalette.ColorRole.WindowText: "#1f2933",
+            QPalette.ColorRole.Base: "#ffffff", QPalette.ColorRole.AlternateBase: "#f7f8fa",
+            QPalette.ColorRole.Text: "#1f2933", QPalette.ColorRole.Button: "#eceef1",
+            QPalette.ColorRole.ButtonText: "#1f2933", QPalette.ColorRole.ToolTipBase: "#ffffff",
+            QPalette.ColorRole.ToolTipText: "#1f2933", QPalette.ColorRole.PlaceholderText: "#8a94a0",
+            QPalette.ColorRole.Mid: "#c9ced6", QPalette.ColorRole.Dark: "#9aa3ad",
+        }
+    for role, color in colors.items():
+        palette.setColor(role, QColor(color))
+    palette.setColor(QPalette.ColorRole.Highlight, ACCENT)
+    palette.setColor(QPalette.ColorRole.HighlightedText, QColor("#ffffff"))
+    palette.setColor(QPalette.ColorRole.Link, ACCENT)
+    app.setPalette(palette)
+
+
+def icon(name: str) -> QIcon:
+    """A qtawesome icon in the theme's text colour (crisp at any scale: it is a font glyph)."""
+    import qtawesome  # noqa: PLC0415
+
+    color = QApplication.palette().color(QPalette.ColorRole.WindowText)
+    return qtawesome.icon(name, color=color, color_disabled=color.lighter(160) if not is_dark()
+                          else color.darker(180))
+
+
+def make_app(argv: list[str] | None = None) -> QApplication:
+    QCoreApplication.setOrganizationName("NeuralCanvas")
+    QCoreApplication.setApplicationName("Neural Canvas")
+    app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
+    apply_theme(app)
+    app.styleHints().colorSchemeChanged.connect(lambda _scheme: apply_theme(app))
+    return app
+
+
+def run(design_path: str | None = None, screenshot: str | None = None) -> int:
+    """Open the window (optionally with a design); with `screenshot`, save a PNG and quit."""
+    if screenshot and "QT_QPA_PLATFORM" not in os.environ and not os.environ.get("DISPLAY"):
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    app = make_app()
+    from gui.main_window import MainWindow  # noqa: PLC0415
+
+    window = MainWindow(restore_settings=screenshot is None)
+    if design_path:
+        window.open_path(design_path)
+    elif screenshot is None:
+        QTimer.singleShot(0, window.offer_recovery)
+    if screenshot:
+        window.resize(1440, 900)
+        window.show()
+        for _ in range(5):
+            app.processEvents()
+        window.view.fit_to_view()
+        app.processEvents()
+        ok = window.grab().save(screenshot)
+        window.document.undo_stack.setClean()  # nothing to ask about on the way out
+        window.close()
+        return 0 if ok else 1
+    window.show()
+    return app.exec()

@@ -1,0 +1,377 @@
+"""The main window: canvas, docks, menus, toolbar and status bar around one Document."""
+
+from __future__ import annotations
+
+import json
+
+from PySide6.QtCore import QByteArray, QMimeData, QSettings, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QInputDialog,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMessageBox,
+)
+
+from core.errors import NeuralCanvasError
+from gui.app import icon
+from gui.canvas import CanvasScene, CanvasView
+from gui.dialogs import ask_to_save, choose_example, open_file_name, save_file_name, shortcuts_text
+from gui.document import CLIPBOARD_MIME, Document
+from gui.inspector import Inspector
+from gui.palette import Palette
+
+MAX_RECENT = 8
+
+
+class MainWindow(QMainWindow):
+    """One design at a time; every edit goes through its Document."""
+
+    def __init__(self, restore_settings: bool = True) -> None:
+        super().__init__()
+        # A window that restores settings also keeps them, and owns the recovery file.
+        self.persistent = restore_settings
+        self.document = Document(parent=self)
+        self.scene = CanvasScene(self.document, parent=self)
+        self.view = CanvasView(self.scene)
+        self.setCentralWidget(self.view)
+        self.palette_panel = Palette(self.document)
+        self.inspector = Inspector(self.document)
+        self.problems = QListWidget()
+        self.problems.setObjectName("problems")
+        self.palette_dock = self._dock("Palette", self.palette_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.inspector_dock = self._dock("Inspector", self.inspector,
+                                         Qt.DockWidgetArea.RightDockWidgetArea)
+        self.problems_dock = self._dock("Problems", self.problems,
+                                        Qt.DockWidgetArea.BottomDockWidgetArea)
+        for corner, area in ((Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea),
+                             (Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)):
+            self.setCorner(corner, area)  # the side panels run full height; Problems sits between
+        self.resizeDocks([self.palette_dock, self.inspector_dock], [210, 340],
+                         Qt.Orientation.Horizontal)
+        self.resizeDocks([self.problems_dock], [110], Qt.Orientation.Vertical)
+        self.problem_count = QLabel()
+        self.statusBar().addPermanentWidget(self.problem_count)
+        self._make_actions()
+        self._make_menus()
+        self._make_toolbar()
+        self._connect()
+        self.resize(1280, 820)
+        if restore_settings:
+            self._restore_settings()
+        self._refresh_title()
+        self._show_problems(self.document.problems)
+
+    # ------------------------------------------------------------------ building
+    def _dock(self, title: str, widget, area) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"{title.lower()}_dock")
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _action(self, text: str, slot, shortcut=None, icon_name: str = "", tip: str = "") -> QAction:
+        action = QAction(text, self)
+        if icon_name:
+            action.setIcon(icon(icon_name))
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        if tip:
+            action.setStatusTip(tip)
+            action.setToolTip(f"{text.replace('&', '').rstrip('…')} — {tip}")
+        action.triggered.connect(lambda _checked=False: slot())
+        self.addAction(action)
+        return action
+
+    def _make_actions(self) -> None:
+        K = QKeySequence.StandardKey
+        a = self._action
+        stack = self.document.undo_stack
+        self.act_new = a("&New", self.new_design, K.New, "mdi6.file-outline", "an empty design")
+        self.act_open = a("&Open…", self.open_dialog, K.Open, "mdi6.folder-open-outline",
+                          "open a .ncanvas design")
+        self.act_example = a("Open &Example…", self.open_example, None, "mdi6.school-outline",
+                             "a ready-made design to learn from")
+        self.act_save = a("&Save", self.save, K.Save, "mdi6.content-save-outline", "save the design")
+        self.act_save_as = a("Save &As…", self.save_as, K.SaveAs, "", "save under a new name")
+        self.act_quit = a("&Quit", self.close, K.Quit)
+        self.act_undo = stack.createUndoAction(self, "&Undo")
+        self.act_undo.setShortcut(QKeySequence(K.Undo))
+        self.act_undo.setIcon(icon("mdi6.undo"))
+        self.act_redo = stack.createRedoAction(self, "&Redo")
+        self.act_redo.setShortcut(QKeySequence(K.Redo))
+        self.act_redo.setIcon(icon("mdi6.redo"))
+        self.act_cut = a("Cu&t", self.cut, K.Cut)
+        self.act_copy = a("&Copy", self.copy, K.Copy)
+        self.act_paste = a("&Paste", self.paste, K.Paste)
+        self.act_duplicate = a("D&uplicate", self.duplicate, "Ctrl+D")
+        self.act_delete = a("&Delete", self.delete_selection, K.Delete)
+        self.act_select_all = a("Select &All", self.select_all, K.SelectAll)
+        self.act_add_layer = a("Add a &Layer of Neurons…", self.add_layer, "Ctrl+L",
+                               "mdi6.dots-vertical", "a column of neurons wired to the selection")
+        self.act_connect = a("&Fully Connect the Selection", self.fully_connect, "Ctrl+K",
+                             "mdi6.vector-polyline", "wire each column of the selection to the next")
+        self.act_zoom_in = a("Zoom &In", self.view.zoom_in, K.ZoomIn, "mdi6.magnify-plus-outline")
+        self.act_zoom_out = a("Zoom &Out", self.view.zoom_out, K.ZoomOut,
+                              "mdi6.magnify-minus-outline")
+        self.act_fit = a("&Fit to View", self.view.fit_to_view, "Ctrl+0", "mdi6.fit-to-screen-outline",
+                         "show the whole design")
+        self.act_layout = a("Auto-&Layout", self.document.auto_layout, "Ctrl+Shift+L",
+                            "mdi6.sitemap-outline", "arrange the nodes in columns by depth")
+        self.act_shortcuts = a("&Keyboard Shortcuts", self.show_shortcuts, K.HelpContents)
+        self.act_about = a("&About Neural Canvas", self.show_about)
+
+    def _make_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        for act in (self.act_new, self.act_open, self.act_example):
+            file_menu.addAction(act)
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        file_menu.addSeparator()
+        file_menu.addActions([self.act_save, self.act_save_as])
+        file_menu.addSeparator()
+        file_menu.addAction(self.act_quit)
+        edit = bar.addMenu("&Edit")
+        edit.addActions([self.act_undo, self.act_redo])
+        edit.addSeparator()
+        edit.addActions([self.act_cut, self.act_copy, self.act_paste, self.act_duplicate,
+                         self.act_delete, self.act_select_all])
+        edit.addSeparator()
+        edit.addActions([self.act_add_layer, self.act_connect])
+        view = bar.addMenu("&View")
+        view.addActions([self.act_zoom_in, self.act_zoom_out, self.act_fit, self.act_layout])
+        view.addSeparator()
+        for dock in (self.palette_dock, self.inspector_dock, self.problems_dock):
+            view.addAction(dock.toggleViewAction())
+        help_menu = bar.addMenu("&Help")
+        help_menu.addActions([self.act_shortcuts, self.act_about])
+        self._refresh_recent()
+
+    def _make_toolbar(self) -> None:
+        bar = self.addToolBar("Main")
+        bar.setObjectName("main_toolbar")
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+        bar.addActions([self.act_new, self.act_open, self.act_save])
+        bar.addSeparator()
+        bar.addActions([self.act_undo, self.act_redo])
+        bar.addSeparator()
+        bar.addActions([self.act_add_layer, self.act_connect, self.act_layout])
+        bar.addSeparator()
+        bar.addActions([self.act_zoom_in, self.act_zoom_out, self.act_fit])
+
+    def _connect(self) -> None:
+        doc = self.document
+        doc.changed.connect(self._refresh_title)
+        doc.validated.connect(self._show_problems)
+        self.scene.status_message.connect(lambda text: self.statusBar().showMessage(text, 6000))
+        self.scene.selectionChanged.connect(self._selection_changed)
+        self.view.file_dropped.connect(self.open_path_asking)
+        self.palette_panel.add_requested.connect(
+            lambda entry: self.view.add_at_centre(entry["kind"], entry.get("params", {}),
+                                                  entry.get("label", "")))
+        doc.design_replaced.connect(lambda: self.view.fit_to_view())
+
+    # ------------------------------------------------------------------ view state
+    def _refresh_title(self) -> None:
+        self.setWindowTitle(f"{self.document.title} — Neural Canvas")
+
+    def _show_problems(self, problems) -> None:
+        self.problems.clear()
+        for problem in problems:
+            item = QListWidgetItem(icon("mdi6.alert-circle-outline" if problem.severity == "error"
+                                        else "mdi6.alert-outline"), str(problem))
+            self.problems.addItem(item)
+        if not problems:
+            item = QListWidgetItem(icon("mdi6.check-circle-outline"),
+                                   "No problems: the design is ready to train.")
+            item.setFlags(Qt.ItemFlag.NoItemFlags)
+            self.problems.addItem(item)
+        errors = sum(p.severity == "error" for p in problems)
+        warnings = len(problems) - errors
+        self.problem_count.setText("ready to train" if not problems else
+                                   f"{errors} problem(s), {warnings} warning(s)")
+
+    def _selection_changed(self) -> None:
+        self.inspector.show_selection(self.scene.selected_node_ids(),
+                                      self.scene.selected_connection_ids())
+
+    # ------------------------------------------------------------------ files
+    def maybe_save(self) -> bool:
+        """True when it is fine to drop the current design (saved, discarded or unchanged)."""
+        if not self.document.dirty:
+            return True
+        answer = ask_to_save(self, self.document.title.rstrip(" •"))
+        if answer == QMessageBox.StandardButton.Save:
+            return self.save()
+        return answer == QMessageBox.StandardButton.Discard
+
+    def new_design(self) -> None:
+        if self.maybe_save():
+            self.document.new()
+
+    def open_dialog(self) -> None:
+        if self.maybe_save():
+            path = open_file_name(self)
+            if path:
+                self.open_path(path)
+
+    def open_example(self) -> None:
+        if self.maybe_save():
+            path = choose_example(self)
+            if path:
+                self.open_path(path)
+                self.document.path = None  # Save asks for a new name: examples stay pristine
+                self._refresh_title()
+
+    def open_path_asking(self, path: str) -> None:
+        if self.maybe_save():
+            self.open_path(path)
+
+    def open_path(self, path: str) -> bool:
+        """Open a design; a bad file shows the model's message and changes nothing."""
+        try:
+            self.document.open(path)
+        except NeuralCanvasError as exc:
+            QMessageBox.critical(self, "Cannot open the design", str(exc))
+            return False
+        self._remember(path)
+        errors = [p for p in self.document.problems if p.severity == "error"]
+        if errors:
+            self.statusBar().showMessage(
+                f"Opened {path}, which is unfinished: {len(errors)} problem(s) to fix, listed "
+                "in the Problems panel and marked on the canvas", 8000)
+            self.problems_dock.show()
+        else:
+            self.statusBar().showMessage(f"Opened {path}", 4000)
+        return True
+
+    def save(self) -> bool:
+        if self.document.path is None:
+            return self.save_as()
+        return self._save_to(self.document.path)
+
+    def save_as(self) -> bool:
+        path = save_file_name(self, self.document.path)
+        return bool(path) and self._save_to(path)
+
+    def _save_to(self, path: str) -> bool:
+        try:
+            self.document.save(path)
+        except (NeuralCanvasError, OSError, ValueError) as exc:
+            QMessageBox.critical(self, "Cannot save the design", str(exc))
+            return False
+        self._remember(path)
+        self.statusBar().showMessage(f"Saved {path}", 4000)
+        return True
+
+    def offer_recovery(self) -> None:
+        if not Document.has_recovery():
+            return
+        answer = QMessageBox.question(
+            self, "Recover unsaved work?",
+            "Neural Canvas did not close cleanly last time. Restore the unsaved design?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
+        if answer != QMessageBox.StandardButton.Yes:
+            self.document.discard_recovery()
+            return
+        try:
+            self.document.restore_recovery()
+        except NeuralCanvasError as exc:
+            QMessageBox.critical(self, "Cannot recover", str(exc))
+
+    # ------------------------------------------------------------------ recent files
+    def _remember(self, path: str) -> None:
+        settings = QSettings()
+        recent = [p for p in settings.value("recent", [], list) if p != path]
+        settings.setValue("recent", [path, *recent][:MAX_RECENT])
+        self._refresh_recent()
+
+    def _refresh_recent(self) -> None:
+        self.recent_menu.clear()
+        recent = QSettings().value("recent", [], list)
+        for path in recent:
+            action = self.recent_menu.addAction(path)
+            action.triggered.connect(lambda _c=False, p=path: self.open_path_asking(p))
+        self.recent_menu.setEnabled(bool(recent))
+
+    # ------------------------------------------------------------------ edit
+    def selected_nodes(self) -> list[str]:
+        return self.scene.selected_node_ids()
+
+    def copy(self) -> None:
+        data = self.document.copy_data(self.selected_nodes())
+        mime = QMimeData()
+        mime.setData(CLIPBOARD_MIME, QByteArray(json.dumps(data).encode()))
+        QApplication.clipboard().setMimeData(mime)
+
+    def cut(self) -> None:
+        self.copy()
+        self.delete_selection()
+
+    def paste(self) -> None:
+        mime = QApplication.clipboard().mimeData()
+        if mime is None or not mime.hasFormat(CLIPBOARD_MIME):
+            return
+        data = json.loads(bytes(mime.data(CLIPBOARD_MIME)).decode())
+        self.scene.select_ids(self.document.paste_data(data))
+
+    def duplicate(self) -> None:
+        data = self.document.copy_data(self.selected_nodes())
+        self.scene.select_ids(self.document.paste_data(data))
+
+    def delete_selection(self) -> None:
+        self.document.remove(self.scene.selected_node_ids(), self.scene.selected_connection_ids())
+
+    def select_all(self) -> None:
+        self.scene.select_ids(list(self.document.design.nodes))
+
+    def add_layer(self) -> None:
+        count, ok = QInputDialog.getInt(self, "Add a layer", "Neurons in the new layer:", 4, 1, 256)
+        if not ok:
+            return
+        design = self.document.design
+        previous = [n for n in self.selected_nodes() if design.nodes[n].kind in ("input", "neuron")]
+        if previous:
+            x = max(design.nodes[n].position[0] for n in previous) + 160
+            y = sum(design.nodes[n].position[1] for n in previous) / len(previous)
+        else:
+            x, y = self.view.centre_scene_pos()
+        self.scene.select_ids(self.document.add_layer(count, previous, (x, y)))
+
+    def fully_connect(self) -> None:
+        made = self.document.fully_connect(self.selected_nodes())
+        self.statusBar().showMessage(f"{made} connection(s) made", 4000)
+
+    # ------------------------------------------------------------------ help
+    def show_shortcuts(self) -> None:
+        QMessageBox.information(self, "Keyboard shortcuts", shortcuts_text(self))
+
+    def show_about(self) -> None:
+        QMessageBox.about(self, "About Neural Canvas",
+                          "<b>Neural Canvas</b><p>Build neural networks by hand and watch them "
+                          "learn.</p><p>NumPy engine (CuPy on a GPU), PySide6 and pyqtgraph.</p>")
+
+    # ------------------------------------------------------------------ settings and closing
+    def _restore_settings(self) -> None:
+        settings = QSettings()
+        geometry = settings.value("geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        state = settings.value("window_state")
+        if state is not None:
+            self.restoreState(state)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's override
+        if not self.maybe_save():
+            event.ignore()
+            return
+        if self.persistent:
+            settings = QSettings()
+            settings.setValue("geometry", self.saveGeometry())
+            settings.setValue("window_state", self.saveState())
+            self.document.discard_recovery()
+        event.accept()

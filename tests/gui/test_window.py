@@ -1,0 +1,140 @@
+"""The main window as a person meets it: menus, title, files, unsaved changes, recovery, screenshot."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QMessageBox
+
+from gui import main_window as main_window_module
+from gui.app import EXAMPLES, make_app
+from gui.document import Document
+from gui.main_window import MainWindow
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def window(qtbot):
+    make_app([])
+    win = MainWindow(restore_settings=False)
+    # pytest-qt closes the window before fixtures end: drop unsaved work first, no question
+    qtbot.addWidget(win, before_close_func=lambda w: w.document.undo_stack.setClean())
+    win.show()
+    return win
+
+
+def answer(monkeypatch, button):
+    asked = []
+
+    def ask(parent, name):
+        asked.append(name)
+        return button
+
+    monkeypatch.setattr(main_window_module, "ask_to_save", ask)
+    return asked
+
+
+def test_the_menus_carry_the_platforms_standard_shortcuts(window):
+    menus = {m.title().replace("&", ""): m for m in (a.menu() for a in window.menuBar().actions())}
+    assert set(menus) == {"File", "Edit", "View", "Help"}
+    assert window.act_open.shortcut() == QKeySequence(QKeySequence.StandardKey.Open)
+    assert window.act_save.shortcut() == QKeySequence(QKeySequence.StandardKey.Save)
+    assert window.act_undo.shortcut() == QKeySequence(QKeySequence.StandardKey.Undo)
+    view_actions = [a.text() for a in menus["View"].actions()]
+    assert {"Palette", "Inspector", "Problems"} <= set(view_actions)
+
+
+def test_the_title_shows_the_file_and_a_marker_for_unsaved_changes(window, tmp_path):
+    assert window.windowTitle().startswith("Untitled")
+    window.document.add_node("neuron", (0, 0))
+    assert "•" in window.windowTitle()
+    path = tmp_path / "mine.ncanvas"
+    window.document.save(str(path))
+    assert window.windowTitle().startswith("mine.ncanvas") and "•" not in window.windowTitle()
+
+
+def test_opening_a_corrupt_file_shows_the_message_and_keeps_the_open_design(window, tmp_path,
+                                                                             monkeypatch):
+    window.open_path(str(EXAMPLES / "xor.ncanvas"))
+    before = window.document.design.copy()
+    shown = []
+    monkeypatch.setattr(QMessageBox, "critical", lambda parent, title, text: shown.append(text))
+    bad = tmp_path / "broken.ncanvas"
+    bad.write_text('{"format": "neuralcanvas-design", "version": 99}')
+    assert not window.open_path(str(bad))
+    assert shown and "broken.ncanvas" in shown[0] and "newer" in shown[0]
+    assert window.document.design == before
+
+
+def test_closing_with_unsaved_changes_asks_and_cancel_keeps_the_window(window, monkeypatch):
+    window.document.add_node("neuron", (0, 0))
+    asked = answer(monkeypatch, QMessageBox.StandardButton.Cancel)
+    assert not window.close()
+    assert asked == ["Untitled"] and window.isVisible()
+    answer(monkeypatch, QMessageBox.StandardButton.Discard)
+    assert window.close()
+
+
+def test_save_from_the_close_question_writes_the_file(window, tmp_path, monkeypatch):
+    window.document.add_node("neuron", (0, 0))
+    path = tmp_path / "kept.ncanvas"
+    answer(monkeypatch, QMessageBox.StandardButton.Save)
+    monkeypatch.setattr(main_window_module, "save_file_name", lambda parent, current: str(path))
+    assert window.close()
+    assert Document().design != window.document.design
+    reopened = Document()
+    reopened.open(str(path))
+    assert reopened.design == window.document.design
+
+
+def test_new_with_unsaved_changes_asks_first(window, monkeypatch):
+    window.document.add_node("neuron", (0, 0))
+    answer(monkeypatch, QMessageBox.StandardButton.Cancel)
+    window.act_new.trigger()
+    assert len(window.document.design.nodes) == 1
+    answer(monkeypatch, QMessageBox.StandardButton.Discard)
+    window.act_new.trigger()
+    assert len(window.document.design.nodes) == 0
+
+
+def test_after_a_crash_the_next_launch_offers_the_unsaved_work(qtbot, monkeypatch):
+    make_app([])
+    crashed = MainWindow(restore_settings=False)
+    qtbot.addWidget(crashed)
+    crashed.open_path(str(EXAMPLES / "xor.ncanvas"))
+    crashed.document.add_node("neuron", (500, 0), label="unsaved")
+    assert crashed.document.autosave()  # the 30-second timer's work
+    expected = crashed.document.design.copy()
+    crashed.document.undo_stack.setClean()  # the process "dies": nothing more is written
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    fresh = MainWindow(restore_settings=False)
+    qtbot.addWidget(fresh)
+    fresh.offer_recovery()
+    assert fresh.document.design == expected and fresh.document.dirty
+    assert fresh.document.path == str(EXAMPLES / "xor.ncanvas")
+    fresh.document.undo_stack.setClean()
+
+
+def test_autosave_runs_every_30_seconds_while_there_are_unsaved_changes(window):
+    assert window.document.autosave_timer.interval() == 30_000
+    assert window.document.autosave_timer.isActive()
+    assert not window.document.autosave()  # nothing unsaved yet
+    window.document.add_node("neuron", (0, 0))
+    assert window.document.autosave() and Document.has_recovery()
+
+
+def test_the_screenshot_command_renders_the_window_with_the_design(tmp_path):
+    out = tmp_path / "shot.png"
+    proc = subprocess.run([sys.executable, str(ROOT / "main.py"), str(EXAMPLES / "xor.ncanvas"),
+                           "--screenshot", str(out)], capture_output=True, text=True, timeout=120,
+                          env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert proc.returncode == 0, proc.stderr
+    from PySide6.QtGui import QImage
+
+    image = QImage(str(out))
+    assert image.width() >= 1200 and image.height() >= 800
