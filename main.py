@@ -17,6 +17,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="neuralcanvas", add_help=False)
     parser.add_argument("design", nargs="?")
     parser.add_argument("--screenshot", metavar="OUT.png")
+    parser.add_argument("--appearance", choices=("system", "light", "dark"))
     args, unknown = parser.parse_known_args(argv)
     if unknown:
         from core.cli import main as cli_main
@@ -24,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
         return cli_main(argv)  # argparse there explains the mistake in one line
     from gui.app import run
 
-    return run(args.design, args.screenshot)
+    return run(args.design, args.screenshot, args.appearance)
 
 
 if __name__ == "__main__":

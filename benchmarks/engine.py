@@ -1,10 +1,12 @@
 """Training speed of the engine against PyTorch (CPU) and a hand-fused NumPy loop, in one run.
 
-    python benchmarks/engine.py [--quick] [--markdown]
+    python benchmarks/engine.py [--quick] [--wide] [--repeats N] [--budget SECONDS]
 
-Each network trains the same data from the same initial weights three ways; the table gives
-mini-batch steps per second (best of several repeats) and the engine's ratio to the others.
-Nothing here is a test: the figures go into the README with the machine they ran on.
+Each network trains the same data from the same initial weights three ways; the table (Markdown)
+gives mini-batch steps per second (best of several repeats) and the engine's ratio to the others.
+The engine runs on the backend NCANVAS_BACKEND picks (NumPy, or CuPy on a CUDA device); where
+PyTorch sees a CUDA device, a fourth column gives PyTorch on it. Nothing here is a test: the
+figures go into the README with the machine they ran on.
 """
 
 from __future__ import annotations
@@ -49,18 +51,18 @@ def playground_design() -> Design:
     return d
 
 
-def digits_design() -> Design:
-    """64-256-256-10 ReLU Dense blocks, softmax cross-entropy, batch 128."""
+def digits_design(width: int = 256, batch: int = 128) -> Design:
+    """64-width-width-10 ReLU Dense blocks, softmax cross-entropy, batch 128 unless asked."""
     d = Design()
     data = d.add_node("data")
-    h1 = d.add_node("dense", {"units": 256, "activation": "relu"})
-    h2 = d.add_node("dense", {"units": 256, "activation": "relu"})
+    h1 = d.add_node("dense", {"units": width, "activation": "relu"})
+    h2 = d.add_node("dense", {"units": width, "activation": "relu"})
     out = d.add_node("dense", {"units": 10, "activation": "softmax"})
     for a, b in ((data, h1), (h1, h2), (h2, out)):
         d.add_connection(a.id, b.id)
     d.set_dataset("digits")
     d.set_training(loss="softmax_cross_entropy", optimizer="sgd", learning_rate=0.05,
-                   batch_size=128, test_fraction=0.0, epochs=10**6)
+                   batch_size=batch, test_fraction=0.0, epochs=10**6)
     return d
 
 
@@ -70,8 +72,13 @@ def layer_weights(trainer: Trainer) -> list[tuple[np.ndarray, np.ndarray]]:
             for op in trainer.model.ops]
 
 
-def best_rate(run, steps: int, repeats: int) -> float:
-    run(max(10, steps // 10))  # warm up
+def best_rate(run, steps: int, repeats: int, budget: float | None = None) -> float:
+    warm = max(10, steps // 10)
+    start = time.perf_counter()
+    run(warm)  # warm up
+    if budget:  # fewer steps where one repeat of them would take longer than the budget
+        rate = warm / max(time.perf_counter() - start, 1e-9)
+        steps = max(10, min(steps, int(rate * budget)))
     best = 0.0
     for _ in range(repeats):
         start = time.perf_counter()
@@ -86,7 +93,7 @@ def engine_runner(case: Case):
     return trainer, trainer.fit_steps
 
 
-def torch_runner(trainer: Trainer, weights: list, activation: str):
+def torch_runner(trainer: Trainer, weights: list, activation: str, device: str = "cpu"):
     import torch  # noqa: PLC0415
 
     torch.manual_seed(0)
@@ -99,9 +106,9 @@ def torch_runner(trainer: Trainer, weights: list, activation: str):
         layers.append(linear)
         if i < len(weights) - 1:
             layers.append(torch.nn.Tanh() if activation == "tanh" else torch.nn.ReLU())
-    net = torch.nn.Sequential(*layers)
-    X = torch.from_numpy(backend.to_numpy(trainer.X_train).astype(np.float32))
-    y = torch.from_numpy(trainer.labels_train.astype(np.int64))
+    net = torch.nn.Sequential(*layers).to(device)
+    X = torch.from_numpy(backend.to_numpy(trainer.X_train).astype(np.float32)).to(device)
+    y = torch.from_numpy(trainer.labels_train.astype(np.int64)).to(device)
     opt = torch.optim.SGD(net.parameters(), lr=trainer.settings.learning_rate)
     loss_fn = torch.nn.CrossEntropyLoss()
     batch = trainer.settings.batch_size
@@ -111,7 +118,7 @@ def torch_runner(trainer: Trainer, weights: list, activation: str):
     def run(steps: int) -> None:
         for _ in range(steps):
             if state["order"] is None or state["cursor"] >= len(X):
-                perm = torch.randperm(len(X), generator=gen)
+                perm = torch.randperm(len(X), generator=gen).to(device)
                 state["order"] = (X[perm], y[perm])
                 state["cursor"] = 0
             xs, ys = state["order"]
@@ -121,6 +128,8 @@ def torch_runner(trainer: Trainer, weights: list, activation: str):
             loss.backward()
             opt.step()
             state["cursor"] = c + batch
+        if device != "cpu":
+            torch.cuda.synchronize()  # the steps are done, not just queued
 
     return run
 
@@ -172,41 +181,62 @@ def fused_runner(trainer: Trainer, weights: list, activation: str):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer steps (a smoke run)")
+    parser.add_argument("--wide", action="store_true",
+                        help="add a wide network (64-2048-2048-10, batch 1024), where a GPU can pay")
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--budget", type=float, default=None, metavar="SECONDS",
+                        help="at most about this long per timed repeat (fewer steps where slower)")
     args = parser.parse_args()
     scale = 0.1 if args.quick else 1.0
     cases = [(Case("playground 2-8-8-8-2 tanh, batch 10", playground_design(), int(20000 * scale)),
               "tanh"),
              (Case("digits 64-256-256-10 ReLU, batch 128", digits_design(), int(1500 * scale)),
               "relu")]
+    if args.wide:
+        cases.append((Case("digits 64-2048-2048-10 ReLU, batch 1024", digits_design(2048, 1024),
+                           int(300 * scale)), "relu"))
     try:
         import torch  # noqa: PLC0415
 
         torch_version = torch.__version__
+        cuda = torch.cuda.get_device_name() if torch.cuda.is_available() else None
     except ImportError:
         torch = None
         torch_version = "not installed (pip install torch==2.13.0)"
+        cuda = None
     print(f"machine: {platform.processor() or platform.machine()}, {_cpu_name()}, "
           f"{os.cpu_count()} cores; Python {platform.python_version()}; {backend.description()}; "
-          f"PyTorch {torch_version}")
+          f"PyTorch {torch_version}" + (f" (CUDA: {cuda})" if cuda else ""))
     print()
-    print("| network | engine steps/s | PyTorch steps/s | fused NumPy steps/s "
+    cuda_head, cuda_rule = (" PyTorch CUDA steps/s |", "---:|") if cuda else ("", "")
+    print(f"| network | engine steps/s | PyTorch steps/s |{cuda_head} fused NumPy steps/s "
           "| engine ÷ PyTorch | engine ÷ fused |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print(f"|---|---:|---:|{cuda_rule}---:|---:|---:|")
     for case, activation in cases:
-        trainer, engine = engine_runner(case)
-        initial = layer_weights(trainer)  # before the engine trains: all three start here
-        rates = {"engine": best_rate(engine, case.steps, args.repeats)}
-        rates["fused"] = best_rate(fused_runner(trainer, initial, activation), case.steps,
-                                   args.repeats)
-        if torch is not None:
-            rates["torch"] = best_rate(torch_runner(trainer, initial, activation), case.steps,
-                                       args.repeats)
-        e, f, t = rates["engine"], rates["fused"], rates.get("torch")
-        torch_rate = f"{t:,.0f}" if t else "–"
-        torch_ratio = f"{e / t:.2f}×" if t else "–"
-        print(f"| {case.name} | {e:,.0f} | {torch_rate} | {f:,.0f} | {torch_ratio} | {e / f:.2f}× |",
-              flush=True)
+        try:
+            _row(case, activation, args, torch, cuda)
+        except Exception as exc:  # one row failing (on a new device, say) still leaves the others
+            print(f"| {case.name} | failed: {exc.__class__.__name__}: {exc} |", flush=True)
+
+
+def _row(case: Case, activation: str, args: argparse.Namespace, torch, cuda) -> None:
+    trainer, engine = engine_runner(case)
+    initial = layer_weights(trainer)  # before the engine trains: all three start here
+    rate = {"engine": best_rate(engine, case.steps, args.repeats, args.budget)}
+    rate["fused"] = best_rate(fused_runner(trainer, initial, activation), case.steps,
+                              args.repeats, args.budget)
+    if torch is not None:
+        rate["torch"] = best_rate(torch_runner(trainer, initial, activation), case.steps,
+                                  args.repeats, args.budget)
+    if cuda:
+        rate["cuda"] = best_rate(torch_runner(trainer, initial, activation, "cuda"), case.steps,
+                                 args.repeats, args.budget)
+    e, f, t = rate["engine"], rate["fused"], rate.get("torch")
+    torch_rate = f"{t:,.0f}" if t else "–"
+    torch_ratio = f"{e / t:.2f}×" if t else "–"
+    cuda_rate = f" {rate['cuda']:,.0f} |" if cuda else ""
+    print(f"| {case.name} | {e:,.0f} | {torch_rate} |{cuda_rate} {f:,.0f} | {torch_ratio} "
+          f"| {e / f:.2f}× |", flush=True)
 
 
 def _cpu_name() -> str:

@@ -25,10 +25,12 @@ class _Parser(argparse.ArgumentParser):
 def parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="neuralcanvas",
-        usage="neuralcanvas [DESIGN] [--screenshot OUT.png] | neuralcanvas COMMAND ...",
+        usage="neuralcanvas [DESIGN] [--screenshot OUT.png] [--appearance system|light|dark] "
+              "| neuralcanvas COMMAND ...",
         description="Neural Canvas: build neural networks by hand and watch them learn. "
         "With no command, opens the editor (with DESIGN, if given; --screenshot renders the "
-        "window to a PNG and exits); the commands below run headless.",
+        "window to a PNG and exits; --appearance picks the light or dark look for this launch); "
+        "the commands below run headless.",
     )
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     train = sub.add_parser("train", help="train a design without a screen",

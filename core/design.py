@@ -291,6 +291,14 @@ class Design:
         }
         self.events.weights_changed.emit()
 
+    def set_block_weights(self, node_id: str, arrays: Mapping[str, np.ndarray] | None) -> None:
+        """Replace one block's arrays (None: forget them, so the next build draws them afresh)."""
+        if arrays:
+            self.parameters[node_id] = {k: np.array(v, copy=True) for k, v in arrays.items()}
+        else:
+            self.parameters.pop(node_id, None)
+        self.events.weights_changed.emit()
+
     def clear_weights(self) -> None:
         """Forget every weight, so the next build draws them all afresh from the seed."""
         for cid, c in self.connections.items():

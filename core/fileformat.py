@@ -258,7 +258,7 @@ def _resolve_data_path(design: Design, filename: str) -> None:
 
 
 def _upgraded(data: Any, filename: str) -> dict:
-    """A copy of the data at FORMAT_VERSION, after checking the format name and the version."""
+    """The data at FORMAT_VERSION (a copy when upgraded), after checking the format name and version."""
     def fail(message: str, path: str = "$") -> FileFormatError:
         return FileFormatError([Problem(message, path=path)], filename)
 
@@ -277,8 +277,10 @@ def _upgraded(data: Any, filename: str) -> dict:
                    f"this one reads up to {FORMAT_VERSION})", "$.version")
     if version < 1:
         raise fail(f"there is no file version {version} (versions start at 1)", "$.version")
+    if version == FORMAT_VERSION:
+        return data  # read only from here on: no copy needed (a big design loads faster)
     try:
-        data = copy.deepcopy(data)
+        data = copy.deepcopy(data)  # the migrations below may change it in place
     except Exception as exc:  # noqa: BLE001  (not plain JSON data)
         raise fail(f"not plain JSON data ({exc})") from exc
     for step in range(version, FORMAT_VERSION):

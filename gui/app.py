@@ -6,7 +6,7 @@ import os
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, Qt, QTimer
+from PySide6.QtCore import QCoreApplication, QSettings, Qt, QTimer
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPalette
 from PySide6.QtWidgets import QApplication
 
@@ -17,7 +17,32 @@ EXAMPLES = RESOURCES / "examples"
 ACCENT = QColor("#3b82f6")
 
 
+APPEARANCES = ("system", "light", "dark")
+_appearance = "system"  # the person's choice (View → Appearance); "system" follows the platform
+
+
+def set_appearance(choice: str) -> None:
+    """Follow the system's colour scheme ("system") or keep to "light" or "dark"; the look
+    changes at once (the colorSchemeChanged signal repaints everything)."""
+    if choice not in APPEARANCES:
+        raise ValueError(f"appearance must be one of {', '.join(APPEARANCES)}, not {choice!r}")
+    global _appearance
+    _appearance = choice
+    scheme = {"system": Qt.ColorScheme.Unknown, "light": Qt.ColorScheme.Light,
+              "dark": Qt.ColorScheme.Dark}[choice]
+    QGuiApplication.styleHints().setColorScheme(scheme)
+    app = QApplication.instance()
+    if app is not None:
+        apply_theme(app)
+
+
+def appearance() -> str:
+    return _appearance
+
+
 def is_dark() -> bool:
+    if _appearance != "system":
+        return _appearance == "dark"
     hints = QGuiApplication.styleHints()
     return hints.colorScheme() == Qt.ColorScheme.Dark
 
@@ -70,11 +95,18 @@ def make_app(argv: list[str] | None = None) -> QApplication:
     return app
 
 
-def run(design_path: str | None = None, screenshot: str | None = None) -> int:
-    """Open the window (optionally with a design); with `screenshot`, save a PNG and quit."""
+def run(design_path: str | None = None, screenshot: str | None = None,
+        appearance: str | None = None) -> int:
+    """Open the window (optionally with a design); with `screenshot`, save a PNG and quit.
+
+    `appearance` ("system", "light", "dark") overrides the one chosen in View → Appearance.
+    """
     if screenshot and "QT_QPA_PLATFORM" not in os.environ and not os.environ.get("DISPLAY"):
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     app = make_app()
+    chosen = appearance or (None if screenshot else QSettings().value("appearance", "system", str))
+    if chosen in APPEARANCES:
+        set_appearance(chosen)
     from gui.main_window import MainWindow  # noqa: PLC0415
 
     window = MainWindow(restore_settings=screenshot is None)
@@ -89,6 +121,8 @@ def run(design_path: str | None = None, screenshot: str | None = None) -> int:
             app.processEvents()
         window.view.fit_to_view()
         app.processEvents()
+        window.grab()  # a first frame asks for the picture of a big design's wires …
+        window.scene.wire_layer.finish()  # … which is drawn in full before the shot
         ok = window.grab().save(screenshot)
         window.document.undo_stack.setClean()  # nothing to ask about on the way out
         window.close()

@@ -170,3 +170,20 @@ class RestoreWeights(QUndoCommand):
 
     def undo(self) -> None:
         self.design.restore_weights(self.before)
+
+
+class SetBlockWeights(QUndoCommand):
+    """Replace one block's arrays (a kernel whose rows now come in another order)."""
+
+    def __init__(self, design: Design, node_id: str, arrays: Mapping[str, Any] | None,
+                 text: str = "Update weights") -> None:
+        super().__init__(text)
+        self.design, self.node_id = design, node_id
+        self.new = {k: v.copy() for k, v in (arrays or {}).items()}
+        self.old = {k: v.copy() for k, v in design.parameters.get(node_id, {}).items()}
+
+    def redo(self) -> None:
+        self.design.set_block_weights(self.node_id, self.new)
+
+    def undo(self) -> None:
+        self.design.set_block_weights(self.node_id, self.old)

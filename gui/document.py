@@ -11,7 +11,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QStandardPaths, QTimer, Signal
 from PySide6.QtGui import QUndoStack
 
-from core import registry
+from core import registry, regroup
 from core.design import Connection, Design, Node, layered_positions
 from core.errors import FileFormatError, Problem
 from core.fileformat import load_design, loads, save_design
@@ -27,6 +27,7 @@ class Document(QObject):
     changed = Signal()  # the title may need redrawing: path or dirty state
     design_replaced = Signal()  # New or Open: views must rebind to `self.design`
     validated = Signal(list)  # the design's current problems (errors and warnings)
+    refused = Signal(str)  # an edit the model would not take, and why (for the status bar)
 
     def __init__(self, design: Design | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -278,6 +279,45 @@ class Document(QObject):
             columns.setdefault(depth[node_id], []).append(node_id)
         positions = layered_positions([columns[d] for d in sorted(columns)])
         self.move({n: (design.nodes[n].position, p) for n, p in positions.items()})
+
+    def expand_dense(self, node_id: str) -> list[str]:
+        """Replace a Dense block by its column of neurons, weights carried over (one undo step).
+
+        Returns the new neurons' ids, or [] when refused: `refused` then says why (a block fed by a
+        Data node or another block, …; see core.regroup.plan_expansion)."""
+        try:
+            plan = regroup.plan_expansion(self.design, node_id)
+        except regroup.RegroupError as exc:
+            self.refused.emit(f"Cannot expand into neurons: {exc}")
+            return []
+        self._regroup(plan, f"Expand into {len(plan.nodes)} neurons")
+        return plan.created
+
+    def collapse_to_dense(self, node_ids: Iterable[str]) -> str | None:
+        """Replace one column of neurons by a Dense block with their weights (one undo step).
+
+        Returns the block's id, or None when refused: `refused` then says why (not one column, a
+        neuron downstream, …; see core.regroup.plan_collapse)."""
+        try:
+            plan = regroup.plan_collapse(self.design, node_ids)
+        except regroup.RegroupError as exc:
+            self.refused.emit(f"Cannot collapse into a Dense block: {exc}")
+            return None
+        self._regroup(plan, f"Collapse {len(plan.remove)} neurons into a Dense block")
+        return plan.created[0]
+
+    def _regroup(self, plan: regroup.Regroup, text: str) -> None:
+        self.undo_stack.beginMacro(text)
+        try:
+            self.push(commands.RemoveItems(self.design, list(plan.remove), [], text))
+            for node in plan.nodes:
+                self.push(commands.AddNode(self.design, node, text, plan.parameters.get(node.id)))
+            for conn in plan.connections:
+                self.push(commands.AddConnection(self.design, conn, text))
+            for node_id, arrays in plan.reordered.items():
+                self.push(commands.SetBlockWeights(self.design, node_id, arrays, text))
+        finally:
+            self.undo_stack.endMacro()
 
     # ------------------------------------------------------------------ clipboard
     def copy_data(self, node_ids: Iterable[str]) -> dict[str, Any]:

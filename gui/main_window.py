@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from PySide6.QtCore import QByteArray, QMimeData, QSettings, Qt
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import QByteArray, QEvent, QMimeData, QSettings, Qt
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
@@ -14,11 +14,12 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMainWindow,
+    QMenu,
     QMessageBox,
 )
 
 from core.errors import NeuralCanvasError
-from gui.app import icon
+from gui.app import appearance, icon, set_appearance
 from gui.canvas import CanvasScene, CanvasView
 from gui.dialogs import ask_to_save, choose_example, open_file_name, save_file_name, shortcuts_text
 from gui.document import CLIPBOARD_MIME, Document
@@ -43,6 +44,7 @@ class MainWindow(QMainWindow):
         self.inspector = Inspector(self.document)
         self.problems = QListWidget()
         self.problems.setObjectName("problems")
+        self.problems.setWordWrap(True)
         self.palette_dock = self._dock("Palette", self.palette_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.inspector_dock = self._dock("Inspector", self.inspector,
                                          Qt.DockWidgetArea.RightDockWidgetArea)
@@ -65,6 +67,7 @@ class MainWindow(QMainWindow):
             self._restore_settings()
         self._refresh_title()
         self._show_problems(self.document.problems)
+        self._update_regroup_actions()
 
     # ------------------------------------------------------------------ building
     def _dock(self, title: str, widget, area) -> QDockWidget:
@@ -78,6 +81,7 @@ class MainWindow(QMainWindow):
         action = QAction(text, self)
         if icon_name:
             action.setIcon(icon(icon_name))
+            action.setProperty("icon_name", icon_name)  # recoloured when the look changes
         if shortcut is not None:
             action.setShortcut(QKeySequence(shortcut))
         if tip:
@@ -102,9 +106,11 @@ class MainWindow(QMainWindow):
         self.act_undo = stack.createUndoAction(self, "&Undo")
         self.act_undo.setShortcut(QKeySequence(K.Undo))
         self.act_undo.setIcon(icon("mdi6.undo"))
+        self.act_undo.setProperty("icon_name", "mdi6.undo")
         self.act_redo = stack.createRedoAction(self, "&Redo")
         self.act_redo.setShortcut(QKeySequence(K.Redo))
         self.act_redo.setIcon(icon("mdi6.redo"))
+        self.act_redo.setProperty("icon_name", "mdi6.redo")
         self.act_cut = a("Cu&t", self.cut, K.Cut)
         self.act_copy = a("&Copy", self.copy, K.Copy)
         self.act_paste = a("&Paste", self.paste, K.Paste)
@@ -115,6 +121,12 @@ class MainWindow(QMainWindow):
                                "mdi6.dots-vertical", "a column of neurons wired to the selection")
         self.act_connect = a("&Fully Connect the Selection", self.fully_connect, "Ctrl+K",
                              "mdi6.vector-polyline", "wire each column of the selection to the next")
+        self.act_expand = a("&Expand Dense into Neurons", self.expand_dense, None,
+                            "mdi6.arrow-expand-vertical",
+                            "replace the selected Dense block by its neurons, weights kept")
+        self.act_collapse = a("C&ollapse Neurons into Dense", self.collapse_to_dense, None,
+                              "mdi6.arrow-collapse-vertical",
+                              "replace the selected column of neurons by one Dense block")
         self.act_zoom_in = a("Zoom &In", self.view.zoom_in, K.ZoomIn, "mdi6.magnify-plus-outline")
         self.act_zoom_out = a("Zoom &Out", self.view.zoom_out, K.ZoomOut,
                               "mdi6.magnify-minus-outline")
@@ -141,12 +153,27 @@ class MainWindow(QMainWindow):
         edit.addActions([self.act_cut, self.act_copy, self.act_paste, self.act_duplicate,
                          self.act_delete, self.act_select_all])
         edit.addSeparator()
-        edit.addActions([self.act_add_layer, self.act_connect])
+        edit.addActions([self.act_add_layer, self.act_connect, self.act_expand, self.act_collapse])
+        self.canvas_menu = QMenu(self)  # the canvas's right click: what applies to the selection
+        self.canvas_menu.addActions([self.act_expand, self.act_collapse])
+        self.canvas_menu.addSeparator()
+        self.canvas_menu.addActions([self.act_duplicate, self.act_delete])
         view = bar.addMenu("&View")
         view.addActions([self.act_zoom_in, self.act_zoom_out, self.act_fit, self.act_layout])
         view.addSeparator()
         for dock in (self.palette_dock, self.inspector_dock, self.problems_dock):
             view.addAction(dock.toggleViewAction())
+        view.addSeparator()
+        looks = view.addMenu("&Appearance")
+        group = QActionGroup(self)
+        self.appearance_actions: dict[str, QAction] = {}
+        for key, text in (("system", "Follow the &System"), ("light", "&Light"), ("dark", "&Dark")):
+            action = looks.addAction(text)
+            action.setCheckable(True)
+            action.setChecked(key == appearance())
+            action.triggered.connect(lambda _checked=False, k=key: self.set_appearance(k))
+            group.addAction(action)
+            self.appearance_actions[key] = action
         help_menu = bar.addMenu("&Help")
         help_menu.addActions([self.act_shortcuts, self.act_about])
         self._refresh_recent()
@@ -168,12 +195,16 @@ class MainWindow(QMainWindow):
         doc.changed.connect(self._refresh_title)
         doc.validated.connect(self._show_problems)
         self.scene.status_message.connect(lambda text: self.statusBar().showMessage(text, 6000))
+        doc.refused.connect(lambda text: self.statusBar().showMessage(text, 10000))
+        doc.undo_stack.indexChanged.connect(lambda _index: self._update_regroup_actions())
+        self.view.menu_requested.connect(self.canvas_menu.popup)
         self.scene.selectionChanged.connect(self._selection_changed)
         self.view.file_dropped.connect(self.open_path_asking)
         self.palette_panel.add_requested.connect(
             lambda entry: self.view.add_at_centre(entry["kind"], entry.get("params", {}),
                                                   entry.get("label", "")))
         doc.design_replaced.connect(lambda: self.view.fit_to_view())
+        doc.design_replaced.connect(self._update_regroup_actions)
 
     # ------------------------------------------------------------------ view state
     def _refresh_title(self) -> None:
@@ -198,6 +229,14 @@ class MainWindow(QMainWindow):
     def _selection_changed(self) -> None:
         self.inspector.show_selection(self.scene.selected_node_ids(),
                                       self.scene.selected_connection_ids())
+        self._update_regroup_actions()
+
+    def _update_regroup_actions(self) -> None:
+        """Expand for one selected Dense, Collapse for selected neurons; a refusal says why."""
+        nodes = self.document.design.nodes
+        kinds = [nodes[n].kind for n in self.selected_nodes() if n in nodes]
+        self.act_expand.setEnabled(kinds == ["dense"])
+        self.act_collapse.setEnabled(bool(kinds) and set(kinds) == {"neuron"})
 
     # ------------------------------------------------------------------ files
     def maybe_save(self) -> bool:
@@ -342,9 +381,38 @@ class MainWindow(QMainWindow):
             x, y = self.view.centre_scene_pos()
         self.scene.select_ids(self.document.add_layer(count, previous, (x, y)))
 
+    def expand_dense(self) -> None:
+        selected = self.selected_nodes()
+        created = self.document.expand_dense(selected[0]) if len(selected) == 1 else []
+        if created:
+            self.scene.select_ids(created)
+            self.statusBar().showMessage(f"Expanded into {len(created)} neurons", 4000)
+
+    def collapse_to_dense(self) -> None:
+        block = self.document.collapse_to_dense(self.selected_nodes())
+        if block is not None:
+            self.scene.select_ids([block])
+            self.statusBar().showMessage("Collapsed into a Dense block", 4000)
+
     def fully_connect(self) -> None:
         made = self.document.fully_connect(self.selected_nodes())
         self.statusBar().showMessage(f"{made} connection(s) made", 4000)
+
+    # ------------------------------------------------------------------ look
+    def set_appearance(self, choice: str) -> None:
+        """Light, dark or the system's look, now and at the next launch."""
+        set_appearance(choice)
+        self.appearance_actions[choice].setChecked(True)
+        QSettings().setValue("appearance", choice)
+
+    def changeEvent(self, event) -> None:  # noqa: N802 - Qt's override
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:  # light ↔ dark: icons in the new colour
+            for action in self.findChildren(QAction):
+                name = action.property("icon_name")
+                if name:
+                    action.setIcon(icon(name))
+            self._show_problems(self.document.problems)
 
     # ------------------------------------------------------------------ help
     def show_shortcuts(self) -> None:

@@ -16,6 +16,7 @@ from core.errors import Problem
 from gui.canvas import style
 from gui.canvas.interactions import MoveTracker, WiringTool
 from gui.canvas.items import ConnectionItem, NodeItem, PortItem, make_node_item
+from gui.canvas.wirelayer import WireLayer
 from gui.document import Document
 
 
@@ -41,6 +42,7 @@ class CanvasScene(QGraphicsScene):
         self._dragged_wires: set[ConnectionItem] = set()  # wires of the nodes being dragged
         self._live: set[ConnectionItem] = set()  # wires that paint themselves (see wires.py)
         self._background_batch: QRectF | None = None  # changed background while batching
+        self.wire_layer = WireLayer(self, self._wires)  # the wires of big designs, as a picture
         self.wiring = WiringTool(self)
         self.moves = MoveTracker(self)
         self._rescale_timer = QTimer(self, singleShot=True, interval=0)
@@ -124,6 +126,7 @@ class CanvasScene(QGraphicsScene):
         self._wires.clear()
         self._marked.clear()
         self.clear()
+        self.wire_layer.reset()
         self.wiring.forget()
         self.invalidate(QRectF(), QGraphicsScene.SceneLayer.BackgroundLayer)
 
@@ -234,6 +237,7 @@ class CanvasScene(QGraphicsScene):
     def refresh_theme(self) -> None:
         """Repaint everything after a palette change (light ↔ dark)."""
         style.refresh_theme()
+        self.wire_layer.reset()
         for item in self._nodes.values():
             item.update()
         self.refresh_weights()
@@ -273,6 +277,8 @@ class CanvasScene(QGraphicsScene):
         repaints only what moves."""
         super().drawBackground(painter, rect)
         zoom = style.detail(painter)
+        if self.wire_layer.paint(painter, rect, zoom):
+            return
         painter.setBrush(Qt.BrushStyle.NoBrush)
         for item in self._wires.values():
             if not item.live and item.boundingRect().intersects(rect):
@@ -280,6 +286,7 @@ class CanvasScene(QGraphicsScene):
 
     def wire_background_changed(self, rect: QRectF) -> None:
         """A wire at rest changed inside rect: the views redraw that part of their background."""
+        self.wire_layer.invalidate(rect)
         if self._background_batch is not None:
             self._background_batch = self._background_batch.united(rect)
         else:

@@ -7,8 +7,8 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, QRectF, Qt, Signal, Slot
-from PySide6.QtGui import QMouseEvent, QPainter, QPen
+from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, QRectF, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QMouseEvent, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QFrame, QGraphicsView, QWidget
 
 from gui.canvas import style
@@ -18,6 +18,8 @@ from gui.canvas.scene import CanvasScene
 KIND_MIME = "application/x-neuralcanvas-kind"
 FILE_SUFFIX = ".ncanvas"
 MIN_ZOOM, MAX_ZOOM = 0.1, 4.0
+BIG_NODES, BIG_WIRES = 150, 400  # from this size on, zooming scales the last frame (see paintEvent)
+ZOOM_SETTLE_MS = 150  # the wheel has rested this long: draw sharp again
 WORLD = 1_000_000.0  # the view may pan anywhere; the scene's items are somewhere inside
 
 
@@ -26,6 +28,7 @@ class CanvasView(QGraphicsView):
 
     file_dropped = Signal(str)  # a .ncanvas file was dropped: the window opens it
     zoom_changed = Signal(float)  # the new scale (1.0: 100 %)
+    menu_requested = Signal(QPoint)  # a right click, at this global point: the window shows its menu
 
     def __init__(self, scene: CanvasScene, parent: QWidget | None = None) -> None:
         super().__init__(scene, parent)
@@ -48,6 +51,11 @@ class CanvasView(QGraphicsView):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self._pan_from: QPoint | None = None
         self._space_held = False
+        # A big design zooms smoothly: while the wheel turns, the last sharp frame is scaled;
+        # once it rests, everything is drawn sharp again (see _zoom_gesture).
+        self._snapshot: tuple[QPixmap, QRectF] | None = None
+        self._settle = QTimer(self, singleShot=True, interval=ZOOM_SETTLE_MS)
+        self._settle.timeout.connect(self._end_zoom_gesture)
         self.centerOn(0, 0)
         scene.document.design_replaced.connect(self._after_replace)
 
@@ -102,6 +110,7 @@ class CanvasView(QGraphicsView):
 
     def zoom_at(self, factor: float, view_pos: QPointF) -> None:
         """Scale to `factor` keeping the scene point under this viewport point where it is."""
+        self._zoom_gesture()
         before = self.mapToScene(view_pos.toPoint())
         self.set_zoom(factor, QGraphicsView.ViewportAnchor.AnchorViewCenter)
         shift = before - self.mapToScene(view_pos.toPoint())
@@ -112,6 +121,36 @@ class CanvasView(QGraphicsView):
         if steps:
             self.zoom_at(self.zoom() * 1.15 ** steps, event.position())
         event.accept()
+
+    def is_big(self) -> bool:
+        """Too many things to draw afresh at every step of a zoom."""
+        return (len(self.canvas.node_items()) >= BIG_NODES
+                or len(self.canvas.connection_items()) >= BIG_WIRES)
+
+    def _zoom_gesture(self) -> None:
+        """A wheel step on a big design: keep the frame on screen now, to scale it until the wheel
+        rests (ZOOM_SETTLE_MS without a step)."""
+        if not self.is_big():
+            return
+        if self._snapshot is None:
+            shown = self.mapToScene(self.viewport().rect()).boundingRect()
+            self._snapshot = (self.viewport().grab(), shown)
+        self._settle.start()
+
+    def _end_zoom_gesture(self) -> None:
+        self._snapshot = None
+        self.viewport().update()
+
+    def paintEvent(self, event) -> None:
+        if self._snapshot is None:
+            super().paintEvent(event)
+            return
+        pixmap, shown = self._snapshot
+        painter = QPainter(self.viewport())
+        painter.fillRect(self.viewport().rect(), style.theme().background)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        painter.drawPixmap(self.viewportTransform().mapRect(shown), pixmap, QRectF(pixmap.rect()))
+        painter.end()
 
     # ----------------------------------------------------------------- pan
     def _panning_press(self, event) -> bool:
@@ -197,6 +236,17 @@ class CanvasView(QGraphicsView):
         self._space_held = False
         self._update_cursor()
         super().focusOutEvent(event)
+
+    def contextMenuEvent(self, event) -> None:
+        """A right click on a node not yet selected selects it alone, then the menu opens; elsewhere
+        the selection stays, so a rubber-band selection can be acted on."""
+        item = self.itemAt(event.pos())
+        while item is not None and not isinstance(item, NodeItem):
+            item = item.parentItem()
+        if item is not None and not item.isSelected():
+            self.canvas.select_ids([item.node_id])
+        self.menu_requested.emit(event.globalPos())
+        event.accept()
 
     @Slot()
     def delete_selection(self) -> None:

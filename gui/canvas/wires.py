@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
 THIN = 1.0  # wires narrower than this on screen are drawn as one-pixel cosmetic lines
 NO_CONTENTS = QGraphicsItem.GraphicsItemFlag.ItemHasNoContents
+LIVE_FLAGS = QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
+REST_FLAGS = LIVE_FLAGS | NO_CONTENTS
 
 
 def wire_path(start: QPointF, end: QPointF) -> QPainterPath:
@@ -57,8 +59,8 @@ class ConnectionItem(QGraphicsItem):
         self._shape: QPainterPath | None = None
         self._pen = QPen()
         self._thin: QPen | None = None
-        flags = QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
-        self.setFlags(flags if live else flags | NO_CONTENTS)
+        self._solid: tuple[QPen, QPen] | None = None  # (pen, thin pen) premixed with the canvas
+        self.setFlags(LIVE_FLAGS if live else REST_FLAGS)
         self.update_path()
         self.update_from(conn, weight_scale)
 
@@ -67,7 +69,7 @@ class ConnectionItem(QGraphicsItem):
         self.record = conn
         pen = self._make_pen(weight_scale)
         if pen != self._pen:
-            self._pen, self._thin, self._shape = pen, None, None
+            self._pen, self._thin, self._shape, self._solid = pen, None, None, None
             self._changed(self._rect)
         self._set_tooltip()
 
@@ -134,6 +136,19 @@ class ConnectionItem(QGraphicsItem):
             pen.setWidthF(max(2.0, pen.widthF()))
         return pen
 
+    def _solid_pens(self) -> tuple[QPen, QPen]:
+        if self._solid is None:
+            colour = self._pen.color()
+            alpha = colour.alphaF()
+            colour = style.mix(theme().background, colour, alpha) if alpha < 1 else QColor(colour)
+            colour.setAlpha(255)
+            pen = QPen(self._pen)
+            pen.setColor(colour)
+            thin = QPen(colour, 1.0, self._pen.style())
+            thin.setCosmetic(True)
+            self._solid = (pen, thin)
+        return self._solid
+
     def _set_tooltip(self) -> None:
         lines = list(self.problems)
         if not self.layer_level:
@@ -163,9 +178,17 @@ class ConnectionItem(QGraphicsItem):
             painter.drawPath(self._path)
         self.draw(painter, style.detail(painter))
 
-    def draw(self, painter: QPainter, zoom: float) -> None:
+    def draw(self, painter: QPainter, zoom: float, solid: bool = False) -> None:
         """The wire itself, at this zoom, with no brush set (the scene's background draws wires at
-        rest with it)."""
+        rest with it). `solid`: in opaque colours premixed with the canvas (the picture of a big
+        design: two to three times faster to draw; where wires cross, the upper one covers)."""
+        if solid:
+            pen, thin = self._solid_pens()
+            wide = pen.widthF() * zoom >= THIN
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing, wide or zoom >= 0.5)
+            painter.setPen(pen if wide else thin)
+            painter.drawPath(self._path)
+            return
         if self._pen.widthF() * zoom < THIN:
             # Zoomed out, the wire is under a pixel or two wide: a one-pixel cosmetic line draws
             # faster than a stroked outline and looks the same (far out, without antialiasing).

@@ -52,3 +52,18 @@ def no_unanswered_dialogs(monkeypatch):
     monkeypatch.setattr(QDialog, "exec", exec_)
     yield opened
     assert not opened, f"modal dialogs opened that the test did not answer: {opened}"
+
+
+@pytest.fixture
+def window(qtbot):
+    """The main window, shown, keeping no settings; unsaved work is dropped when the test ends."""
+    from gui.app import make_app
+    from gui.main_window import MainWindow
+
+    make_app([])
+    win = MainWindow(restore_settings=False)
+    # pytest-qt closes the window before fixtures end: drop unsaved work first, no question
+    qtbot.addWidget(win, before_close_func=lambda w: w.document.undo_stack.setClean())
+    win.show()
+    qtbot.waitExposed(win)
+    return win

@@ -484,3 +484,78 @@ def test_a_large_design_builds_and_paints(qtbot):
     assert all(w.path().pointAtPercent(1) == item.input_anchor() for w in item.wires
                if w.target_item is item)
     document.autosave_timer.stop()
+
+
+# --------------------------------------------------------------------------- big designs
+def big_view(qtbot) -> tuple[Document, CanvasScene, CanvasView, str]:
+    """300 neurons and 5,000 wires, plus one lone wire far below (returned) to look at."""
+    random.seed(1)
+    design = Design()
+    columns = [[design.add_node("neuron", {}, (220 * c, 60 * r)).id for r in range(60)] for c in range(5)]
+    pairs = [(s, t) for left, right in zip(columns, columns[1:], strict=False) for s in left for t in right]
+    for s, t in random.sample(pairs, 5000):
+        design.add_connection(s, t, random.uniform(-1, 1))
+    x = design.add_node("input", {"feature": "x1"}, (0, 6000)).id
+    n = design.add_node("neuron", {}, (400, 6000)).id
+    lone = design.add_connection(x, n, 1.0).id
+    document = Document(design)
+    scene = CanvasScene(document)
+    view = CanvasView(scene)
+    qtbot.addWidget(view)
+    view.resize(900, 600)
+    view.show()
+    qtbot.waitExposed(view)
+    view.resetTransform()
+    view.centerOn(200, 6000)
+    return document, scene, view, lone
+
+
+def hue_distance(a: QColor, b: QColor) -> float:
+    return abs(a.redF() - b.redF()) + abs(a.greenF() - b.greenF()) + abs(a.blueF() - b.blueF())
+
+
+def test_a_big_design_draws_its_wires_from_one_picture_kept_up_to_date(qtbot, monkeypatch):
+    document, scene, view, lone = big_view(qtbot)
+    view.grab()
+    scene.wire_layer.finish()
+    assert scene.wire_layer.active and scene.wire_layer.image is not None
+    wire = scene.connection_item(lone)
+    middle = wire.path().pointAtPercent(0.5)
+    t = style.theme()
+    assert hue_distance(pixel(view, middle), t.positive) < hue_distance(pixel(view, middle), t.negative)
+
+    strokes = []
+    real_draw = type(wire).draw
+    monkeypatch.setattr(type(wire), "draw", lambda self, *a, **k: (strokes.append(self),
+                                                                    real_draw(self, *a, **k)))
+    view.centerOn(260, 5990)  # a pan copies the picture: no wire is stroked again
+    view.grab()
+    assert strokes == []
+
+    document.set_weight(lone, -1.0)  # one weight changes: that wire alone is drawn again
+    view.grab()
+    assert strokes and set(strokes) <= {wire} | {w for w in scene.connection_items()
+                                                 if w.boundingRect().intersects(wire.boundingRect())}
+    assert hue_distance(pixel(view, middle), t.negative) < hue_distance(pixel(view, middle), t.positive)
+    document.autosave_timer.stop()
+
+
+def test_a_big_design_zooms_by_scaling_the_last_frame_until_the_wheel_rests(qtbot):
+    document, scene, view, _lone = big_view(qtbot)
+    view.grab()
+    before = view.zoom()
+    where = QPointF(view.viewport().rect().center())
+    for _ in range(3):
+        event = QWheelEvent(where, QPointF(view.viewport().mapToGlobal(where.toPoint())), QPoint(0, 0),
+                            QPoint(0, 120), Qt.MouseButton.NoButton, NO_MOD, Qt.ScrollPhase.NoScrollPhase,
+                            False)
+        QApplication.sendEvent(view.viewport(), event)
+    assert view.zoom() == pytest.approx(before * 1.15 ** 3)
+    assert view._snapshot is not None  # the frame from before the wheel turned, scaled
+    assert not view.grab().isNull()
+    qtbot.waitUntil(lambda: view._snapshot is None, timeout=2000)  # rested: drawn sharp again
+    view.grab()  # the next frame asks for a sharp picture of the wires at the new zoom
+    assert scene.wire_layer.busy
+    qtbot.waitUntil(lambda: not scene.wire_layer.busy, timeout=20000)
+    assert scene.wire_layer.scale == pytest.approx(view.zoom())
+    document.autosave_timer.stop()

@@ -6,7 +6,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QMessageBox
 
@@ -16,16 +15,6 @@ from gui.document import Document
 from gui.main_window import MainWindow
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def window(qtbot):
-    make_app([])
-    win = MainWindow(restore_settings=False)
-    # pytest-qt closes the window before fixtures end: drop unsaved work first, no question
-    qtbot.addWidget(win, before_close_func=lambda w: w.document.undo_stack.setClean())
-    win.show()
-    return win
 
 
 def answer(monkeypatch, button):
@@ -138,3 +127,25 @@ def test_the_screenshot_command_renders_the_window_with_the_design(tmp_path):
 
     image = QImage(str(out))
     assert image.width() >= 1200 and image.height() >= 800
+
+
+def test_the_dark_look_can_be_chosen_and_is_remembered(window, qtbot):
+    from PySide6.QtCore import QSettings
+    from PySide6.QtGui import QPalette
+    from PySide6.QtWidgets import QApplication
+
+    from gui.app import set_appearance
+    from gui.canvas import style
+
+    try:
+        window.appearance_actions["dark"].trigger()
+        assert QApplication.palette().color(QPalette.ColorRole.Window).lightness() < 80
+        qtbot.waitUntil(lambda: style.theme().dark)  # the canvas follows the palette
+        assert QSettings().value("appearance") == "dark"
+        window.appearance_actions["light"].trigger()
+        assert QApplication.palette().color(QPalette.ColorRole.Window).lightness() > 200
+        qtbot.waitUntil(lambda: not style.theme().dark)
+        assert window.appearance_actions["light"].isChecked()
+        assert not window.appearance_actions["dark"].isChecked()
+    finally:
+        set_appearance("system")
