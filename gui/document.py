@@ -91,9 +91,11 @@ class Document(QObject):
         self.path = path
         self.undo_stack.clear()
         self._watch(design)
+        self._validate_timer.stop()
+        self.problems = design.validate()  # before the views rebind: they mark these at once
         self.design_replaced.emit()
         self.changed.emit()
-        self.validate_now()
+        self.validated.emit(self.problems)
 
     def new(self) -> None:
         self.replace_design(default_design(), None)

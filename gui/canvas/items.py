@@ -54,6 +54,8 @@ class PortItem(QGraphicsItem):
         return path
 
     def paint(self, painter: QPainter, option, widget=None) -> None:
+        if not self.highlighted and _detail(painter) < _LOW_DETAIL:
+            return  # far out a port is a pixel or two: the node's own outline says enough
         t = theme()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         if self.highlighted:

@@ -8,7 +8,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QPainter
-from PySide6.QtWidgets import QGraphicsScene
+from PySide6.QtWidgets import QGraphicsScene, QToolTip
 from shiboken6 import isValid
 
 from core.design import Connection, Design, Node
@@ -324,6 +324,18 @@ class CanvasScene(QGraphicsScene):
         self._live = live
 
     # ----------------------------------------------------------------- pointer
+    def helpEvent(self, event) -> None:  # noqa: N802 - Qt's override
+        """Tooltips, asked of the item under the pointer only when it rests there (a wire writes
+        its text then: five thousand wires need not keep one each)."""
+        for item in self.items(event.scenePos()):
+            text = item.toolTip()
+            if text:
+                QToolTip.showText(event.screenPos(), text, event.widget())
+                event.accept()
+                return
+        QToolTip.hideText()
+        event.ignore()
+
     def _output_port_at(self, scene_pos) -> PortItem | None:
         for item in self.items(scene_pos):
             if isinstance(item, PortItem):

@@ -71,7 +71,6 @@ class ConnectionItem(QGraphicsItem):
         if pen != self._pen:
             self._pen, self._thin, self._shape, self._solid = pen, None, None, None
             self._changed(self._rect)
-        self._set_tooltip()
 
     def set_problems(self, messages: Sequence[str], severity: str = "error",
                      weight_scale: float = 1.0) -> None:
@@ -138,10 +137,11 @@ class ConnectionItem(QGraphicsItem):
 
     def _solid_pens(self) -> tuple[QPen, QPen]:
         if self._solid is None:
-            colour = self._pen.color()
-            alpha = colour.alphaF()
-            colour = style.mix(theme().background, colour, alpha) if alpha < 1 else QColor(colour)
-            colour.setAlpha(255)
+            c, b = self._pen.color(), theme().background
+            a = c.alpha()
+            colour = QColor((b.red() * (255 - a) + c.red() * a) // 255,
+                            (b.green() * (255 - a) + c.green() * a) // 255,
+                            (b.blue() * (255 - a) + c.blue() * a) // 255)
             pen = QPen(self._pen)
             pen.setColor(colour)
             thin = QPen(colour, 1.0, self._pen.style())
@@ -149,13 +149,13 @@ class ConnectionItem(QGraphicsItem):
             self._solid = (pen, thin)
         return self._solid
 
-    def _set_tooltip(self) -> None:
+    def toolTip(self) -> str:  # noqa: N802 - written when asked (the scene's helpEvent asks)
         lines = list(self.problems)
         if not self.layer_level:
             w = self.record.weight
             lines.append("weight not set yet (drawn when training starts)" if w is None
                          else f"weight {format_number(w)}")
-        self.setToolTip("\n".join(lines))
+        return "\n".join(lines)
 
     # ----------------------------------------------------------------- geometry and painting
     def boundingRect(self) -> QRectF:

@@ -559,3 +559,20 @@ def test_a_big_design_zooms_by_scaling_the_last_frame_until_the_wheel_rests(qtbo
     qtbot.waitUntil(lambda: not scene.wire_layer.busy, timeout=20000)
     assert scene.wire_layer.scale == pytest.approx(view.zoom())
     document.autosave_timer.stop()
+
+
+def test_resting_the_pointer_on_a_wire_shows_its_weight(canvas):
+    from PySide6.QtCore import QEvent
+    from PySide6.QtGui import QHelpEvent
+    from PySide6.QtWidgets import QToolTip
+
+    document, scene, view = canvas
+    x = document.add_node("input", (0, 0), {"feature": "x1"})
+    n = document.add_node("neuron", (300, 80))
+    conn = document.connect(x, n)
+    document.set_weight(conn, -0.25)
+    where = at(view, scene.connection_item(conn).path().pointAtPercent(0.5))
+    QApplication.sendEvent(view.viewport(), QHelpEvent(QEvent.Type.ToolTip, where,
+                                                       view.viewport().mapToGlobal(where)))
+    assert QToolTip.text() == "weight −0.25"  # a true minus sign
+    QToolTip.hideText()
