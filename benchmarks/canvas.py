@@ -62,26 +62,39 @@ def main() -> None:
     path = Path(tempfile.mkdtemp()) / "big.ncanvas"
     save_design(design, path)
 
-    start = time.perf_counter()
-    document = Document()
-    document.open(str(path))
-    scene = CanvasScene(document)
-    view = CanvasView(scene)
-    view.resize(1280, 800)
-    view.show()
-    view.fit_to_view()
-    app.processEvents()
-    scene.wire_layer.finish()  # every wire drawn: the design is fully on screen
-    view.viewport().repaint()
-    opened = time.perf_counter() - start
-
-    def frames(step, count: int = 60) -> float:
-        """Frames per second of real repaints (the view's paintEvent, as a screen refresh)."""
+    def open_it() -> tuple[float, CanvasScene, CanvasView]:
         start = time.perf_counter()
-        for i in range(count):
-            step(i)
-            view.viewport().repaint()
-        return count / (time.perf_counter() - start)
+        document = Document()
+        document.open(str(path))
+        scene = CanvasScene(document)
+        view = CanvasView(scene)
+        view.resize(1280, 800)
+        view.show()
+        view.fit_to_view()
+        app.processEvents()
+        scene.wire_layer.finish()  # every wire drawn: the design is fully on screen
+        view.viewport().repaint()
+        return time.perf_counter() - start, scene, view
+
+    # Best of three throughout: the machine is shared, and others' work only ever slows a run.
+    runs = [open_it() for _ in range(3)]
+    opened = min(r[0] for r in runs)
+    _, scene, view = runs[-1]
+    print("opens:", ", ".join(f"{r[0]:.2f} s" for r in runs))
+    for _, _scene, other_view in runs[:-1]:
+        other_view.close()
+
+    def frames(step, count: int = 60, repeats: int = 3) -> float:
+        """Frames per second of real repaints (the view's paintEvent, as a screen refresh); the
+        best of `repeats` runs."""
+        rates = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            for i in range(count):
+                step(i)
+                view.viewport().repaint()
+            rates.append(count / (time.perf_counter() - start))
+        return max(rates)
 
     def settle() -> float:
         """Seconds until the wires are sharp again after a zoom (drawn in slices, off the frames)."""

@@ -34,6 +34,7 @@ class PortItem(QGraphicsItem):
         self.highlighted = False  # hovered, or the target of a wire being drawn
         self.setAcceptHoverEvents(True)
         self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)  # the scene handles presses
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.setZValue(2)
 
     @property
@@ -123,6 +124,8 @@ class NodeItem(QGraphicsItem):
         # reference to None (Python 3.11 then aborts). The scene moves the wires during a drag instead.
         self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsMovable
                       | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        # Kept as a picture at the current zoom: panning copies it instead of painting it again.
         self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.setZValue(1)
         self.input_port = PortItem(self, "in") if self.has_input else None

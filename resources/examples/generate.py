@@ -15,7 +15,7 @@ from core.fileformat import save_design  # noqa: E402
 def neuron_network(features, hidden, outputs, hidden_activation, output_activation) -> Design:
     """Input nodes, fully connected columns of hidden neurons, and a column of output neurons."""
     design = Design()
-    columns = [[design.add_node("input", {"feature": f}, label=f).id for f in features]]
+    columns = [[design.add_node("input", {"feature": f}).id for f in features]]  # shown as x1², sin x1
     for width in hidden:
         columns.append([design.add_node("neuron", {"activation": hidden_activation}).id
                         for _ in range(width)])
