@@ -32,6 +32,7 @@ test: lint $(TORCH_STAMP)
 
 bench: $(TORCH_STAMP)
 	$(BIN)/python benchmarks/engine.py
+	QT_QPA_PLATFORM=offscreen $(BIN)/python benchmarks/canvas.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
