@@ -149,3 +149,98 @@ def test_the_dark_look_can_be_chosen_and_is_remembered(window, qtbot):
         assert not window.appearance_actions["dark"].isChecked()
     finally:
         set_appearance("system")
+
+
+def test_open_example_lists_each_example_with_its_description_and_opens_the_chosen_one(
+        window, monkeypatch):
+    from PySide6.QtWidgets import QDialog
+
+    from gui.dialogs import ExampleChooser, example_descriptions
+
+    descriptions = example_descriptions()
+    examples = sorted(p.stem for p in EXAMPLES.glob("*.ncanvas"))
+    assert set(descriptions) == set(examples)
+    shown = []
+
+    def pick_spiral(dialog):
+        rows = [dialog.list.item(i) for i in range(dialog.list.count())]
+        shown.extend(item.text() for item in rows)
+        dialog.list.setCurrentRow(next(i for i, item in enumerate(rows) if item.text().startswith("spiral")))
+        return QDialog.DialogCode.Accepted.value
+
+    monkeypatch.setattr(ExampleChooser, "exec", pick_spiral)
+    window.act_example.trigger()
+    assert len(shown) == len(examples)
+    assert all(descriptions[name] in text for name, text in zip(examples, shown, strict=True))
+    assert window.document.design.dataset.name == "spiral"
+    assert window.document.path is None  # Save asks for a new name: the example stays as it is
+    assert window.windowTitle().startswith("Untitled")
+
+
+def test_recent_files_are_remembered_across_launches_and_reopen(window, qtbot, tmp_path):
+    path = tmp_path / "mine.ncanvas"
+    window.open_path(str(EXAMPLES / "xor.ncanvas"))
+    window.document.save(str(path))
+    window.open_path(str(path))
+    window.document.new()
+    later = MainWindow(restore_settings=False)  # the next launch
+    qtbot.addWidget(later)
+    recent = [a.text() for a in later.recent_menu.actions()]
+    assert recent[:2] == [str(path), str(EXAMPLES / "xor.ncanvas")]
+    later.recent_menu.actions()[0].trigger()
+    assert later.document.path == str(path) and len(later.document.design.nodes) == 7
+
+
+def test_dropping_a_design_file_on_the_window_opens_it(window):
+    from PySide6.QtCore import QMimeData, QPoint, QUrl
+
+    from tests.gui.test_canvas import drop
+
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(EXAMPLES / "circle.ncanvas"))])
+    assert drop(window.view, mime, QPoint(200, 200)) == (True, True)
+    assert window.document.path == str(EXAMPLES / "circle.ncanvas")
+    assert window.document.design.dataset.name == "circle"
+
+
+def test_copy_paste_and_duplicate_from_the_edit_menu(window):
+    window.open_path(str(EXAMPLES / "xor.ncanvas"))
+    design = window.document.design
+    hidden = [n for n, node in design.nodes.items() if node.kind == "neuron"][:2]
+    window.scene.select_ids(hidden)
+    window.act_copy.trigger()
+    window.act_paste.trigger()
+    pasted = window.scene.selected_node_ids()
+    assert len(pasted) == 2 and not set(pasted) & set(hidden) and len(design.nodes) == 9
+    window.act_duplicate.trigger()
+    assert len(design.nodes) == 11
+    window.act_delete.trigger()
+    assert len(design.nodes) == 9
+    for _ in range(3):
+        window.act_undo.trigger()
+    assert len(design.nodes) == 7
+
+
+def test_the_shortcuts_sheet_names_the_platforms_keys(window, monkeypatch):
+    shown = []
+    monkeypatch.setattr(QMessageBox, "information", lambda parent, title, text: shown.append(text))
+    window.act_shortcuts.trigger()
+    save_key = QKeySequence(QKeySequence.StandardKey.Save).toString()
+    assert shown and save_key in shown[0] and "Save" in shown[0] and "Wheel" in shown[0]
+
+
+def test_the_panels_and_the_window_size_come_back_at_the_next_launch(qtbot):
+    make_app([])
+    first = MainWindow(restore_settings=True)
+    qtbot.addWidget(first)
+    first.resize(760, 560)  # within the offscreen screen (800×600)
+    first.show()
+    qtbot.waitExposed(first)
+    first.problems_dock.toggleViewAction().trigger()  # the person hides the Problems panel
+    assert first.problems_dock.isHidden()
+    assert first.close()
+    second = MainWindow(restore_settings=True)
+    qtbot.addWidget(second)
+    second.show()
+    assert second.problems_dock.isHidden() and not second.palette_dock.isHidden()
+    assert (second.width(), second.height()) == (760, 560)
