@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
+from dataclasses import fields
 from typing import Any
 
 from PySide6.QtGui import QUndoCommand
@@ -187,3 +189,27 @@ class SetBlockWeights(QUndoCommand):
 
     def undo(self) -> None:
         self.design.set_block_weights(self.node_id, self.old)
+
+
+class SetWeightsAndState(QUndoCommand):
+    """A training run's result (or a reset, a new seed): every weight and the training state,
+    with the ones before it for undo."""
+
+    def __init__(self, design: Design, before: tuple[dict, Any, Any, Any],
+                 after: tuple[dict, Any, Any, Any], text: str) -> None:
+        super().__init__(text)
+        self.design, self.before, self.after = design, before, after
+
+    def _apply(self, values: tuple[dict, Any, Any, Any]) -> None:
+        weights, state, training, initial = values
+        self.design.state = copy.deepcopy(state)
+        self.design.initial_weights = copy.deepcopy(initial)
+        if training != self.design.training:
+            self.design.set_training(**{f.name: getattr(training, f.name) for f in fields(training)})
+        self.design.restore_weights(weights)
+
+    def redo(self) -> None:
+        self._apply(self.after)
+
+    def undo(self) -> None:
+        self._apply(self.before)
