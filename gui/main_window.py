@@ -24,6 +24,7 @@ from gui.canvas import CanvasScene, CanvasView
 from gui.dialogs import ask_to_save, choose_example, open_file_name, save_file_name, shortcuts_text
 from gui.document import CLIPBOARD_MIME, Document
 from gui.inspector import Inspector
+from gui.live_training import LiveTraining
 from gui.palette import Palette
 
 MAX_RECENT = 8
@@ -61,6 +62,7 @@ class MainWindow(QMainWindow):
         self._make_actions()
         self._make_menus()
         self._make_toolbar()
+        self.live = LiveTraining(self)
         self._connect()
         self.resize(1280, 820)
         if restore_settings:
@@ -174,7 +176,7 @@ class MainWindow(QMainWindow):
             action.triggered.connect(lambda _checked=False, k=key: self.set_appearance(k))
             group.addAction(action)
             self.appearance_actions[key] = action
-        help_menu = bar.addMenu("&Help")
+        self.help_menu = help_menu = bar.addMenu("&Help")
         help_menu.addActions([self.act_shortcuts, self.act_about])
         self._refresh_recent()
 
@@ -434,6 +436,7 @@ class MainWindow(QMainWindow):
             self.restoreState(state)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's override
+        self.live.shutdown()  # training stops first: what it learned is then a change to save
         if not self.maybe_save():
             event.ignore()
             return

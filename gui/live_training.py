@@ -1,0 +1,119 @@
+"""Live training in the main window: the controller, its toolbar and menu, the banner that says
+what went wrong, the status bar's figures, and the panels in the bottom dock area."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QToolButton, QVBoxLayout, QWidget
+
+from core import backend
+from gui.app import icon
+from gui.training_bar import TrainingBar
+from gui.training_controller import TrainingController
+
+BANNER_STYLE = ("#banner { background: #fff4e5; border-bottom: 1px solid #f0c36d; }"
+                "#banner QLabel { color: #6b4400; }")
+DARK_BANNER_STYLE = ("#banner { background: #3b2f1a; border-bottom: 1px solid #7a5b1e; }"
+                     "#banner QLabel { color: #f5d9a0; }")
+
+
+class Banner(QWidget):
+    """A one-line message over the canvas (a run that diverged, a design that cannot train),
+    with a button to dismiss it."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("banner")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        self.text = QLabel()
+        self.text.setWordWrap(True)
+        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.mark = QLabel()
+        close = QToolButton()
+        close.setObjectName("dismiss")
+        close.setAutoRaise(True)
+        close.setIcon(icon("mdi6.close"))
+        close.setToolTip("Dismiss")
+        close.clicked.connect(self.hide)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(10, 6, 6, 6)
+        layout.addWidget(self.mark)
+        layout.addWidget(self.text, 1)
+        layout.addWidget(close)
+        self.hide()
+
+    def show_message(self, text: str) -> None:
+        from gui.app import is_dark  # noqa: PLC0415
+
+        self.setStyleSheet(DARK_BANNER_STYLE if is_dark() else BANNER_STYLE)
+        self.mark.setPixmap(icon("mdi6.alert-outline").pixmap(18, 18))
+        self.text.setText(text)
+        self.show()
+
+
+class LiveTraining:
+    """Everything the window needs to train its design live; `controller` does the work."""
+
+    def __init__(self, window: QMainWindow) -> None:
+        self.window = window
+        document = window.document
+        self.controller = TrainingController(document, window)
+        self.bar = TrainingBar(self.controller, window)
+        window.addToolBarBreak()
+        window.addToolBar(self.bar)
+        self.banner = Banner()
+        view = window.takeCentralWidget()
+        centre = QWidget()
+        layout = QVBoxLayout(centre)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.banner)
+        layout.addWidget(view, 1)
+        window.setCentralWidget(centre)
+        self.status = QLabel()
+        self.status.setObjectName("training_status")
+        window.statusBar().addPermanentWidget(self.status)
+        self.menu = _menu(window, self.bar)
+        window.menuBar().insertMenu(window.help_menu.menuAction(), self.menu)
+        self.controller.message.connect(self.banner.show_message)
+        self.controller.state_changed.connect(self._state_changed)
+        self.controller.snapshot.connect(self._snapshot)
+        document.design_replaced.connect(self.banner.hide)
+        self._show_status(None)
+
+    def _state_changed(self, state: str) -> None:
+        if state == "running":
+            self.banner.hide()
+
+    def _snapshot(self, snap) -> None:
+        self._show_status(snap)
+
+    def _show_status(self, snap) -> None:
+        parts = []
+        if snap is not None:
+            parts.append(f"epoch {snap.epoch:,}")
+            m = snap.metrics
+            loss = m.train_loss if m is not None else snap.loss
+            if loss is not None:
+                parts.append(f"loss {loss:.4g}")
+            if m is not None and m.test_accuracy is not None:
+                parts.append(f"test accuracy {m.test_accuracy:.1%}")
+            elif m is not None and m.test_r2 is not None:
+                parts.append(f"test R² {m.test_r2:.3f}")
+            if self.controller.running and snap.steps_per_second:
+                parts.append(f"{snap.steps_per_second:,.0f} steps/s")
+        parts.append(backend.description())
+        self.status.setText("   ·   ".join(parts))
+
+    def shutdown(self) -> None:
+        self.controller.shutdown()
+
+
+def _menu(window: QMainWindow, bar: TrainingBar):
+    from PySide6.QtWidgets import QMenu  # noqa: PLC0415
+
+    menu = QMenu("&Training", window)
+    menu.addActions([bar.act_play, bar.act_step, bar.act_sample])
+    menu.addSeparator()
+    menu.addActions([bar.act_reset, bar.act_seed])
+    return menu
