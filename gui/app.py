@@ -92,7 +92,19 @@ def make_app(argv: list[str] | None = None) -> QApplication:
     app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
     apply_theme(app)
     app.styleHints().colorSchemeChanged.connect(lambda _scheme: apply_theme(app))
+    app.aboutToQuit.connect(release_clipboard)
     return app
+
+
+def release_clipboard() -> None:
+    """Let go of what Neural Canvas put on the clipboard before Qt goes: PySide 6.11 crashes at
+    exit when the clipboard still holds data this process made and has read back."""
+    from gui.document import CLIPBOARD_MIME  # noqa: PLC0415
+
+    clipboard = QApplication.clipboard()
+    mime = clipboard.mimeData()
+    if mime is not None and mime.hasFormat(CLIPBOARD_MIME):
+        clipboard.clear()
 
 
 def run(design_path: str | None = None, screenshot: str | None = None,

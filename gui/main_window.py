@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.errors import NeuralCanvasError
-from gui.app import appearance, icon, set_appearance
+from gui.app import appearance, icon, release_clipboard, set_appearance
 from gui.canvas import CanvasScene, CanvasView
 from gui.dialogs import ask_to_save, choose_example, open_file_name, save_file_name, shortcuts_text
 from gui.document import CLIPBOARD_MIME, Document
@@ -445,4 +445,5 @@ class MainWindow(QMainWindow):
             settings.setValue("geometry", self.saveGeometry())
             settings.setValue("window_state", self.saveState())
             self.document.discard_recovery()
+        release_clipboard()
         event.accept()

@@ -18,6 +18,15 @@ def isolated_settings(tmp_path, monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def clipboard_released():
+    """What a test copied leaves the clipboard with the test (as the application does at quit)."""
+    yield
+    from gui.app import release_clipboard
+
+    release_clipboard()
+
+
+@pytest.fixture(autouse=True)
 def no_unanswered_dialogs(monkeypatch):
     """Every modal dialog a test meets must be answered by that test (monkeypatch it there).
 
