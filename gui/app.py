@@ -86,7 +86,14 @@ def icon(name: str) -> QIcon:
                           else color.darker(180))
 
 
+SWITCH_INTERVAL = 0.001  # seconds: how soon a thread waiting for the GIL gets it
+
+
 def make_app(argv: list[str] | None = None) -> QApplication:
+    # Training runs in a worker thread while this one paints. Most Qt calls let go of the GIL;
+    # with Python's default 5 ms hand-over, taking it back after each one waits behind the
+    # worker, and a frame of a few hundred calls takes seconds.
+    sys.setswitchinterval(SWITCH_INTERVAL)
     QCoreApplication.setOrganizationName("NeuralCanvas")
     QCoreApplication.setApplicationName("Neural Canvas")
     app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])

@@ -70,6 +70,7 @@ class LiveTraining:
         layout.addWidget(self.banner)
         layout.addWidget(view, 1)
         window.setCentralWidget(centre)
+        self.docks: list = []  # the panels' docks, in the bottom area
         self.status = QLabel()
         self.status.setObjectName("training_status")
         window.statusBar().addPermanentWidget(self.status)
@@ -84,6 +85,7 @@ class LiveTraining:
     def _state_changed(self, state: str) -> None:
         if state == "running":
             self.banner.hide()
+        self.window.scene.set_training_live(state == "running")
 
     def _snapshot(self, snap) -> None:
         self._show_status(snap)
@@ -104,6 +106,12 @@ class LiveTraining:
                 parts.append(f"{snap.steps_per_second:,.0f} steps/s")
         parts.append(backend.description())
         self.status.setText("   ·   ".join(parts))
+
+    def plot_viewports(self) -> list[QWidget]:
+        """The panels' plot areas (what a frame redraws), for benchmarks/live.py."""
+        from pyqtgraph import GraphicsView  # noqa: PLC0415
+
+        return [view.viewport() for dock in self.docks for view in dock.findChildren(GraphicsView)]
 
     def shutdown(self) -> None:
         self.controller.shutdown()

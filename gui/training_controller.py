@@ -18,6 +18,7 @@ from gui.commands import SetWeightsAndState
 from gui.document import Document
 
 FRAME_SECONDS = 1 / 30  # the worker sends at most this many snapshots a second
+WEIGHTS_SECONDS = 0.1  # while running, the design (and so the canvas) takes the weights this often
 SAMPLES_SHOWN = 12  # test samples shown with their probabilities (inputs of more than 2 dims)
 TRAINING_FIELDS_NEEDING_A_REBUILD = ("test_fraction", "seed", "dtype")
 
@@ -94,6 +95,7 @@ class TrainingController(QObject):
         self._applying = False  # our own writes into the design: not a person's edit
         self._resume = False  # a structural edit paused the run: play again once it stopped
         self._before: tuple | None = None
+        self._written = 0.0  # when the design last took a running snapshot's weights
         self._design = None
         document.design_replaced.connect(self._bind)
         self._bind()
@@ -112,7 +114,7 @@ class TrainingController(QObject):
             self._ensure_trainer()
         self._before = self._state_now()
         self.worker = _Worker(self, self.trainer)
-        self.worker.snapshot.connect(self._show)
+        self.worker.snapshot.connect(self._show_live)
         self.worker.ended.connect(self._ended)
         self.worker.start()
         self._set_state("running")
@@ -242,11 +244,18 @@ class TrainingController(QObject):
         finally:
             self._applying = False
 
-    def _show(self, snap: probes.Snapshot) -> None:
+    def _show(self, snap: probes.Snapshot, live: bool = False) -> None:
+        """A snapshot to the views; its weights into the design (while running, ~10 a second:
+        restyling every wire 30 times a second would take the GUI thread's time)."""
         self.last = snap
-        if self.trainer is not None:
+        now = time.perf_counter()
+        if self.trainer is not None and (not live or now - self._written >= WEIGHTS_SECONDS):
+            self._written = now
             self._write(snap.weights)
         self.snapshot.emit(snap)
+
+    def _show_live(self, snap: probes.Snapshot) -> None:
+        self._show(snap, live=True)
 
     def _ended(self, result: tuple) -> None:
         worker = self.sender() if isinstance(self.sender(), _Worker) else self.worker

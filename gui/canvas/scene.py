@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import numpy as np
 from PySide6.QtCore import QObject, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QGraphicsScene, QToolTip
@@ -13,7 +14,7 @@ from shiboken6 import isValid
 
 from core.design import Connection, Design, Node
 from core.errors import Problem
-from gui.canvas import style
+from gui.canvas import neuron_maps, style
 from gui.canvas.interactions import MoveTracker, WiringTool
 from gui.canvas.items import ConnectionItem, NodeItem, PortItem, make_node_item
 from gui.canvas.wirelayer import WireLayer
@@ -24,6 +25,7 @@ class CanvasScene(QGraphicsScene):
     """Items for the document's design. It never edits the design itself: gestures call Document."""
 
     status_message = Signal(str)  # a reason to show in the status bar (a refused wire, …)
+    neuron_hovered = Signal(object)  # a neuron's id when the pointer enters it, None when it leaves
 
     def __init__(self, document: Document, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -32,11 +34,13 @@ class CanvasScene(QGraphicsScene):
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
         self.document = document
         self.snap = True  # drags snap node positions to the 10 px grid
+        self.training_live = False  # training runs: wires drawn the fast way (set_training_live)
         self.weight_scale = 1.0  # the largest |weight| of the design's wires (1 while none is set)
         self._largest = 0.0  # the largest |weight|, 0 while none is set
         self._nodes: dict[str, NodeItem] = {}
         self._wires: dict[str, ConnectionItem] = {}
         self._marked: set[str] = set()  # ids whose items show a problem
+        self.hovered_neuron: str | None = None  # the neuron under the pointer
         self._listeners: list[tuple[Any, Callable[..., None]]] = []
         self.design: Design | None = None
         self._dragged_wires: set[ConnectionItem] = set()  # wires of the nodes being dragged
@@ -125,6 +129,7 @@ class CanvasScene(QGraphicsScene):
         self._nodes.clear()
         self._wires.clear()
         self._marked.clear()
+        self.neuron_hover(None)
         self.clear()
         self.wire_layer.reset()
         self.wiring.forget()
@@ -161,6 +166,8 @@ class CanvasScene(QGraphicsScene):
         for wire in list(item.wires):
             self._remove_wire(wire.connection_id)
         self._marked.discard(node.id)
+        if node.id == self.hovered_neuron:
+            self.neuron_hover(None)
         if self.moves.active:
             self.moves.cancel()
         if self.wiring.active and node.id in (self.wiring.source.node_id,
@@ -243,6 +250,17 @@ class CanvasScene(QGraphicsScene):
         self.refresh_weights()
         self.update()
 
+    # ----------------------------------------------------------------- training
+    def show_neuron_maps(self, maps: dict[str, np.ndarray] | None) -> None:
+        """Neurons draw their maps (id → (n, n) output over the plane); None: the glyphs again."""
+        neuron_maps.show(self._nodes.values(), maps)
+
+    def neuron_hover(self, node_id: str | None) -> None:
+        """The pointer entered a neuron (its id) or left it (None)."""
+        if node_id != self.hovered_neuron:
+            self.hovered_neuron = node_id
+            self.neuron_hovered.emit(node_id)
+
     # ----------------------------------------------------------------- problems
     def show_problems(self, problems: list[Problem]) -> None:
         """Mark the items that validation found something wrong with (badge, red wire, tooltip)."""
@@ -280,9 +298,18 @@ class CanvasScene(QGraphicsScene):
         if self.wire_layer.paint(painter, rect, zoom):
             return
         painter.setBrush(Qt.BrushStyle.NoBrush)
+        fast = self.training_live
         for item in self._wires.values():
             if not item.live and item.boundingRect().intersects(rect):
-                item.draw(painter, zoom)
+                item.draw(painter, zoom, fast=fast)
+
+    def set_training_live(self, running: bool) -> None:
+        """While training runs the wires restyle ten times a second: draw them the fast way
+        (solid, no antialiasing) until it stops, then sharp again."""
+        if running != self.training_live:
+            self.training_live = running
+            self.wire_layer.reset()
+            self.invalidate(QRectF(), QGraphicsScene.SceneLayer.BackgroundLayer)
 
     def wire_background_changed(self, rect: QRectF) -> None:
         """A wire at rest changed inside rect: the views redraw that part of their background."""

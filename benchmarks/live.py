@@ -1,0 +1,136 @@
+"""Live training's cost: the spiral example trains in the window with every panel visible.
+
+    python benchmarks/live.py [--seconds 8]
+
+Reports, headless (QT_QPA_PLATFORM=offscreen): frames drawn per second (paint events of the
+boundary plot, the loss plot and the canvas), the event loop's 95th-percentile latency (how late
+a 10 ms timer fires while training runs), and training steps per second inside the window
+against the same design trained headless, as the command line does. Nothing here is a test:
+the figures go into the README with the machine they ran on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from PySide6.QtCore import QElapsedTimer, QEvent, QObject, QTimer  # noqa: E402
+from PySide6.QtWidgets import QWidget  # noqa: E402
+
+from core import backend  # noqa: E402
+from core.fileformat import load_design  # noqa: E402
+from core.training import Trainer  # noqa: E402
+
+SPIRAL = ROOT / "resources" / "examples" / "spiral.ncanvas"
+
+
+class PaintCounter(QObject):
+    """Counts the paint events of the widgets it watches."""
+
+    def __init__(self, widgets: list[QWidget]) -> None:
+        super().__init__()
+        self.counts = {id(w): 0 for w in widgets}
+        for widget in widgets:
+            widget.installEventFilter(self)
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt's override
+        if event.type() == QEvent.Type.Paint and id(watched) in self.counts:
+            self.counts[id(watched)] += 1
+        return False
+
+
+def headless_rate(seconds: float) -> float:
+    """Steps per second of the command line's loop (Trainer.run) on the same design."""
+    design = load_design(SPIRAL)
+    design.set_training(epochs=10**6, target_accuracy=None, target_loss=None)
+    trainer = Trainer(design)
+    start = time.perf_counter()
+    first = trainer.step_count
+    for progress in trainer.run():
+        if progress.kind == "epoch" and time.perf_counter() - start > seconds:
+            break
+    return (trainer.step_count - first) / (time.perf_counter() - start)
+
+
+def window_rates(seconds: float) -> dict[str, float]:
+    from gui.app import make_app  # noqa: PLC0415
+    from gui.main_window import MainWindow  # noqa: PLC0415
+
+    app = make_app([])
+    window = MainWindow(restore_settings=False)
+    window.resize(1600, 1000)
+    window.show()
+    window.open_path(str(SPIRAL))
+    window.document.set_training(epochs=10**6, target_accuracy=None, target_loss=None)
+    for dock in window.live.docks:
+        dock.show()
+    app.processEvents()
+    watched = window.live.plot_viewports() + [window.view.viewport()]
+    counter = PaintCounter(watched)
+    controller = window.live.controller
+
+    lateness: list[float] = []
+    clock = QElapsedTimer()
+    tick = QTimer(interval=10)
+    last = [0.0]
+
+    def beat() -> None:
+        now = clock.nsecsElapsed() / 1e9
+        if last[0]:
+            lateness.append(max(0.0, now - last[0] - 0.010))
+        last[0] = now
+
+    tick.timeout.connect(beat)
+    controller.play()
+    app.processEvents()
+    first_step = controller.trainer.step_count
+    clock.start()
+    tick.start()
+    start = time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        app.processEvents()
+        time.sleep(0.001)
+    elapsed = time.perf_counter() - start
+    tick.stop()
+    steps = controller.trainer.step_count - first_step
+    frames = {id(w): counter.counts[id(w)] / elapsed for w in watched}
+    window.live.shutdown()
+    window.document.undo_stack.setClean()
+    window.close()
+    return {
+        "steps_per_second": steps / elapsed,
+        "frames_per_second": min(frames.values()),  # the slowest of the watched views
+        "latency_p95_ms": float(np.percentile(lateness, 95)) * 1000 if lateness else float("nan"),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=8.0)
+    args = parser.parse_args()
+    inside = window_rates(args.seconds)
+    alone = headless_rate(args.seconds)
+    ratio = inside["steps_per_second"] / alone
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()},"
+          f" Qt offscreen; {backend.description()}; spiral example, every panel visible")
+    print("| measure | result | target |")
+    print("|---|---:|---|")
+    print(f"| frames drawn per second (the slowest of boundary, loss and canvas) | "
+          f"{inside['frames_per_second']:.0f} | ≥ 30 |")
+    print(f"| event loop latency, 95th percentile | {inside['latency_p95_ms']:.1f} ms | < 50 ms |")
+    print(f"| training steps/s in the window ÷ headless | {inside['steps_per_second']:,.0f} ÷ "
+          f"{alone:,.0f} = **{ratio:.0%}** | ≥ 70 % |")
+
+
+if __name__ == "__main__":
+    main()
