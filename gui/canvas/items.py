@@ -12,6 +12,8 @@ from PySide6.QtWidgets import QGraphicsItem
 
 from core.design import Node
 from gui.canvas import style
+from gui.canvas.neuron_maps import NeuronMap
+from gui.canvas.neuron_maps import paint as paint_map
 from gui.canvas.style import format_number, theme
 from gui.canvas.wires import ConnectionItem, wire_path
 
@@ -124,7 +126,6 @@ class NodeItem(QGraphicsItem):
         # reference to None (Python 3.11 then aborts). The scene moves the wires during a drag instead.
         self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsMovable
                       | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
-        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         # Kept as a picture at the current zoom: panning copies it instead of painting it again.
         self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.setZValue(1)
@@ -242,9 +243,32 @@ class InputItem(NodeItem):
 
 
 class NeuronItem(NodeItem):
-    """A neuron: a circle with a small glyph of its activation, its bias below and its name above."""
+    """A neuron: a circle with a small glyph of its activation — or, while training on a plane, a
+    map of its output over the plane — its bias below and its name above."""
 
     RADIUS = 22.0
+    neuron_map: NeuronMap | None = None
+
+    def __init__(self, node: Node) -> None:
+        super().__init__(node)
+        self.setAcceptHoverEvents(True)
+
+    def set_map(self, values) -> None:
+        """Show this map of the neuron's output (n × n, row j = y); None brings the glyph back."""
+        if values is None and self.neuron_map is None:
+            return
+        self.neuron_map = None if values is None else NeuronMap.make(values, self.record.params)
+        self.update()
+
+    def hoverEnterEvent(self, event) -> None:  # no repaint: hovering changes nothing drawn
+        self._tell_scene(self.node_id)
+
+    def hoverLeaveEvent(self, event) -> None:
+        self._tell_scene(None)
+
+    def _tell_scene(self, node_id: str | None) -> None:
+        if hasattr(self.scene(), "neuron_hover"):
+            self.scene().neuron_hover(node_id)
 
     def measure(self, node: Node) -> tuple[float, float]:
         return 2 * self.RADIUS, 2 * self.RADIUS
@@ -269,9 +293,12 @@ class NeuronItem(NodeItem):
         node = self.record
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         self.paint_selection(painter)
-        painter.setPen(QPen(t.node_border, 1.5))
-        painter.setBrush(t.node_fill)
-        painter.drawEllipse(QPointF(0, 0), self.RADIUS, self.RADIUS)
+        if self.neuron_map is not None:
+            paint_map(painter, self.neuron_map, self.RADIUS, QPen(t.node_border, 1.5))
+        else:
+            painter.setPen(QPen(t.node_border, 1.5))
+            painter.setBrush(t.node_fill)
+            painter.drawEllipse(QPointF(0, 0), self.RADIUS, self.RADIUS)
         if _detail(painter) < _LOW_DETAIL:
             return
         glyph = style.activation_glyph(node.params.get("activation"),
@@ -280,14 +307,8 @@ class NeuronItem(NodeItem):
             painter.setPen(t.error)
             painter.setFont(style.font(14, bold=True))
             painter.drawText(self.body_rect(), Qt.AlignmentFlag.AlignCenter, "?")
-        else:
-            curve, axes = glyph
-            painter.setBrush(Qt.BrushStyle.NoBrush)
-            painter.setPen(QPen(style.with_alpha(t.muted, 110), 0.8))
-            painter.drawPath(axes)
-            painter.setPen(QPen(t.glyph, 2.0, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap,
-                                Qt.PenJoinStyle.RoundJoin))
-            painter.drawPath(curve)
+        elif self.neuron_map is None:  # while there is a map, it says more than the glyph
+            style.draw_glyph(painter, glyph, 2.0)
         painter.setFont(style.font(10))
         painter.setPen(t.muted if node.params.get("bias") is None else t.text)
         painter.drawText(QRectF(-50, self.RADIUS + 1, 100, 14), Qt.AlignmentFlag.AlignCenter,
@@ -354,15 +375,9 @@ class BlockItem(NodeItem):
         glyph = style.activation_glyph(node.params.get("activation"),
                                        node.params.get("activation_params", {}), 24, 16)
         if glyph is not None:
-            curve, axes = glyph
             painter.save()
             painter.translate(body.right() - 14, body.center().y())
-            painter.setBrush(Qt.BrushStyle.NoBrush)
-            painter.setPen(QPen(style.with_alpha(t.muted, 110), 0.8))
-            painter.drawPath(axes)
-            painter.setPen(QPen(t.glyph, 1.8, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap,
-                                Qt.PenJoinStyle.RoundJoin))
-            painter.drawPath(curve)
+            style.draw_glyph(painter, glyph, 1.8)
             painter.restore()
             body.setRight(body.right() - 34)
         painter.setFont(style.font(11))

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from PySide6.QtCore import QPointF
-from PySide6.QtGui import QColor, QFont, QGuiApplication, QPainter, QPainterPath, QPalette
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QColor, QFont, QGuiApplication, QPainter, QPainterPath, QPalette, QPen
 from PySide6.QtWidgets import QStyleOptionGraphicsItem
 
 from core import registry
@@ -202,3 +202,15 @@ def _glyph(activation: str, params: tuple, width: float, height: float
     axes.moveTo(QPointF(0, -height / 2))
     axes.lineTo(QPointF(0, height / 2))
     return curve, axes
+
+
+def draw_glyph(painter: QPainter, glyph: tuple[QPainterPath, QPainterPath], width: float) -> None:
+    """An activation glyph (curve, axes) around the painter's origin: faint axes, a bold curve."""
+    t = theme()
+    curve, axes = glyph
+    painter.setBrush(Qt.BrushStyle.NoBrush)
+    painter.setPen(QPen(with_alpha(t.muted, 110), 0.8))
+    painter.drawPath(axes)
+    painter.setPen(QPen(t.glyph, width, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap,
+                        Qt.PenJoinStyle.RoundJoin))
+    painter.drawPath(curve)
