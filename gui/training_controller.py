@@ -23,6 +23,15 @@ SAMPLES_SHOWN = 12  # test samples shown with their probabilities (inputs of mor
 TRAINING_FIELDS_NEEDING_A_REBUILD = ("test_fraction", "seed", "dtype")
 
 
+def _same(a: Any, b: Any) -> bool:
+    """Equal weights snapshots (block weights are arrays: compared element by element)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and np.array_equal(a, b)
+    return a == b
+
+
 class _Worker(QThread):
     """Drives Trainer.run() off the GUI thread; applies queued requests between steps."""
 
@@ -230,7 +239,7 @@ class TrainingController(QObject):
         try:
             self.document.design.state = copy.deepcopy(trainer.design.state)
             after = self._state_now()
-            if after[0] != before[0] or after[1] != before[1]:
+            if not _same(after[0], before[0]) or after[1] != before[1]:
                 self.document.push(SetWeightsAndState(self.document.design, before, after, text))
         finally:
             self._applying = False

@@ -88,6 +88,11 @@ class NeuronMap:
     image: QImage
     pixels: np.ndarray  # (h, w) uint32: the RGBA bytes the image reads (kept alive with it)
 
+    @property
+    def rgba(self) -> np.ndarray:
+        """The picture's pixels as (h, w, 4) bytes, top row first."""
+        return self.pixels.view(np.uint8).reshape(*self.pixels.shape, 4)
+
     @classmethod
     def make(cls, values: np.ndarray, node_params: Mapping) -> NeuronMap:
         """The picture of `values` for a neuron with these params (its activation sets the scale)."""

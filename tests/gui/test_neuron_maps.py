@@ -99,11 +99,11 @@ def test_the_colours_fit_each_activation_range():
     values = np.array([[-1.0, 0.0], [0.5, 1.0]])
     tanh = NeuronMap.make(values, {"activation": "tanh"})
     # the image's bottom row is the plane's first row (y grows upward)
-    bottom_left, top_right = tanh.pixels[1, 0], tanh.pixels[0, 1]
+    bottom_left, top_right = tanh.rgba[1, 0], tanh.rgba[0, 1]
     assert bottom_left[0] > bottom_left[2]  # −1: orange (more red than blue)
     assert top_right[2] > top_right[0]  # +1: blue
     relu = NeuronMap.make(np.array([[0.0, 2.0], [4.0, 8.0]]), {"activation": "relu"})
     def blueness(pixel):
         return int(pixel[2]) - int(pixel[0])
 
-    assert blueness(relu.pixels[0, 1]) > blueness(relu.pixels[0, 0]) > blueness(relu.pixels[1, 0]) == 0
+    assert blueness(relu.rgba[0, 1]) > blueness(relu.rgba[0, 0]) > blueness(relu.rgba[1, 0]) == 0

@@ -128,3 +128,17 @@ def test_shutdown_while_running_stops_the_thread(xor, qtbot):
     worker = controller.worker
     controller.shutdown()
     assert not controller.running and worker.isFinished()
+
+
+def test_a_step_on_a_design_of_dense_blocks_is_one_undo_step(qtbot):
+    document = Document()
+    document.open(str(EXAMPLES / "digits_mlp.ncanvas"))
+    controller = TrainingController(document)
+    try:
+        assert controller.step_once()
+        assert document.undo_stack.undoText() == "One step"
+        document.undo_stack.undo()
+        assert document.design.state.step == 0
+    finally:
+        controller.shutdown()
+        document.autosave_timer.stop()

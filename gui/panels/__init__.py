@@ -1,0 +1,1 @@
+"""The live views beside the canvas: one module per panel (loss, boundary, …)."""
