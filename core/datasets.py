@@ -15,6 +15,7 @@ import numpy as np
 from core import registry
 from core.csv_import import TASKS, read_table
 from core.errors import DataError
+from core.painted import check_painted, make_painted
 
 XY = ("x1", "x2")
 
@@ -370,6 +371,7 @@ def _check_csv(p: dict) -> list[str]:
 N = ParamSpec("n", 500, "int", 10, 5000, description="number of samples")
 NOISE = ParamSpec("noise", 0.0, "float", 0.0, 0.5, description="how much the samples are blurred")
 CLASSES = ParamSpec("classes", 2, "int", 2, 8, description="number of classes")
+POINTS = ParamSpec("points", (), "list", description="[x1, x2, class] of each painted point")
 
 
 def _register(
@@ -395,6 +397,7 @@ _register("spiral", "Spiral", "classification", (N, NOISE, CLASSES), _make_spira
 _register("moons", "Moons", "classification", (N, NOISE), _make_moons)
 _register("plane", "Plane", "regression", (N, NOISE), _make_plane)
 _register("multi_gaussian", "Multiple Gaussians", "regression", (N, NOISE), _make_multi_gaussian)
+_register("painted", "Painted", "classification", (POINTS, CLASSES), make_painted, check_painted)
 _register("digits", "Digits", "classification", (), _make_digits)
 _register("cricket", "Cricket", "classification", (), _make_cricket)
 _register("csv", "CSV file", "classification", CSV_PARAMS, _make_csv, _check_csv)

@@ -21,6 +21,7 @@ from core.schema import (
     STATE_DTYPES,
     DesignFileModel,
     Where,
+    dataset_params_problems,
     decode_array,
     encode_array,
     json_path,
@@ -235,7 +236,7 @@ def design_from_dict(data: Any, filename: str = "", *, validate: bool = True) ->
         model = DesignFileModel.model_validate(data)
     except ValidationError as exc:
         raise FileFormatError(schema_problems(exc), filename) from None
-    problems = _reference_problems(model)
+    problems = _reference_problems(model) + dataset_params_problems(model.dataset)
     design = _build(model, problems)
     if problems:
         raise FileFormatError(problems, filename)

@@ -11,9 +11,10 @@ from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError
 
 from core.errors import Problem
+from core.painted import MAX_CLASSES, MAX_POINTS
 
 FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
 Count = Annotated[int, Field(ge=0)]
@@ -60,6 +61,59 @@ class DatasetModel(_Strict):
     name: Id = "circle"
     params: dict[str, Any] = {}
     seed: Count = 0
+
+
+PointCoordinate = Annotated[float, Strict(), Field(allow_inf_nan=False)]
+PointClass = Annotated[int, Strict(), Field(ge=0, lt=MAX_CLASSES)]
+
+
+class PaintedParamsModel(BaseModel):
+    """The painted data set's params (core.painted): each point an array [x1, x2, class]."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)  # lax only to read arrays as tuples
+
+    points: Annotated[list[tuple[PointCoordinate, PointCoordinate, PointClass]], Strict(),
+                      Field(max_length=MAX_POINTS)] = []
+    classes: Annotated[int, Strict(), Field(ge=2, le=MAX_CLASSES)] = 2
+
+
+DATASET_PARAMS: dict[str, type[BaseModel]] = {"painted": PaintedParamsModel}
+_POINT_SHAPE = ("tuple_type", "too_long", "too_short")
+
+
+def _point_problem(item: Any, problem: Problem, where: Where) -> Problem:
+    """A painted point that is not three values is said so, at the point's own path."""
+    loc = item["loc"]
+    if loc[:1] != ("points",) or len(loc) < 2 or not (
+            item["type"] == "missing" or (len(loc) == 2 and item["type"] in _POINT_SHAPE)):
+        return problem
+    found = "fewer values" if item["type"] == "missing" else json_type(item.get("input"))
+    if isinstance(item.get("input"), list):
+        found = f"{len(item['input'])} values"
+    return Problem(f"a point is an array of three values [x1, x2, class] (found {found})",
+                   path=json_path(*where, *loc[:2]))
+
+
+def dataset_params_problems(dataset: DatasetModel) -> list[Problem]:
+    """Problems with the params of a data set whose params have a schema, at their JSON paths.
+
+    A painted point of a class beyond the set's number of classes is named here too.
+    """
+    schema = DATASET_PARAMS.get(dataset.name)
+    if schema is None:
+        return []
+    where = ("dataset", "params")
+    try:
+        params = schema.model_validate(dataset.params)
+    except ValidationError as exc:
+        return [_point_problem(item, problem, where)
+                for item, problem in zip(exc.errors(), schema_problems(exc, where), strict=True)]
+    if not isinstance(params, PaintedParamsModel):
+        return []
+    return [Problem(f"class {p[2]} is beyond the {params.classes} classes (0 to "
+                    f"{params.classes - 1}) of this data set",
+                    path=json_path(*where, "points", i, 2))
+            for i, p in enumerate(params.points) if p[2] >= params.classes]
 
 
 class TrainingModel(_Strict):

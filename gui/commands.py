@@ -131,8 +131,9 @@ class SetWeight(QUndoCommand):
 
 
 class SetDataset(QUndoCommand):
-    def __init__(self, design: Design, name: str, params: Mapping[str, Any], seed: int) -> None:
-        super().__init__("Change data set")
+    def __init__(self, design: Design, name: str, params: Mapping[str, Any], seed: int,
+                 text: str = "Change data set") -> None:
+        super().__init__(text)
         self.design = design
         old = design.dataset
         self.old = (old.name, dict(old.params), old.seed)

@@ -11,7 +11,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QStandardPaths, QTimer, Signal
 from PySide6.QtGui import QUndoStack
 
-from core import registry, regroup
+from core import painted, registry, regroup
 from core.design import Connection, Design, Node, layered_positions
 from core.errors import FileFormatError, Problem
 from core.fileformat import load_design, loads, save_design
@@ -232,6 +232,25 @@ class Document(QObject):
         changes = {k: v for k, v in changes.items() if getattr(self.design.training, k) != v}
         if changes:
             self.push(commands.SetTraining(self.design, changes))
+
+    def paint_point(self, x1: float, x2: float, label: int) -> None:
+        """Add a point of class `label` to the painted data set (one undo step)."""
+        self._paint(painted.with_point(self._painted_points(), x1, x2, label), "Paint a point")
+
+    def erase_points(self, indices: Iterable[int]) -> None:
+        """Erase painted points by their index: all those of one drag are one undo step."""
+        old = self._painted_points()
+        if len(kept := painted.without_points(old, indices)) < len(old):
+            self._paint(kept, f"Erase {len(old) - len(kept)} painted point(s)")
+
+    def _painted_points(self) -> list:
+        if self.design.dataset.name != "painted":
+            raise ValueError(f"the data set is {self.design.dataset.name!r}, not 'painted'")
+        return list(self.design.dataset.params.get("points", []))
+
+    def _paint(self, points: list, text: str) -> None:
+        c = self.design.dataset
+        self.push(commands.SetDataset(self.design, c.name, {**c.params, "points": points}, c.seed, text))
 
     # ------------------------------------------------------------------ bigger edits
     def add_layer(self, count: int, previous: list[str], position: tuple[float, float],

@@ -70,17 +70,62 @@ class LiveTraining:
         layout.addWidget(self.banner)
         layout.addWidget(view, 1)
         window.setCentralWidget(centre)
-        self.docks: list = []  # the panels' docks, in the bottom area
+        self._panels(window)
         self.status = QLabel()
         self.status.setObjectName("training_status")
         window.statusBar().addPermanentWidget(self.status)
         self.menu = _menu(window, self.bar)
         window.menuBar().insertMenu(window.help_menu.menuAction(), self.menu)
         self.controller.message.connect(self.banner.show_message)
+        self.controller.weights_shown.connect(
+            lambda snap: window.scene.show_neuron_maps(snap.neuron_maps))
+        window.scene.neuron_hovered.connect(self.boundary.show_neuron)
         self.controller.state_changed.connect(self._state_changed)
         self.controller.snapshot.connect(self._snapshot)
         document.design_replaced.connect(self.banner.hide)
         self._show_status(None)
+
+    def _panels(self, window: QMainWindow) -> None:
+        """Data, boundary (or the confusion matrix, for inputs of more than two dimensions) and
+        the loss, side by side under the canvas; the Problems panel shares the data's place."""
+        from gui.panels.boundary import BoundaryPanel  # noqa: PLC0415
+        from gui.panels.data import DataPanel  # noqa: PLC0415
+        from gui.panels.digits import ConfusionPanel  # noqa: PLC0415
+        from gui.panels.loss import LossPanel  # noqa: PLC0415
+
+        bottom = Qt.DockWidgetArea.BottomDockWidgetArea
+        for corner in (Qt.Corner.BottomLeftCorner, Qt.Corner.BottomRightCorner):
+            window.setCorner(corner, bottom)  # the panels take the window's whole width
+        self.data = DataPanel(window.document)
+        self.boundary = BoundaryPanel(self.controller)
+        self.confusion = ConfusionPanel(self.controller)
+        self.loss = LossPanel(self.controller)
+        self.data_dock = window._dock("Data", self.data, bottom)
+        self.boundary_dock = window._dock("Boundary", self.boundary, bottom)
+        self.confusion_dock = window._dock("Confusion", self.confusion, bottom)
+        self.loss_dock = window._dock("Loss", self.loss, bottom)
+        window.splitDockWidget(self.data_dock, self.boundary_dock, Qt.Orientation.Horizontal)
+        window.splitDockWidget(self.boundary_dock, self.loss_dock, Qt.Orientation.Horizontal)
+        window.tabifyDockWidget(self.boundary_dock, self.confusion_dock)
+        window.tabifyDockWidget(self.loss_dock, window.problems_dock)
+        self.loss_dock.raise_()
+        self.boundary_dock.raise_()
+        self.docks = [self.data_dock, self.boundary_dock, self.confusion_dock, self.loss_dock]
+        window.view_menu.insertActions(window.view_separator,
+                                       [dock.toggleViewAction() for dock in self.docks])
+        window.resizeDocks([self.data_dock], [290], Qt.Orientation.Vertical)
+        window.resizeDocks([window.palette_dock, window.inspector_dock], [200, 330],
+                           Qt.Orientation.Horizontal)
+        window.resizeDocks([self.data_dock, self.boundary_dock, self.loss_dock], [5, 4, 4],
+                           Qt.Orientation.Horizontal)
+        self.controller.snapshot.connect(self._raise_the_right_view)
+
+    def _raise_the_right_view(self, snap) -> None:
+        """The boundary for two inputs, the confusion matrix otherwise (once per new design)."""
+        planar = snap.plane is not None
+        if planar != getattr(self, "_planar", None):
+            self._planar = planar
+            (self.boundary_dock if planar else self.confusion_dock).raise_()
 
     def _state_changed(self, state: str) -> None:
         if state == "running":
@@ -111,7 +156,8 @@ class LiveTraining:
         """The panels' plot areas (what a frame redraws), for benchmarks/live.py."""
         from pyqtgraph import GraphicsView  # noqa: PLC0415
 
-        return [view.viewport() for dock in self.docks for view in dock.findChildren(GraphicsView)]
+        return [view.viewport() for dock in (self.boundary_dock, self.loss_dock)
+                for view in dock.findChildren(GraphicsView)]
 
     def shutdown(self) -> None:
         self.controller.shutdown()

@@ -160,12 +160,12 @@ class MainWindow(QMainWindow):
         self.canvas_menu.addActions([self.act_expand, self.act_collapse])
         self.canvas_menu.addSeparator()
         self.canvas_menu.addActions([self.act_duplicate, self.act_delete])
-        view = bar.addMenu("&View")
+        self.view_menu = view = bar.addMenu("&View")
         view.addActions([self.act_zoom_in, self.act_zoom_out, self.act_fit, self.act_layout])
         view.addSeparator()
         for dock in (self.palette_dock, self.inspector_dock, self.problems_dock):
             view.addAction(dock.toggleViewAction())
-        view.addSeparator()
+        self.view_separator = view.addSeparator()  # the training panels' toggles go before it
         looks = view.addMenu("&Appearance")
         group = QActionGroup(self)
         self.appearance_actions: dict[str, QAction] = {}
@@ -286,6 +286,7 @@ class MainWindow(QMainWindow):
                 f"Opened {path}, which is unfinished: {len(errors)} problem(s) to fix, listed "
                 "in the Problems panel and marked on the canvas", 8000)
             self.problems_dock.show()
+            self.problems_dock.raise_()
         else:
             self.statusBar().showMessage(f"Opened {path}", 4000)
         return True

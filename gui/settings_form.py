@@ -112,6 +112,8 @@ class SettingsPage(Page):
         if self.dataset_rows.key != choice.name:
             rows, self.dataset_fields = [], {}
             for param in spec.params if spec else ():
+                if param.kind == "list":  # painted points: painted in the Data panel, not typed
+                    continue
                 field = PathField(param) if param.name == "path" else field_for(param)
                 field.setObjectName(f"dataset.{param.name}")
                 field.edited.connect(lambda value, name=param.name: self._set_dataset(**{name: value}))
@@ -120,6 +122,8 @@ class SettingsPage(Page):
             self.dataset_rows.replace(choice.name, rows)
         if spec is not None:
             for param in spec.params:
+                if param.name not in self.dataset_fields:
+                    continue
                 self.dataset_fields[param.name].set_value(choice.params.get(param.name, param.default))
             self.dataset_about.setText(f"{spec.description} ({spec.task})")
         self.data_seed.set_value(choice.seed)

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import copy
 import queue
+import threading
 import time
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtCore import QObject, QThread, QTimer, Signal
 
 from core import probes
 from core.errors import NeuralCanvasError, TrainingError
@@ -18,7 +19,8 @@ from gui.commands import SetWeightsAndState
 from gui.document import Document
 
 FRAME_SECONDS = 1 / 30  # the worker sends at most this many snapshots a second
-WEIGHTS_SECONDS = 0.1  # while running, the design (and so the canvas) takes the weights this often
+DRAW_WAIT_SECONDS = 0.05  # the longest the worker waits for the GUI to draw a snapshot
+WEIGHTS_SECONDS = 0.25  # while running, the design (and so the canvas) takes the weights this often
 SAMPLES_SHOWN = 12  # test samples shown with their probabilities (inputs of more than 2 dims)
 TRAINING_FIELDS_NEEDING_A_REBUILD = ("test_fraction", "seed", "dtype")
 
@@ -64,7 +66,11 @@ class _Worker(QThread):
                     rate = ((stamps[-1][1] - stamps[0][1]) / (stamps[-1][0] - stamps[0][0])
                             if len(stamps) > 1 and stamps[-1][0] > stamps[0][0] else 0.0)
                     c.rate = rate
+                    c.drawn.clear()
                     self.snapshot.emit(c.take(trainer, loss))
+                    # Let the GUI thread draw it alone: both threads need the GIL, and a frame
+                    # drawn while training holds it waits at every Qt call.
+                    c.drawn.wait(DRAW_WAIT_SECONDS)
         except TrainingError as exc:
             kind, reason = "diverged", str(exc)
         except Exception as exc:  # noqa: BLE001 - a failure must reach the person, not a traceback
@@ -87,6 +93,7 @@ class TrainingController(QObject):
     """The one place the GUI trains: the toolbar, the panels and the window talk to it."""
 
     snapshot = Signal(object)  # probes.Snapshot, ~30 a second while running, and after each act
+    weights_shown = Signal(object)  # a snapshot whose weights the design took (~10 a second)
     state_changed = Signal(str)  # "idle" | "running" | "paused"
     stopped = Signal(str, str)  # (kind, reason): "paused", "finished", "diverged", "failed", …
     message = Signal(str)  # something to tell the person (a banner): divergence, a design error
@@ -98,6 +105,7 @@ class TrainingController(QObject):
         self.worker: _Worker | None = None
         self.state = "idle"
         self.rate = 0.0
+        self.drawn = threading.Event()  # set once the views have drawn the last snapshot
         self.last: probes.Snapshot | None = None
         self._plane: probes.Plane | None = None
         self._samples: np.ndarray | None = None
@@ -258,10 +266,16 @@ class TrainingController(QObject):
         restyling every wire 30 times a second would take the GUI thread's time)."""
         self.last = snap
         now = time.perf_counter()
-        if self.trainer is not None and (not live or now - self._written >= WEIGHTS_SECONDS):
+        took = self.trainer is not None and (not live or now - self._written >= WEIGHTS_SECONDS)
+        if took:
             self._written = now
             self._write(snap.weights)
-        self.snapshot.emit(snap)
+        try:
+            self.snapshot.emit(snap)
+            if took:
+                self.weights_shown.emit(snap)
+        finally:  # drawn once the paints the views asked for are done: the next turn of the loop
+            QTimer.singleShot(0, self.drawn.set)
 
     def _show_live(self, snap: probes.Snapshot) -> None:
         self._show(snap, live=True)

@@ -1,0 +1,240 @@
+"""The loss panel: train and test loss over the epochs, and beside it accuracy or R², live."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+from gui.panels.plot_style import PlotColours, style_plot
+
+FEW_EPOCHS = 30  # up to this many epochs each one is marked with a dot (a lone epoch is visible)
+METRICS = {  # the metric plot: (history key stem, axis label, how a value is written)
+    "classification": ("accuracy", "accuracy", lambda v: f"{v:.0%}"),
+    "regression": ("r2", "R²", lambda v: f"{v:.3f}"),
+}
+
+
+COLUMNS = ("epoch", "train_loss", "test_loss", "train_accuracy", "test_accuracy", "train_r2", "test_r2")
+
+
+class EpochColumns:
+    """Every epoch's metrics as columns of floats (NaN where an epoch has none); the longer
+    history of the same run only appends its new epochs."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.values: dict[str, list[float]] = {key: [] for key in COLUMNS}
+        self.count = 0
+        self.last: dict[str, Any] | None = None
+
+    def shows(self, history: tuple[dict[str, Any], ...]) -> bool:
+        return len(history) == self.count and (not history or history[-1] == self.last)
+
+    def take(self, history: tuple[dict[str, Any], ...]) -> None:
+        n = self.count
+        if n and (len(history) < n or history[n - 1] != self.last):  # another run: start again
+            self.reset()
+            n = 0
+        for epoch in history[n:]:
+            for key, column in self.values.items():
+                value = epoch.get(key)
+                column.append(np.nan if value is None else float(value))
+        self.count, self.last = len(history), (history[-1] if history else None)
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        return np.asarray(self.values[key], dtype=np.float64)
+
+
+def _last_finite(values: np.ndarray) -> float | None:
+    finite = values[np.isfinite(values)]
+    return float(finite[-1]) if len(finite) else None
+
+
+class LossPanel(QWidget):
+    """Loss curves (train, test) and the task's metric (accuracy or R²) over the epochs.
+
+    The curves are made once; each snapshot whose history grew sets their data again.
+    """
+
+    def __init__(self, controller, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.controller = controller
+        self.colours = PlotColours.from_palette()
+        self.metric_task = "classification"  # which METRICS entry the second plot shows
+        self.columns = EpochColumns()  # the history now drawn
+        self._few = False  # epochs are marked with dots
+
+        self.key = QLabel()  # the legend: which line is which
+        self.key.setObjectName("loss_key")
+        self.key.setTextFormat(Qt.TextFormat.RichText)
+        self.summary = QLabel()  # the epoch drawn last (each plot's title gives its last values)
+        self.summary.setObjectName("loss_summary")
+        self.summary.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # a narrow
+        # dock cuts the hint short rather than growing wide
+        self.log_scale = QCheckBox("log scale")
+        self.log_scale.setObjectName("log_scale")
+        self.log_scale.setToolTip("Draw the loss on a logarithmic axis: small late gains stay visible")
+        header = QHBoxLayout()
+        header.setContentsMargins(8, 4, 8, 0)
+        header.setSpacing(16)
+        header.addWidget(self.key)
+        header.addWidget(self.summary, 1)
+        header.addWidget(self.log_scale)
+
+        self.plots = pg.GraphicsLayoutWidget()
+        self.plots.ci.setContentsMargins(2, 2, 6, 2)
+        self.plots.ci.setSpacing(10)
+        self.plot = self.plots.addPlot(row=0, col=0)
+        self.metric_plot = self.plots.addPlot(row=0, col=1)
+        self.metric_plot.setXLink(self.plot)
+        for plot in (self.plot, self.metric_plot):
+            plot.setMouseEnabled(x=False, y=False)
+            plot.setMenuEnabled(False)
+            plot.getViewBox().setDefaultPadding(0.03)
+        self.metric_plot.enableAutoRange(y=False)
+        self.train_curve = self.plot.plot(name="train")
+        self.test_curve = self.plot.plot(name="test")
+        self.metric_train_curve = self.metric_plot.plot(name="train")
+        self.metric_test_curve = self.metric_plot.plot(name="test")
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addLayout(header)
+        layout.addWidget(self.plots, 1)
+
+        self.apply_colours()
+        self.clear()
+        self.log_scale.toggled.connect(self.set_log_scale)
+        controller.snapshot.connect(self.show_snapshot)
+        controller.document.design_replaced.connect(self.clear)
+
+    # ------------------------------------------------------------------ updates
+    def show_snapshot(self, snap) -> None:
+        """Draw the snapshot's history (nothing to do while an epoch is under way)."""
+        history = snap.history
+        if self.columns.shows(history):
+            return
+        if not history:
+            self.clear()
+            return
+        self.columns.take(history)
+        self._draw()
+
+    def _draw(self) -> None:
+        """The curves, titles and ranges from the columns."""
+        columns = self.columns
+        last = columns.last
+        task = ("regression" if last.get("train_r2") is not None
+                and last.get("train_accuracy") is None else "classification")
+        self._set_metric(task)
+        stem, _label, written = METRICS[task]
+        epochs, train, test = columns["epoch"], columns["train_loss"], columns["test_loss"]
+        metric_train, metric_test = columns[f"train_{stem}"], columns[f"test_{stem}"]
+        self._mark_epochs(columns.count <= FEW_EPOCHS)
+        self.train_curve.setData(epochs, train)
+        self.test_curve.setData(epochs, test)
+        self.metric_train_curve.setData(epochs, metric_train)
+        self.metric_test_curve.setData(epochs, metric_test)
+        if task == "regression":  # R² can start far below zero: show down to −1 at most
+            low = np.nanmin(np.concatenate([metric_train, metric_test, [0.0]]))
+            self.metric_plot.setYRange(max(low, -1.0), 1.0, padding=0.04)
+        self.summary.setText(f"epoch {int(epochs[-1])}")
+        self._set_titles((train, test), (metric_train, metric_test), written)
+
+    def clear(self) -> None:
+        """No history: empty curves (a new design, or training reset)."""
+        self.columns.reset()
+        for curve in self.curves:
+            curve.setData([], [])
+        self.summary.setText("not trained yet")
+        self._set_titles()
+
+    def set_log_scale(self, on: bool) -> None:
+        if self.log_scale.isChecked() != on:
+            self.log_scale.setChecked(on)  # comes back here through toggled
+            return
+        self.plot.setLogMode(x=False, y=on)
+        self.plot.setLabel("left", "loss (log)" if on else "loss")
+        self.plot.enableAutoRange()
+
+    @property
+    def curves(self) -> tuple[pg.PlotDataItem, ...]:
+        return (self.train_curve, self.test_curve, self.metric_train_curve, self.metric_test_curve)
+
+    # ------------------------------------------------------------------ internals
+    def _set_titles(self, losses=None, metrics=None, written=None) -> None:
+        """Each plot's title: its name and the last epoch's train · test values, in their colours."""
+        c = self.colours
+        for plot, name, values, write in (
+                (self.plot, "loss", losses, lambda v: f"{v:.3g}"),
+                (self.metric_plot, METRICS[self.metric_task][1], metrics, written)):
+            shown = [] if values is None else [
+                f"<span style='color:{colour.name()}'>{html.escape(write(v))}</span>"
+                for v, colour in ((_last_finite(values[0]), c.train), (_last_finite(values[1]), c.test))
+                if v is not None]
+            text = html.escape(name) + ("&nbsp;&nbsp;" + " · ".join(shown) if shown else "")
+            plot.setTitle(text, color=c.muted.name(), size="9pt")
+
+    def _set_metric(self, task: str) -> None:
+        if task == self.metric_task:
+            return
+        self.metric_task = task
+        self.metric_plot.setLabel("left", METRICS[task][1])
+        if task == "classification":
+            self.metric_plot.setYRange(0.0, 1.0, padding=0.04)
+
+    def _mark_epochs(self, few: bool) -> None:
+        """Dots on each epoch while there are few (switched only when the count crosses)."""
+        if few == self._few:
+            return
+        self._few = few
+        for curve, colour, _style in self._curve_colours():
+            if few:
+                curve.setSymbol("o")
+                curve.setSymbolSize(5)
+                curve.setSymbolPen(pg.mkPen(colour))
+                curve.setSymbolBrush(pg.mkBrush(colour))
+            else:
+                curve.setSymbol(None)
+
+    def _curve_colours(self):
+        """(curve, colour, line style): train solid, test dashed (told apart without colour)."""
+        c, solid, dashed = self.colours, Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine
+        return ((self.train_curve, c.train, solid), (self.test_curve, c.test, dashed),
+                (self.metric_train_curve, c.train, solid), (self.metric_test_curve, c.test, dashed))
+
+    def apply_colours(self) -> None:
+        """Everything coloured from the palette (at the start and when light ↔ dark changes)."""
+        c = self.colours
+        self.plots.setBackground(c.background)
+        loss_label = "loss (log)" if self.log_scale.isChecked() else "loss"
+        style_plot(self.plot, c, "epoch", loss_label, grid=False)
+        style_plot(self.metric_plot, c, "epoch", METRICS[self.metric_task][1], grid=False)
+        if self.metric_task == "classification":
+            self.metric_plot.setYRange(0.0, 1.0, padding=0.04)
+        self.key.setText(f"<span style='color:{c.train.name()}'>━━ train</span>&nbsp;&nbsp; "
+                         f"<span style='color:{c.test.name()}'>╍╍ test</span>")
+        for curve, colour, style in self._curve_colours():
+            curve.setPen(pg.mkPen(colour, width=2, style=style))
+        few, self._few = self._few, not self._few
+        self._mark_epochs(few)  # the dots in the new colours
+        if self.columns.count:
+            self._draw()  # the titles' numbers in the new colours
+        else:
+            self._set_titles()
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt override
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+            colours = PlotColours.from_palette()
+            if (colours.background, colours.text) != (self.colours.background, self.colours.text):
+                self.colours = colours
+                self.apply_colours()
+        super().changeEvent(event)
