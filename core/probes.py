@@ -104,21 +104,31 @@ class Snapshot:
     sample_indices: np.ndarray | None = None  # test samples shown with their probabilities
     sample_probabilities: np.ndarray | None = None
     sample: int | None = None  # the training sample just presented, if any
+    history_start: int = 0  # `history` holds the epochs from this one on (sent in parts)
 
 
 def take_snapshot(trainer: Trainer, *, loss: float | None = None, steps_per_second: float = 0.0,
                   plane: Plane | None = None, samples: np.ndarray | None = None,
-                  sample: int | None = None) -> Snapshot:
-    """Everything a live view needs, computed on the trainer's thread (it reads the model)."""
-    trainer.write_back()  # into the trainer's own copy of the design
+                  sample: int | None = None, weights: bool = True,
+                  history_from: int = 0) -> Snapshot:
+    """Everything a live view needs, computed where the trainer runs (it reads the model).
+
+    Without `weights` the snapshot leaves out the weights and the neurons' maps (the canvas
+    takes them a few times a second, the plots every frame); `history_from` leaves out the
+    epochs the receiver already has."""
+    if weights:
+        trainer.write_back()  # into the trainer's own copy of the design
     output_map, maps = (None, {})
     if plane is not None:
         output_map, maps = plane_maps(trainer, plane)
+        if not weights:
+            maps = {}
     counts = probs = None
     if trainer.build.task == "classification" and plane is None:
         counts = confusion(trainer)
         if samples is not None and len(samples):
             probs = probabilities(trainer, samples)
     return Snapshot(trainer.epoch, trainer.step_count, loss, trainer.last_metrics(),
-                    tuple(trainer.history), trainer.design.snapshot_weights(), steps_per_second,
-                    plane, output_map, maps, counts, samples, probs, sample)
+                    tuple(trainer.history[history_from:]),
+                    trainer.design.snapshot_weights() if weights else {}, steps_per_second,
+                    plane, output_map, maps, counts, samples, probs, sample, history_from)

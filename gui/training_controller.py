@@ -1,27 +1,28 @@
-"""Runs the open design's training in a worker thread: play, pause, one step, one sample, reset,
+"""Runs the open design's training in a child process: play, pause, one step, one sample, reset,
 new seed; live settings; edits made while it runs; snapshots for the views ~30 times a second."""
 
 from __future__ import annotations
 
 import copy
-import queue
-import threading
+import dataclasses
+import multiprocessing
 import time
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QObject, QThread, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from core import probes
 from core.errors import NeuralCanvasError, TrainingError
+from core.fileformat import design_to_dict
+from core.train_process import serve, views_for
 from core.training import Trainer, reset_weights
 from gui.commands import SetWeightsAndState
 from gui.document import Document
 
-FRAME_SECONDS = 1 / 30  # the worker sends at most this many snapshots a second
-DRAW_WAIT_SECONDS = 0.05  # the longest the worker waits for the GUI to draw a snapshot
+POLL_MS = 5  # how often the window reads what the training process sent
 WEIGHTS_SECONDS = 0.25  # while running, the design (and so the canvas) takes the weights this often
-SAMPLES_SHOWN = 12  # test samples shown with their probabilities (inputs of more than 2 dims)
+STOP_SECONDS = 10.0  # the longest a stop waits for the training process to answer
 TRAINING_FIELDS_NEEDING_A_REBUILD = ("test_fraction", "seed", "dtype")
 
 
@@ -34,59 +35,58 @@ def _same(a: Any, b: Any) -> bool:
     return a == b
 
 
-class _Worker(QThread):
-    """Drives Trainer.run() off the GUI thread; applies queued requests between steps."""
+class _Remote(QObject):
+    """The training process (core.train_process.serve), seen from the GUI thread."""
 
-    snapshot = Signal(object)  # probes.Snapshot
-    ended = Signal(object)  # (kind, reason, final Snapshot)
+    received = Signal(tuple)
 
-    def __init__(self, controller: TrainingController, trainer: Trainer) -> None:
-        super().__init__()
-        self.controller, self.trainer = controller, trainer
-        self.requests: queue.SimpleQueue = queue.SimpleQueue()
+    def __init__(self, parent: QObject) -> None:
+        super().__init__(parent)
+        context = multiprocessing.get_context("spawn")  # no fork of a process that runs Qt
+        self.conn, child = context.Pipe()
+        self.process = context.Process(target=serve, args=(child,), daemon=True,
+                                       name="neuralcanvas-training")
+        self.process.start()
+        child.close()
+        self.timer = QTimer(self, interval=POLL_MS)
+        self.timer.timeout.connect(self.poll)
 
-    def run(self) -> None:
-        trainer, c = self.trainer, self.controller
-        last = 0.0
-        loss: float | None = None
-        stamps: list[tuple[float, int]] = []
-        kind, reason = "finished", ""
+    def send(self, *message: Any) -> None:
         try:
-            for progress in trainer.run():
-                self._drain()
-                if progress.kind in ("paused", "stopped", "finished"):
-                    kind, reason = progress.kind, progress.reason
-                    continue
-                loss = progress.loss
-                now = time.perf_counter()
-                stamps.append((now, trainer.step_count))
-                if now - last >= FRAME_SECONDS:
-                    last = now
-                    stamps = [s for s in stamps if now - s[0] <= 1.0]
-                    rate = ((stamps[-1][1] - stamps[0][1]) / (stamps[-1][0] - stamps[0][0])
-                            if len(stamps) > 1 and stamps[-1][0] > stamps[0][0] else 0.0)
-                    c.rate = rate
-                    c.drawn.clear()
-                    self.snapshot.emit(c.take(trainer, loss))
-                    # Let the GUI thread draw it alone: both threads need the GIL, and a frame
-                    # drawn while training holds it waits at every Qt call.
-                    c.drawn.wait(DRAW_WAIT_SECONDS)
-        except TrainingError as exc:
-            kind, reason = "diverged", str(exc)
-        except Exception as exc:  # noqa: BLE001 - a failure must reach the person, not a traceback
-            kind, reason = "failed", f"training stopped: {exc.__class__.__name__}: {exc}"
-        self.ended.emit((kind, reason, c.take(trainer, loss)))
+            self.conn.send(message)
+        except (BrokenPipeError, OSError):
+            pass
 
-    def _drain(self) -> None:
-        while True:
-            try:
-                what, value = self.requests.get_nowait()
-            except queue.Empty:
-                return
-            if what == "settings":
-                self.trainer.apply_settings(value)
-            elif what == "weights":  # a weight or bias a person typed: from the next step on
-                self.trainer.build.read_weights(value)
+    def poll(self) -> None:
+        try:
+            while self.conn.poll():
+                self.received.emit(self.conn.recv())
+        except (EOFError, OSError):
+            self.timer.stop()
+            self.received.emit(("ended", "failed", "the training process stopped unexpectedly",
+                                None, None))
+
+    def wait_for_end(self, seconds: float = STOP_SECONDS) -> tuple | None:
+        """Read until the run's "ended" message (snapshots on the way are dropped)."""
+        deadline = time.perf_counter() + seconds
+        try:
+            while time.perf_counter() < deadline:
+                if self.conn.poll(0.05):
+                    message = self.conn.recv()
+                    if message[0] == "ended":
+                        return message
+        except (EOFError, OSError):
+            return None
+        return None
+
+    def close(self) -> None:
+        self.timer.stop()
+        self.send("quit")
+        self.process.join(2)
+        if self.process.is_alive():
+            self.process.terminate()
+            self.process.join(2)
+        self.conn.close()
 
 
 class TrainingController(QObject):
@@ -102,10 +102,10 @@ class TrainingController(QObject):
         super().__init__(parent)
         self.document = document
         self.trainer: Trainer | None = None
-        self.worker: _Worker | None = None
+        self.remote: _Remote | None = None  # the training process, started at the first Play
+        self._running = False
         self.state = "idle"
         self.rate = 0.0
-        self.drawn = threading.Event()  # set once the views have drawn the last snapshot
         self.last: probes.Snapshot | None = None
         self._plane: probes.Plane | None = None
         self._samples: np.ndarray | None = None
@@ -113,6 +113,7 @@ class TrainingController(QObject):
         self._resume = False  # a structural edit paused the run: play again once it stopped
         self._before: tuple | None = None
         self._written = 0.0  # when the design last took a running snapshot's weights
+        self._history: list = []  # the running process's epochs so far (it sends new ones)
         self._design = None
         document.design_replaced.connect(self._bind)
         self._bind()
@@ -120,7 +121,12 @@ class TrainingController(QObject):
     # ------------------------------------------------------------------ acts
     @property
     def running(self) -> bool:
-        return self.worker is not None
+        return self._running
+
+    @property
+    def process(self):
+        """The training process (multiprocessing.Process), or None before the first Play."""
+        return None if self.remote is None else self.remote.process
 
     def play(self) -> bool:
         """Train in the background until the settings' epochs (or a target) or a pause."""
@@ -130,16 +136,19 @@ class TrainingController(QObject):
             self.document.set_training(epochs=self.trainer.epoch + self.document.design.training.epochs)
             self._ensure_trainer()
         self._before = self._state_now()
-        self.worker = _Worker(self, self.trainer)
-        self.worker.snapshot.connect(self._show_live)
-        self.worker.ended.connect(self._ended)
-        self.worker.start()
+        if self.remote is None or not self.remote.process.is_alive():
+            self.remote = _Remote(self)
+            self.remote.received.connect(self._received)
+        self._history = []
+        self.remote.send("run", design_to_dict(self.document.design))
+        self.remote.timer.start()
+        self._running = True
         self._set_state("running")
         return True
 
     def pause(self) -> None:
-        if self.trainer is not None and self.running:
-            self.trainer.pause()
+        if self.running:
+            self.remote.send("pause")
 
     def toggle(self) -> None:
         self.pause() if self.running else self.play()
@@ -162,15 +171,24 @@ class TrainingController(QObject):
 
         self._change_weights(new_seed, "New random weights")
 
-    def shutdown(self, timeout_ms: int = 5000) -> None:
-        """Stop the worker and wait for it (the window is closing)."""
-        worker = self.worker
-        if worker is None:
+    def shutdown(self) -> None:
+        """Stop training, keep what it learned, and end the training process (closing)."""
+        self._stop_run(record=True)
+        if self.remote is not None:
+            self.remote.close()
+            self.remote = None
+
+    def _stop_run(self, record: bool) -> None:
+        """Stop a run now and wait for its end (what it learned is kept when `record`)."""
+        if not self.running:
             return
         self._resume = False
-        self.trainer.stop()
-        worker.wait(timeout_ms)
-        self._ended_now(worker)
+        self.remote.timer.stop()
+        self.remote.send("stop")
+        ended = self.remote.wait_for_end()
+        if ended is None:
+            ended = ("ended", "failed", "the training process did not answer", None, None)
+        self._ended(ended[1], ended[2], self._whole(ended[3]), ended[4], record=record)
 
     # ------------------------------------------------------------------ internals
     def take(self, trainer: Trainer, loss: float | None, sample: int | None = None) -> probes.Snapshot:
@@ -194,9 +212,7 @@ class TrainingController(QObject):
             self.message.emit(f"The design cannot train: {exc}")
             return False
         self.trainer = trainer
-        self._plane = probes.Plane.around(trainer.build.data.X) if probes.is_planar(trainer) else None
-        n_test = len(trainer.test_idx)
-        self._samples = None if self._plane is not None else np.arange(min(SAMPLES_SHOWN, n_test))
+        self._plane, self._samples = views_for(trainer)
         if fresh:  # the drawn initial weights become the design's (and Reset's) starting point
             self._write(trainer.design.snapshot_weights(), initial=trainer.design.initial_weights)
         self._show(self.take(trainer, None))
@@ -219,11 +235,7 @@ class TrainingController(QObject):
         return True
 
     def _change_weights(self, change, text: str) -> None:
-        if self.running:
-            self._resume = False
-            self.trainer.stop()
-            self.worker.wait()
-            self._ended_now(self.worker)
+        self._stop_run(record=True)
         before = self._state_now()
         self._applying = True
         try:
@@ -240,12 +252,15 @@ class TrainingController(QObject):
                 copy.deepcopy(d.initial_weights))
 
     def _record(self, before: tuple, text: str) -> None:
-        """The run's result into the design as one undo command."""
-        trainer = self.trainer
-        trainer.write_back()
+        """A step's result (the trainer here) into the design as one undo command."""
+        self.trainer.write_back()
+        self._commit(before, self.trainer.design.state, text)
+
+    def _commit(self, before: tuple, state: Any, text: str) -> None:
+        """The design's weights (already written) and this training state: one undo command."""
         self._applying = True
         try:
-            self.document.design.state = copy.deepcopy(trainer.design.state)
+            self.document.design.state = copy.deepcopy(state)
             after = self._state_now()
             if not _same(after[0], before[0]) or after[1] != before[1]:
                 self.document.push(SetWeightsAndState(self.document.design, before, after, text))
@@ -262,49 +277,57 @@ class TrainingController(QObject):
             self._applying = False
 
     def _show(self, snap: probes.Snapshot, live: bool = False) -> None:
-        """A snapshot to the views; its weights into the design (while running, ~10 a second:
-        restyling every wire 30 times a second would take the GUI thread's time)."""
+        """A snapshot to the views; its weights into the design (while running, 4 times a
+        second: restyling and redrawing every wire for each frame would take the window's time)."""
         self.last = snap
         now = time.perf_counter()
-        took = self.trainer is not None and (not live or now - self._written >= WEIGHTS_SECONDS)
+        took = self.trainer is not None and bool(snap.weights) and (
+            not live or now - self._written >= WEIGHTS_SECONDS / 2)
         if took:
             self._written = now
             self._write(snap.weights)
-        try:
-            self.snapshot.emit(snap)
-            if took:
-                self.weights_shown.emit(snap)
-        finally:  # drawn once the paints the views asked for are done: the next turn of the loop
-            QTimer.singleShot(0, self.drawn.set)
+        self.snapshot.emit(snap)
+        if took:
+            self.weights_shown.emit(snap)
 
-    def _show_live(self, snap: probes.Snapshot) -> None:
-        self._show(snap, live=True)
+    def _whole(self, snap: probes.Snapshot | None) -> probes.Snapshot | None:
+        """A snapshot from the process, with the epochs it left out put back."""
+        if snap is None:
+            return None
+        history = self._history[:snap.history_start] + list(snap.history)
+        self._history = history
+        return dataclasses.replace(snap, history=tuple(history), history_start=0)
 
-    def _ended(self, result: tuple) -> None:
-        worker = self.sender() if isinstance(self.sender(), _Worker) else self.worker
-        self._ended_now(worker, result)
+    def _received(self, message: tuple) -> None:
+        if message[0] == "snapshot" and self.running:
+            self._show(self._whole(message[1]), live=True)
+            remote = self.remote
+            QTimer.singleShot(0, lambda: remote.send("drawn"))  # after the paints it asked for
+        elif message[0] == "ended" and self.running:
+            self._ended(message[1], message[2], self._whole(message[3]), message[4])
 
-    def _ended_now(self, worker: _Worker | None, result: tuple | None = None,
-                   record: bool = True) -> None:
-        if worker is None or worker is not self.worker:
-            return
-        worker.wait()
-        self.worker = None
-        kind, reason = ("stopped", "stopped") if result is None else result[:2]
+    def _ended(self, kind: str, reason: str, final: probes.Snapshot | None, state: Any,
+               record: bool = True) -> None:
+        """A run stopped: its weights and state into the design (one undo step), the trainer
+        here rebuilt from them (so One Step goes on exactly from there)."""
+        self._running = False
+        self.remote.timer.stop()
         if not record:  # the design it trained is gone (another was opened)
             self._set_state("idle")
             return
-        if result is not None:
-            self._show(result[2])
-        epoch = self.trainer.epoch
-        self._record(self._before, f"Train to epoch {epoch}")
-        self._set_state("paused" if epoch else "idle")
+        if final is not None:
+            self._show(final)
+            self._commit(self._before, state, f"Train to epoch {final.epoch}")
+        self.trainer = None
+        if not self._ensure_trainer():
+            self._set_state("idle")
+        else:
+            self._set_state("paused" if self.trainer.epoch else "idle")
         self.stopped.emit(kind, reason)
         if kind in ("diverged", "failed"):
             self.message.emit(reason)
         if self._resume:
             self._resume = False
-            self.trainer = None
             self.play()
 
     def _set_state(self, state: str) -> None:
@@ -314,11 +337,7 @@ class TrainingController(QObject):
 
     # ------------------------------------------------------------------ the design's events
     def _bind(self) -> None:
-        if self.running:
-            self._resume = False
-            self.trainer.stop()
-            self.worker.wait()
-            self._ended_now(self.worker, record=False)
+        self._stop_run(record=False)
         if self._design is not None:
             for event, slot in self._slots(self._design):
                 event.disconnect(slot)
@@ -341,7 +360,7 @@ class TrainingController(QObject):
             return
         if self.running:
             self._resume = True
-            self.trainer.pause()
+            self.remote.send("pause")
         else:
             self.trainer = None
 
@@ -355,15 +374,20 @@ class TrainingController(QObject):
             self._structure()
         elif old.params.get("bias") != new.params.get("bias") \
                 or old.params.get("activation_params") != new.params.get("activation_params"):
-            self._weight_edited()
+            self._weight_edited(None, new)
         # a name or a position: nothing to do for training
 
-    def _weight_edited(self, *_args: Any) -> None:
+    def _weight_edited(self, _old: Any, new: Any) -> None:
         """A weight or bias typed by a person: the model takes it at the next step."""
         if self._applying or self.trainer is None:
             return
         if self.running:
-            self.worker.requests.put(("weights", self.document.design.copy()))
+            if hasattr(new, "weight"):
+                part = {"connections": {new.id: new.weight}}
+            else:
+                part = {"neurons": {new.id: {k: new.params[k] for k in ("bias", "activation_params")
+                                             if k in new.params}}}
+            self.remote.send("edit", part)
         else:
             self.trainer.build.read_weights(self.document.design)
 
@@ -374,7 +398,7 @@ class TrainingController(QObject):
         if what == "training" and all(getattr(settings, f) == getattr(self.trainer.settings, f)
                                       for f in TRAINING_FIELDS_NEEDING_A_REBUILD):
             if self.running:
-                self.worker.requests.put(("settings", settings))
+                self.remote.send("settings", settings)
             else:
                 self.trainer.apply_settings(settings)
             return

@@ -123,6 +123,8 @@ class BoundaryPanel(QWidget):
         if trainer is None:  # a late frame from a run whose design is gone
             return
         self.last = snap
+        if snap.neuron_maps or snap.plane != self._plane:  # frames between carry no maps
+            self._maps = snap.neuron_maps
         if snap.plane is None or snap.output_map is None:
             self._show_note(NOT_PLANAR)
             return
@@ -215,7 +217,8 @@ class BoundaryPanel(QWidget):
         if snap is None or snap.output_map is None or colouring is None:
             return
         discrete = self.discretize.isChecked()
-        values = snap.neuron_maps.get(self.neuron) if self.neuron is not None else None
+        maps = getattr(self, "_maps", None) or snap.neuron_maps
+        values = maps.get(self.neuron) if self.neuron is not None else None
         if values is not None:
             rgb = neuron_rgb(values, self.tables, discrete)
             node = self.controller.document.design.nodes.get(self.neuron)

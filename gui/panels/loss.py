@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import html
+import time
 from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, Qt
+from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from gui.panels.plot_style import PlotColours, style_plot
 
+REDRAW_SECONDS = 0.2  # while training runs, the curves are redrawn at most this often
 FEW_EPOCHS = 30  # up to this many epochs each one is marked with a dot (a lone epoch is visible)
 METRICS = {  # the metric plot: (history key stem, axis label, how a value is written)
     "classification": ("accuracy", "accuracy", lambda v: f"{v:.0%}"),
@@ -66,6 +68,11 @@ class LossPanel(QWidget):
     def __init__(self, controller, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.controller = controller
+        self._pending = None
+        self._drawn_at = 0.0
+        self._later = QTimer(self, singleShot=True)
+        self._later.timeout.connect(self._draw_pending)
+        self.controller = controller
         self.colours = PlotColours.from_palette()
         self.metric_task = "classification"  # which METRICS entry the second plot shows
         self.columns = EpochColumns()  # the history now drawn
@@ -118,7 +125,25 @@ class LossPanel(QWidget):
 
     # ------------------------------------------------------------------ updates
     def show_snapshot(self, snap) -> None:
-        """Draw the snapshot's history (nothing to do while an epoch is under way)."""
+        """Draw the snapshot's history (nothing to do while an epoch is under way). While
+        training runs, at most REDRAW_SECONDS apart: two plots with moving axes cost more to paint
+        than anything else in a frame, and the curve barely moves in a thirtieth of a second."""
+        self._pending = snap
+        now = time.perf_counter()
+        if self.controller.running and now - self._drawn_at < REDRAW_SECONDS:
+            if not self._later.isActive():
+                self._later.start(int((REDRAW_SECONDS - (now - self._drawn_at)) * 1000) + 1)
+            return
+        self._later.stop()
+        self._drawn_at = now
+        self._draw_snapshot(snap)
+
+    def _draw_pending(self) -> None:
+        if self._pending is not None:
+            self._drawn_at = time.perf_counter()
+            self._draw_snapshot(self._pending)
+
+    def _draw_snapshot(self, snap) -> None:
         history = snap.history
         if self.columns.shows(history):
             return

@@ -97,8 +97,8 @@ def test_closing_the_window_while_training_stops_the_worker(xor_window, qtbot, m
     window.document.set_training(target_accuracy=None, epochs=100000)
     window.live.bar.act_play.trigger()
     qtbot.waitUntil(lambda: controller.last is not None and controller.last.step > 10, timeout=20000)
-    worker = controller.worker
+    process = controller.process
     monkeypatch.setattr(main_window_module, "ask_to_save",
                         lambda parent, name: QMessageBox.StandardButton.Discard)
     assert window.close()
-    assert worker.isFinished() and not controller.running
+    assert not process.is_alive() and not controller.running

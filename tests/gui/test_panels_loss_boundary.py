@@ -63,14 +63,14 @@ def add_third_class(document: Document) -> None:
 
 def test_loss_curves_grow_while_xor_trains_and_show_every_epoch(example, qtbot):
     document, controller, loss, _boundary = example("xor")
-    document.set_training(target_accuracy=None, epochs=60)
+    document.set_training(target_accuracy=None, epochs=400)  # a second or so: redrawn 5× a second
     drawn = []
     controller.snapshot.connect(lambda _snap: drawn.append(loss.train_curve.getData()[1]))
     train(controller, qtbot)
 
     history = controller.last.history
     epochs, train_loss = loss.train_curve.getData()
-    assert len(history) == 60 and list(epochs) == [h["epoch"] for h in history]
+    assert len(history) == 400 and list(epochs) == [h["epoch"] for h in history]
     assert np.allclose(train_loss, [h["train_loss"] for h in history])
     assert np.allclose(loss.test_curve.getData()[1], [h["test_loss"] for h in history])
     assert train_loss[-1] < train_loss[0]  # it learned
@@ -80,7 +80,7 @@ def test_loss_curves_grow_while_xor_trains_and_show_every_epoch(example, qtbot):
     assert accuracy[-1] == history[-1]["test_accuracy"] == 1.0
     assert np.allclose(loss.metric_train_curve.getData()[1], [h["train_accuracy"] for h in history])
     assert loss.metric_plot.getAxis("left").labelText == "accuracy"
-    assert loss.summary.text() == "epoch 60"
+    assert loss.summary.text() == "epoch 400"
     assert "100%" in loss.metric_plot.titleLabel.text
     assert f"{train_loss[-1]:.3g}" in loss.plot.titleLabel.text
 
