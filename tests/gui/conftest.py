@@ -71,8 +71,10 @@ def window(qtbot):
 
     make_app([])
     win = MainWindow(restore_settings=False)
-    # pytest-qt closes the window before fixtures end: drop unsaved work first, no question
-    qtbot.addWidget(win, before_close_func=lambda w: w.document.undo_stack.setClean())
+    # pytest-qt closes the window before fixtures end: stop training (what it learned becomes a
+    # change) and drop unsaved work first, so no question is asked
+    qtbot.addWidget(win, before_close_func=lambda w: (w.live.shutdown(),
+                                                      w.document.undo_stack.setClean()))
     win.show()
     qtbot.waitExposed(win)
     return win

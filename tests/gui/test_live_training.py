@@ -102,3 +102,73 @@ def test_closing_the_window_while_training_stops_the_worker(xor_window, qtbot, m
                         lambda parent, name: QMessageBox.StandardButton.Discard)
     assert window.close()
     assert not process.is_alive() and not controller.running
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in EXAMPLES.glob("*.ncanvas")))
+def test_every_example_trains_in_the_window_with_its_panels_live(window, qtbot, name):
+    window.open_path(str(EXAMPLES / f"{name}.ncanvas"))
+    live = window.live
+    window.document.set_training(epochs=3, target_accuracy=None, target_loss=None,
+                                 early_stopping_patience=0)
+    try:
+        live.bar.act_play.trigger()
+        qtbot.waitUntil(lambda: not live.controller.running, timeout=60000)
+        snap = live.controller.last
+        assert snap.epoch == 3 and len(snap.history) == 3
+        assert live.loss.train_curve.getData()[1] is not None
+        assert len(live.loss.train_curve.getData()[1]) == 3
+        if snap.plane is not None:  # two inputs: the boundary, and every neuron's own map
+            assert live.boundary.image.image is not None and not live.boundary.showing_note
+            neurons = [n for n, node in window.document.design.nodes.items() if node.kind == "neuron"]
+            assert set(snap.neuron_maps) == set(neurons)
+            assert all(window.scene.node_item(n).neuron_map is not None for n in neurons)
+        elif snap.confusion is not None:  # more inputs: the confusion matrix and the samples
+            assert live.confusion.counts.sum() == len(live.controller.trainer.test_idx)
+            assert not live.confusion_dock.visibleRegion().isEmpty() or live.confusion_dock.isVisible()
+        assert "epoch 3" in live.status.text()
+    finally:
+        live.shutdown()
+
+
+def test_hovering_a_neuron_shows_its_map_in_the_big_plot(xor_window, qtbot):
+    from PySide6.QtCore import QPointF
+
+    from tests.gui.test_canvas import at
+
+    window = xor_window
+    window.live.bar.act_step.trigger()
+    neuron = next(n for n, node in window.document.design.nodes.items() if node.kind == "neuron")
+    item = window.scene.node_item(neuron)
+    QTest.mouseMove(window.view.viewport(), at(window.view, item.mapToScene(QPointF(0, 0))))
+    qtbot.waitUntil(lambda: window.live.boundary.neuron == neuron)
+    assert window.live.boundary.caption.text().startswith("neuron")
+    QTest.mouseMove(window.view.viewport(), at(window.view, QPointF(-2000, -2000)))
+    qtbot.waitUntil(lambda: window.live.boundary.neuron is None)
+
+
+def test_a_learning_rate_typed_while_training_runs_takes_effect_without_stopping(xor_window, qtbot):
+    window = xor_window
+    controller = window.live.controller
+    window.document.set_training(target_accuracy=None, epochs=100000, optimizer="sgd")
+    window.live.bar.act_play.trigger()
+    qtbot.waitUntil(lambda: controller.last is not None and controller.last.epoch >= 3, timeout=20000)
+    edit = window.live.bar.rate.lineEdit()
+    edit.selectAll()
+    QTest.keyClicks(edit, "0.005")
+    QTest.keyClick(edit, Qt.Key.Key_Return)
+    assert controller.running
+    qtbot.waitUntil(lambda: controller.last.history[-1]["learning_rate"] == 0.005, timeout=20000)
+    assert controller.running
+
+
+def test_new_seed_draws_fresh_weights_and_undo_brings_the_old_ones_back(xor_window):
+    window = xor_window
+    window.live.bar.act_step.trigger()
+    before = window.document.design.snapshot_weights()["connections"]
+    window.live.bar.act_seed.trigger()
+    after = window.document.design.snapshot_weights()["connections"]
+    assert window.document.design.training.seed == 1 and after != before
+    assert all(w is not None for w in after.values())  # drawn at once, shown on the canvas
+    while window.document.undo_stack.undoText() != "One step":
+        window.document.undo_stack.undo()
+    assert window.document.design.snapshot_weights()["connections"] == before
