@@ -33,6 +33,7 @@ test: lint $(TORCH_STAMP)
 bench: $(TORCH_STAMP)
 	$(BIN)/python benchmarks/engine.py
 	QT_QPA_PLATFORM=offscreen $(BIN)/python benchmarks/canvas.py
+	QT_QPA_PLATFORM=offscreen $(BIN)/python benchmarks/live.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

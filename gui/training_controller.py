@@ -346,6 +346,14 @@ class TrainingController(QObject):
             event.connect(slot)
         self.trainer, self.last = None, None
         self._set_state("idle")
+        if self._design.state.epoch or self._design.state.step:  # trained before: show where it is
+            QTimer.singleShot(0, self._show_where_it_is)
+
+    def _show_where_it_is(self) -> None:
+        if self.trainer is None and not self.running and not any(
+                p.severity == "error" for p in self.document.problems):
+            self._ensure_trainer()
+            self._set_state("paused")
 
     def _slots(self, design) -> list:
         e = design.events

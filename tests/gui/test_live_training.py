@@ -172,3 +172,21 @@ def test_new_seed_draws_fresh_weights_and_undo_brings_the_old_ones_back(xor_wind
     while window.document.undo_stack.undoText() != "One step":
         window.document.undo_stack.undo()
     assert window.document.design.snapshot_weights()["connections"] == before
+
+
+def test_a_trained_design_reopens_with_its_curves_and_boundary(xor_window, qtbot, tmp_path):
+    from gui.main_window import MainWindow
+
+    window = xor_window
+    window.document.set_training(epochs=5, target_accuracy=None)
+    window.live.bar.act_play.trigger()
+    qtbot.waitUntil(lambda: not window.live.controller.running, timeout=30000)
+    path = tmp_path / "trained.ncanvas"
+    window.document.save(str(path))
+    later = MainWindow(restore_settings=False)
+    qtbot.addWidget(later, before_close_func=lambda w: w.live.shutdown())
+    later.open_path(str(path))
+    qtbot.waitUntil(lambda: later.live.controller.last is not None)
+    assert len(later.live.loss.train_curve.getData()[1]) == 5
+    assert later.live.boundary.image.image is not None
+    assert later.live.bar.epoch.text() == "Epoch 5" and not later.document.dirty
