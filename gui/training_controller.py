@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import multiprocessing
 import time
 from typing import Any
 
@@ -15,14 +14,13 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from core import probes
 from core.errors import NeuralCanvasError, TrainingError
 from core.fileformat import design_to_dict
-from core.train_process import serve, views_for
+from core.train_process import views_for
 from core.training import Trainer, reset_weights
 from gui.commands import SetWeightsAndState
 from gui.document import Document
+from gui.training_process import TrainingProcess
 
-POLL_MS = 5  # how often the window reads what the training process sent
 WEIGHTS_SECONDS = 0.25  # while running, the design (and so the canvas) takes the weights this often
-STOP_SECONDS = 10.0  # the longest a stop waits for the training process to answer
 TRAINING_FIELDS_NEEDING_A_REBUILD = ("test_fraction", "seed", "dtype")
 
 
@@ -33,60 +31,6 @@ def _same(a: Any, b: Any) -> bool:
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
         return isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and np.array_equal(a, b)
     return a == b
-
-
-class _Remote(QObject):
-    """The training process (core.train_process.serve), seen from the GUI thread."""
-
-    received = Signal(tuple)
-
-    def __init__(self, parent: QObject) -> None:
-        super().__init__(parent)
-        context = multiprocessing.get_context("spawn")  # no fork of a process that runs Qt
-        self.conn, child = context.Pipe()
-        self.process = context.Process(target=serve, args=(child,), daemon=True,
-                                       name="neuralcanvas-training")
-        self.process.start()
-        child.close()
-        self.timer = QTimer(self, interval=POLL_MS)
-        self.timer.timeout.connect(self.poll)
-
-    def send(self, *message: Any) -> None:
-        try:
-            self.conn.send(message)
-        except (BrokenPipeError, OSError):
-            pass
-
-    def poll(self) -> None:
-        try:
-            while self.conn.poll():
-                self.received.emit(self.conn.recv())
-        except (EOFError, OSError):
-            self.timer.stop()
-            self.received.emit(("ended", "failed", "the training process stopped unexpectedly",
-                                None, None))
-
-    def wait_for_end(self, seconds: float = STOP_SECONDS) -> tuple | None:
-        """Read until the run's "ended" message (snapshots on the way are dropped)."""
-        deadline = time.perf_counter() + seconds
-        try:
-            while time.perf_counter() < deadline:
-                if self.conn.poll(0.05):
-                    message = self.conn.recv()
-                    if message[0] == "ended":
-                        return message
-        except (EOFError, OSError):
-            return None
-        return None
-
-    def close(self) -> None:
-        self.timer.stop()
-        self.send("quit")
-        self.process.join(2)
-        if self.process.is_alive():
-            self.process.terminate()
-            self.process.join(2)
-        self.conn.close()
 
 
 class TrainingController(QObject):
@@ -102,7 +46,7 @@ class TrainingController(QObject):
         super().__init__(parent)
         self.document = document
         self.trainer: Trainer | None = None
-        self.remote: _Remote | None = None  # the training process, started at the first Play
+        self.remote: TrainingProcess | None = None  # the training process, started at the first Play
         self._running = False
         self.state = "idle"
         self.rate = 0.0
@@ -137,7 +81,7 @@ class TrainingController(QObject):
             self._ensure_trainer()
         self._before = self._state_now()
         if self.remote is None or not self.remote.process.is_alive():
-            self.remote = _Remote(self)
+            self.remote = TrainingProcess(self)
             self.remote.received.connect(self._received)
         self._history = []
         self.remote.send("run", design_to_dict(self.document.design))

@@ -12,7 +12,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QComboBox, QLineEdit, QSpinBox
 
 from core.training import Trainer
-from gui import main_window as main_window_module
+from gui import file_actions
 from gui.document import Document
 from gui.main_window import MainWindow
 from gui.palette import PaletteTree
@@ -100,7 +100,7 @@ def test_build_xor_by_hand_train_it_save_reopen_undo_all_and_redo_all(window, qt
 
     # Save from the File menu, reopen in a fresh window: the same design.
     path = tmp_path / "my_xor.ncanvas"
-    monkeypatch.setattr(main_window_module, "save_file_name", lambda parent, current: str(path))
+    monkeypatch.setattr(file_actions, "save_file_name", lambda parent, current: str(path))
     window.act_save.trigger()
     assert not doc.dirty and window.windowTitle().startswith("my_xor.ncanvas")
     reopened = MainWindow(restore_settings=False)

@@ -90,7 +90,7 @@ def test_a_learning_rate_that_is_not_a_number_is_refused_in_the_banner(xor_windo
 def test_closing_the_window_while_training_stops_the_worker(xor_window, qtbot, monkeypatch):
     from PySide6.QtWidgets import QMessageBox
 
-    from gui import main_window as main_window_module
+    from gui import file_actions
 
     window = xor_window
     controller = window.live.controller
@@ -98,7 +98,7 @@ def test_closing_the_window_while_training_stops_the_worker(xor_window, qtbot, m
     window.live.bar.act_play.trigger()
     qtbot.waitUntil(lambda: controller.last is not None and controller.last.step > 10, timeout=20000)
     process = controller.process
-    monkeypatch.setattr(main_window_module, "ask_to_save",
+    monkeypatch.setattr(file_actions, "ask_to_save",
                         lambda parent, name: QMessageBox.StandardButton.Discard)
     assert window.close()
     assert not process.is_alive() and not controller.running

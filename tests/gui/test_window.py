@@ -9,7 +9,7 @@ from pathlib import Path
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QMessageBox
 
-from gui import main_window as main_window_module
+from gui import file_actions
 from gui.app import EXAMPLES, make_app
 from gui.document import Document
 from gui.main_window import MainWindow
@@ -24,7 +24,7 @@ def answer(monkeypatch, button):
         asked.append(name)
         return button
 
-    monkeypatch.setattr(main_window_module, "ask_to_save", ask)
+    monkeypatch.setattr(file_actions, "ask_to_save", ask)
     return asked
 
 
@@ -73,7 +73,7 @@ def test_save_from_the_close_question_writes_the_file(window, tmp_path, monkeypa
     window.document.add_node("neuron", (0, 0))
     path = tmp_path / "kept.ncanvas"
     answer(monkeypatch, QMessageBox.StandardButton.Save)
-    monkeypatch.setattr(main_window_module, "save_file_name", lambda parent, current: str(path))
+    monkeypatch.setattr(file_actions, "save_file_name", lambda parent, current: str(path))
     assert window.close()
     assert Document().design != window.document.design
     reopened = Document()

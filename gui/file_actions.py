@@ -1,0 +1,116 @@
+"""The File menu's work for the main window: new, open, open example, save, save as, the
+question before unsaved work is dropped, recent files, and the offer to recover after a crash."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QMessageBox
+
+from core.errors import NeuralCanvasError
+from gui.dialogs import ask_to_save, choose_example, open_file_name, save_file_name
+from gui.document import Document
+
+MAX_RECENT = 8
+
+
+class FileActions:
+    """Mixed into MainWindow (which provides document, statusBar, problems_dock, recent_menu)."""
+
+    def maybe_save(self) -> bool:
+        """True when it is fine to drop the current design (saved, discarded or unchanged)."""
+        if not self.document.dirty:
+            return True
+        answer = ask_to_save(self, self.document.title.rstrip(" •"))
+        if answer == QMessageBox.StandardButton.Save:
+            return self.save()
+        return answer == QMessageBox.StandardButton.Discard
+
+    def new_design(self) -> None:
+        if self.maybe_save():
+            self.document.new()
+
+    def open_dialog(self) -> None:
+        if self.maybe_save():
+            path = open_file_name(self)
+            if path:
+                self.open_path(path)
+
+    def open_example(self) -> None:
+        if self.maybe_save():
+            path = choose_example(self)
+            if path:
+                self.open_path(path)
+                self.document.path = None  # Save asks for a new name: examples stay pristine
+                self._refresh_title()
+
+    def open_path_asking(self, path: str) -> None:
+        if self.maybe_save():
+            self.open_path(path)
+
+    def open_path(self, path: str) -> bool:
+        """Open a design; a bad file shows the model's message and changes nothing."""
+        try:
+            self.document.open(path)
+        except NeuralCanvasError as exc:
+            QMessageBox.critical(self, "Cannot open the design", str(exc))
+            return False
+        self._remember(path)
+        errors = [p for p in self.document.problems if p.severity == "error"]
+        if errors:
+            self.statusBar().showMessage(
+                f"Opened {path}, which is unfinished: {len(errors)} problem(s) to fix, listed "
+                "in the Problems panel and marked on the canvas", 8000)
+            self.problems_dock.show()
+            self.problems_dock.raise_()
+        else:
+            self.statusBar().showMessage(f"Opened {path}", 4000)
+        return True
+
+    def save(self) -> bool:
+        if self.document.path is None:
+            return self.save_as()
+        return self._save_to(self.document.path)
+
+    def save_as(self) -> bool:
+        path = save_file_name(self, self.document.path)
+        return bool(path) and self._save_to(path)
+
+    def _save_to(self, path: str) -> bool:
+        try:
+            self.document.save(path)
+        except (NeuralCanvasError, OSError, ValueError) as exc:
+            QMessageBox.critical(self, "Cannot save the design", str(exc))
+            return False
+        self._remember(path)
+        self.statusBar().showMessage(f"Saved {path}", 4000)
+        return True
+
+    def offer_recovery(self) -> None:
+        if not Document.has_recovery():
+            return
+        answer = QMessageBox.question(
+            self, "Recover unsaved work?",
+            "Neural Canvas did not close cleanly last time. Restore the unsaved design?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
+        if answer != QMessageBox.StandardButton.Yes:
+            self.document.discard_recovery()
+            return
+        try:
+            self.document.restore_recovery()
+        except NeuralCanvasError as exc:
+            QMessageBox.critical(self, "Cannot recover", str(exc))
+
+    # ------------------------------------------------------------------ recent files
+    def _remember(self, path: str) -> None:
+        settings = QSettings()
+        recent = [p for p in settings.value("recent", [], list) if p != path]
+        settings.setValue("recent", [path, *recent][:MAX_RECENT])
+        self._refresh_recent()
+
+    def _refresh_recent(self) -> None:
+        self.recent_menu.clear()
+        recent = QSettings().value("recent", [], list)
+        for path in recent:
+            action = self.recent_menu.addAction(path)
+            action.triggered.connect(lambda _c=False, p=path: self.open_path_asking(p))
+        self.recent_menu.setEnabled(bool(recent))
