@@ -6,7 +6,16 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFontMetricsF, QImage, QPainter, QPalette, QPen
-from PySide6.QtWidgets import QLabel, QSizePolicy, QStackedLayout, QToolTip, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QLabel,
+    QScrollArea,
+    QSizePolicy,
+    QStackedLayout,
+    QToolTip,
+    QVBoxLayout,
+    QWidget,
+)
 
 from gui.panels.samples import SampleCard, SampleStrip, mix, scaled_font
 
@@ -159,10 +168,15 @@ class ConfusionPanel(QWidget):
         column.addWidget(samples)
         column.addWidget(self.strip)
         column.addStretch(0)  # what the matrix, at its largest, leaves
+        scroll = QScrollArea()  # the strip wraps into rows: scroll them rather than grow the dock
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(content)
         self.pages = QStackedLayout(self)
         self.pages.addWidget(self.note)
-        self.pages.addWidget(content)
-        self._content = content
+        self.pages.addWidget(scroll)
+        self._content = scroll
         self._restyle()
         controller.snapshot.connect(self.show_snapshot)
         if controller.last is not None:
