@@ -21,6 +21,7 @@ class ParamSpec:
     low: float | None = None
     high: float | None = None
     description: str = ""
+    choices: tuple = ()  # the values allowed, when it is one of a few (the inspector shows a list)
 
 
 class BlockKind:
@@ -63,6 +64,8 @@ class BlockKind:
 
 
 def _check(spec: ParamSpec, value: Any) -> str:
+    if spec.choices and value not in spec.choices:
+        return f"{value!r} is not one of {', '.join(repr(c) for c in spec.choices)}"
     if spec.kind == "int":
         if isinstance(value, bool) or not isinstance(value, int):
             return f"{value!r} is not a whole number"
