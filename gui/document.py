@@ -15,6 +15,7 @@ from core import painted, registry, regroup
 from core.design import Connection, Design, Node, layered_positions
 from core.errors import FileFormatError, Problem
 from core.fileformat import load_design, loads, save_design
+from core.validation import check_design
 from gui import commands
 
 AUTOSAVE_MS = 30_000
@@ -34,6 +35,7 @@ class Document(QObject):
         self.design = design or default_design()
         self.path: str | None = None
         self.problems: list[Problem] = []
+        self.shapes: dict[str, tuple[int, ...]] = {}  # node id → the shape it passes on
         self.undo_stack = QUndoStack(self)
         self.undo_stack.cleanChanged.connect(self._clean_changed)
         self._validate_timer = QTimer(self, singleShot=True, interval=50)
@@ -80,9 +82,14 @@ class Document(QObject):
 
     def validate_now(self) -> list[Problem]:
         self._validate_timer.stop()
-        self.problems = self.design.validate()
+        self._check(self.design)
         self.validated.emit(self.problems)
         return self.problems
+
+    def _check(self, design: Design) -> None:
+        """The problems, and the shape each node passes on (one sample's, as validation sees it)."""
+        self.problems, structure = check_design(design)
+        self.shapes = dict(structure.shapes) if structure is not None else {}
 
     # ------------------------------------------------------------------ files
     def replace_design(self, design: Design, path: str | None) -> None:
@@ -92,7 +99,7 @@ class Document(QObject):
         self.undo_stack.clear()
         self._watch(design)
         self._validate_timer.stop()
-        self.problems = design.validate()  # before the views rebind: they mark these at once
+        self._check(design)  # before the views rebind: they mark these at once
         self.design_replaced.emit()
         self.changed.emit()
         self.validated.emit(self.problems)

@@ -340,10 +340,21 @@ class BlockItem(NodeItem):
         return " · ".join(words)
 
     def subtitle(self) -> str:
+        """Its name (or what it is), and the shape it passes on, as validation infers it."""
         node = self.record
+        shape = getattr(self, "out_shape", None)
+        size = "×".join(str(n) for n in shape) if shape else ""
         if node.label:
-            return node.label
+            return f"{node.label} → {size}" if size else node.label
+        if size:
+            return f"output {size}"
         return {"data": "the data set's features", "dense": "fully connected"}.get(node.kind, "")
+
+    def set_shape(self, shape: tuple[int, ...] | None) -> None:
+        """The shape this block passes on (`shape` itself is Qt's outline of the item)."""
+        if shape != getattr(self, "out_shape", None):
+            self.out_shape = shape
+            self.update()
 
     def paint(self, painter: QPainter, option, widget=None) -> None:
         t = theme()

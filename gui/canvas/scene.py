@@ -263,7 +263,11 @@ class CanvasScene(QGraphicsScene):
 
     # ----------------------------------------------------------------- problems
     def show_problems(self, problems: list[Problem]) -> None:
-        """Mark the items that validation found something wrong with (badge, red wire, tooltip)."""
+        """Mark the items that validation found something wrong with (badge, red wire, tooltip),
+        and write on each block the shape it passes on."""
+        for node_id, item in self._nodes.items():
+            if hasattr(item, "set_shape"):
+                item.set_shape(self.document.shapes.get(node_id))
         by_id: dict[str, list[str]] = {}
         severity: dict[str, str] = {}
         for problem in problems:

@@ -576,3 +576,16 @@ def test_resting_the_pointer_on_a_wire_shows_its_weight(canvas):
                                                        view.viewport().mapToGlobal(where)))
     assert QToolTip.text() == "weight −0.25"  # a true minus sign
     QToolTip.hideText()
+
+
+def test_each_block_shows_the_shape_it_passes_on(canvas):
+    document, scene, _view = canvas
+    document.open(str(EXAMPLES / "digits_mlp.ncanvas"))
+    design = document.design
+    data, hidden, out = (n for n in design.nodes)
+    assert scene.node_item(data).subtitle() == "8×8 pixels → 64"
+    assert scene.node_item(hidden).subtitle() == "output 64"
+    document.set_node_params(hidden, units=32)
+    document.validate_now()
+    assert scene.node_item(hidden).subtitle() == "output 32"
+    assert scene.node_item(out).subtitle() == "output 10"
