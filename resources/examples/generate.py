@@ -94,6 +94,26 @@ def digits_mlp() -> Design:
     return design
 
 
+def digits_cnn() -> Design:
+    """The 8×8 digits as images: 16 3×3 filters, max pooling, then one Dense softmax layer."""
+    design = Design()
+    chain = [
+        design.add_node("data", position=(0, 0), label="8×8 pixels"),
+        design.add_node("reshape", {"shape": "8,8,1"}, position=(200, 0), label="as an image"),
+        design.add_node("conv2d", {"filters": 16, "kernel_size": 3, "padding": "same",
+                                   "activation": "relu"}, position=(400, 0)),
+        design.add_node("max_pool2d", {"pool_size": 2, "strides": 0}, position=(600, 0)),
+        design.add_node("flatten", {}, position=(800, 0)),
+        design.add_node("dense", {"units": 10, "activation": "softmax"}, position=(1000, 0)),
+    ]
+    for source, target in zip(chain, chain[1:], strict=False):
+        design.add_connection(source.id, target.id)
+    design.set_dataset("digits")
+    design.set_training(loss="softmax_cross_entropy", optimizer="adam", learning_rate=0.003,
+                        batch_size=64, epochs=20, test_fraction=0.25)
+    return design
+
+
 EXAMPLES = {
     "cricket_perceptron": cricket_perceptron,
     "xor": xor,
@@ -101,6 +121,7 @@ EXAMPLES = {
     "spiral": spiral,
     "regression_plane": regression_plane,
     "digits_mlp": digits_mlp,
+    "digits_cnn": digits_cnn,
 }
 
 

@@ -21,6 +21,7 @@ BARS = {
     "spiral": (400, lambda r: r["test_accuracy"] >= 0.95),
     "regression_plane": (40, lambda r: r["test_r2"] >= 0.95 and r["train_accuracy"] is None),
     "digits_mlp": (30, lambda r: r["test_accuracy"] >= 0.95),
+    "digits_cnn": (20, lambda r: r["test_accuracy"] >= 0.97),
 }
 
 
