@@ -276,8 +276,9 @@ def _structure(design, order: list[str], data) -> tuple[Structure | None, list[P
             if all(len(s) == 1 for s in in_shapes):
                 in_shapes = [(sum(s[0] for s in in_shapes),)]
         result = kind.output_shape(node.params, in_shapes) if not _bad_params(kind, node) else None
-        if isinstance(result, str):
-            problems.append(Problem(result, (node_id,)))
+        if isinstance(result, str):  # a shape that does not fit: marked on the wires too
+            problems.append(Problem(result, (node_id,),
+                                    tuple(c.id for c in design.incoming(node_id))))
         elif result is not None:
             shapes[node_id] = tuple(result)
     outputs, width, activation, output_problems = _outputs(design, order, has_out, shapes)

@@ -52,6 +52,14 @@ def test_a_wrong_wiring_is_named_on_the_block(kinds, message):
     assert any(message in p.message and set(p.node_ids) & set(ids) for p in problems), problems
 
 
+def test_a_shape_that_does_not_fit_is_marked_on_the_wire_that_brings_it():
+    design, ids = chain(("reshape", {"shape": "8,8,1"}), ("conv2d", {}), ("dense", {"units": 10}))
+    problem = next(p for p in check_design(design)[0] if "add Flatten" in p.message)
+    wire = design.connection_between(ids[2], ids[3])
+    assert problem.node_ids == (ids[3],) and problem.connection_ids == (wire.id,)
+    assert "8×8×16" in problem.message
+
+
 def test_padding_is_one_of_its_choices():
     design, _ids = chain(("reshape", {"shape": "8,8,1"}), ("conv2d", {"padding": "full"}))
     messages = [p.message for p in check_design(design)[0]]
