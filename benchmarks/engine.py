@@ -1,12 +1,14 @@
 """Training speed of the engine against PyTorch (CPU) and a hand-fused NumPy loop, in one run.
 
-    python benchmarks/engine.py [--quick] [--wide] [--repeats N] [--budget SECONDS]
+    python benchmarks/engine.py [--quick] [--wide] [--no-layers] [--repeats N] [--budget SECONDS]
 
 Each network trains the same data from the same initial weights three ways; the table (Markdown)
 gives mini-batch steps per second (best of several repeats) and the engine's ratio to the others.
 The engine runs on the backend NCANVAS_BACKEND picks (NumPy, or CuPy on a CUDA device); where
 PyTorch sees a CUDA device, a fourth column gives PyTorch on it. Nothing here is a test: the
-figures go into the README with the machine they ran on.
+figures go into the README with the machine they ran on. The layered rows (a digits CNN, a
+sine-wave LSTM; benchmarks/engine_layers.py) have no fused loop: that column says "—". The last
+line gives the run's peak resident memory (getrusage).
 """
 
 from __future__ import annotations
@@ -26,6 +28,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from core import backend  # noqa: E402
 from core.design import Design  # noqa: E402
 from core.training import Trainer  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from engine_layers import (  # noqa: E402
+    digits_cnn_design,
+    initial_params,
+    sine_lstm_design,
+    torch_layered_runner,
+)
+
+LAYERED = ("cnn", "lstm")  # rows the hand-fused loop does not cover
 
 
 @dataclass
@@ -183,6 +195,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer steps (a smoke run)")
     parser.add_argument("--wide", action="store_true",
                         help="add a wide network (64-2048-2048-10, batch 1024), where a GPU can pay")
+    parser.add_argument("--no-layers", action="store_true",
+                        help="leave out the digits CNN and sine LSTM rows")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--budget", type=float, default=None, metavar="SECONDS",
                         help="at most about this long per timed repeat (fewer steps where slower)")
@@ -195,6 +209,11 @@ def main() -> None:
     if args.wide:
         cases.append((Case("digits 64-2048-2048-10 ReLU, batch 1024", digits_design(2048, 1024),
                            int(300 * scale)), "relu"))
+    if not args.no_layers:
+        cases += [(Case("digits CNN conv 16 3×3 same, pool 2, dense 10, batch 64",
+                        digits_cnn_design(), int(1000 * scale)), "cnn"),
+                  (Case("sine LSTM window 20, 32 units, dense 1, batch 32", sine_lstm_design(),
+                        int(500 * scale)), "lstm")]
     try:
         import torch  # noqa: PLC0415
 
@@ -217,10 +236,25 @@ def main() -> None:
             _row(case, activation, args, torch, cuda)
         except Exception as exc:  # one row failing (on a new device, say) still leaves the others
             print(f"| {case.name} | failed: {exc.__class__.__name__}: {exc} |", flush=True)
+    print()
+    print(f"peak resident memory of this run: {_peak_rss_mib():,.0f} MiB")
+
+
+def _peak_rss_mib() -> float:
+    """The process's peak resident set (Linux reports KiB, macOS bytes); nan where unknown."""
+    try:
+        import resource  # noqa: PLC0415
+    except ImportError:
+        return float("nan")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (2**20 if sys.platform == "darwin" else 2**10)
 
 
 def _row(case: Case, activation: str, args: argparse.Namespace, torch, cuda) -> None:
     trainer, engine = engine_runner(case)
+    if activation in LAYERED:
+        _layered_row(case, trainer, engine, activation, args, torch)
+        return
     initial = layer_weights(trainer)  # before the engine trains: all three start here
     rate = {"engine": best_rate(engine, case.steps, args.repeats, args.budget)}
     rate["fused"] = best_rate(fused_runner(trainer, initial, activation), case.steps,
@@ -237,6 +271,20 @@ def _row(case: Case, activation: str, args: argparse.Namespace, torch, cuda) -> 
     cuda_rate = f" {rate['cuda']:,.0f} |" if cuda else ""
     print(f"| {case.name} | {e:,.0f} | {torch_rate} |{cuda_rate} {f:,.0f} | {torch_ratio} "
           f"| {e / f:.2f}× |", flush=True)
+
+
+def _layered_row(case: Case, trainer: Trainer, engine, kind: str, args, torch) -> None:
+    """Engine against PyTorch on the CPU only: no fused loop, no CUDA figure for these rows."""
+    params = initial_params(trainer)  # before the engine trains: both start here
+    e = best_rate(engine, case.steps, args.repeats, args.budget)
+    t = None
+    if torch is not None:
+        t = best_rate(torch_layered_runner(trainer, params, kind)[0], case.steps, args.repeats,
+                      args.budget)
+    cuda_rate = " — |" if torch is not None and torch.cuda.is_available() else ""
+    torch_rate, torch_ratio = (f"{t:,.0f}", f"{e / t:.2f}×") if t else ("–", "–")
+    print(f"| {case.name} | {e:,.0f} | {torch_rate} |{cuda_rate} — | {torch_ratio} | — |",
+          flush=True)
 
 
 def _cpu_name() -> str:

@@ -123,6 +123,7 @@ def _coerce(kind: str, value: object) -> tuple[bool, object]:
 
 def _checked(name: str, params: Mapping | None) -> tuple[dict, list[str]]:
     """Defaults filled in and values coerced, with every problem found."""
+    registry.load_all()  # data sets registered outside this module (core/sequences.py)
     spec = _SPECS.get(name)
     if spec is None:
         known = ", ".join(sorted(_SPECS))

@@ -37,7 +37,8 @@ class Loss:
     def encode_targets(self, y: np.ndarray, task: str, width: int, num_classes: int) -> np.ndarray:
         """Labels or values as the float matrix this loss compares the output with (host NumPy)."""
         if task == "regression":
-            return np.asarray(y, dtype=np.float64).reshape(len(y), -1)
+            values = np.asarray(y, dtype=np.float64)
+            return values.reshape(len(values), values.shape[1] if values.ndim == 2 else width)
         labels = np.asarray(y).astype(np.int64)
         if width == 1:
             lo, hi = self.binary_targets

@@ -15,6 +15,7 @@ _PROVIDERS = (
     "core.optimizers",
     "core.initializers",
     "core.datasets",
+    "core.sequences",
 )
 _loaded = False
 

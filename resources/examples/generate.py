@@ -11,6 +11,8 @@ sys.path.insert(0, str(HERE.parents[1]))
 from core.design import Design, layered_positions  # noqa: E402
 from core.fileformat import save_design  # noqa: E402
 
+EPOCHS_SINE = 5
+
 
 def neuron_network(features, hidden, outputs, hidden_activation, output_activation) -> Design:
     """Input nodes, fully connected columns of hidden neurons, and a column of output neurons."""
@@ -114,6 +116,33 @@ def digits_cnn() -> Design:
     return design
 
 
+def sine_recurrent(kind: str) -> Design:
+    """Next-value prediction of a noisy sine wave: 20 values as a sequence, a recurrent block of 32
+    units, and one linear output."""
+    design = Design()
+    chain = [
+        design.add_node("data", position=(0, 0), label="20 values"),
+        design.add_node("reshape", {"shape": "20,1"}, position=(200, 0), label="as a sequence"),
+        design.add_node(kind, {"units": 32, "return_sequences": False}, position=(400, 0)),
+        design.add_node("dense", {"units": 1, "activation": "identity"}, position=(600, 0),
+                        label="next value"),
+    ]
+    for source, target in zip(chain, chain[1:], strict=False):
+        design.add_connection(source.id, target.id)
+    design.set_dataset("sine", {"n": 1000, "window": 20, "noise": 0.05, "period": 20.0})
+    design.set_training(loss="mse", optimizer="adam", learning_rate=0.01, batch_size=32,
+                        epochs=EPOCHS_SINE, test_fraction=0.25)
+    return design
+
+
+def sine_lstm() -> Design:
+    return sine_recurrent("lstm")
+
+
+def sine_gru() -> Design:
+    return sine_recurrent("gru")
+
+
 EXAMPLES = {
     "cricket_perceptron": cricket_perceptron,
     "xor": xor,
@@ -122,6 +151,8 @@ EXAMPLES = {
     "regression_plane": regression_plane,
     "digits_mlp": digits_mlp,
     "digits_cnn": digits_cnn,
+    "sine_lstm": sine_lstm,
+    "sine_gru": sine_gru,
 }
 
 
