@@ -1,4 +1,4 @@
-"""Sequence data sets for recurrent blocks: "sine" (next-value regression), "sequences" (bump).
+"""Sequence data sets for recurrent blocks ("sine", "sequences") and the digits as their own target.
 
 Both give one row per sample holding `window` consecutive values, named t1…tW; a design reshapes a
 row to (window, 1) ("reshape" with shape "W,1") before an RNN, LSTM or GRU block.
@@ -55,3 +55,15 @@ def _make_sequences(p: dict, rng: np.random.Generator) -> Dataset:
 _register("sine", "Sine wave", "regression", (N, WINDOW, SEQUENCE_NOISE, PERIOD), _make_sine)
 _register("sequences", "Bump sequences", "classification", (N, WINDOW, SEQUENCE_NOISE),
           _make_sequences)
+
+
+def _make_digits_itself(p: dict, rng: np.random.Generator) -> Dataset:
+    """The 8×8 digits as their own target: an autoencoder learns to draw each one again."""
+    from core.datasets import _make_digits  # noqa: PLC0415 - one loader for the bundled file
+
+    digits = _make_digits(p, rng)
+    return Dataset("digits_itself", digits.X, digits.X.copy(), digits.feature_names, "regression",
+                   0, target_names=digits.feature_names, image_shape=digits.image_shape)
+
+
+_register("digits_itself", "Digits, as their own target", "regression", (), _make_digits_itself)

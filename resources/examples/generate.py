@@ -143,6 +143,24 @@ def sine_gru() -> Design:
     return sine_recurrent("gru")
 
 
+def digits_autoencoder() -> Design:
+    """The digits squeezed through two numbers and drawn again: 64 → 32 → 2 → 32 → 64."""
+    design = Design()
+    chain = [design.add_node("data", position=(0, 0), label="8×8 pixels")]
+    for k, (units, activation, label) in enumerate(((32, "relu", "encoder"),
+                                                    (2, "identity", "the code"),
+                                                    (32, "relu", "decoder"),
+                                                    (64, "sigmoid", "drawn again"))):
+        chain.append(design.add_node("dense", {"units": units, "activation": activation},
+                                     position=(220 * (k + 1), 0), label=label))
+    for source, target in zip(chain, chain[1:], strict=False):
+        design.add_connection(source.id, target.id)
+    design.set_dataset("digits_itself")
+    design.set_training(loss="mse", optimizer="adam", learning_rate=0.003, batch_size=32,
+                        epochs=40, test_fraction=0.25)
+    return design
+
+
 EXAMPLES = {
     "cricket_perceptron": cricket_perceptron,
     "xor": xor,
@@ -151,6 +169,7 @@ EXAMPLES = {
     "regression_plane": regression_plane,
     "digits_mlp": digits_mlp,
     "digits_cnn": digits_cnn,
+    "digits_autoencoder": digits_autoencoder,
     "sine_lstm": sine_lstm,
     "sine_gru": sine_gru,
 }
