@@ -120,14 +120,22 @@ class Conv2DLayer:
         """The im2col matrix (N·H'·W', k·k·C_in) of a batch shaped (N, H, W, C) or (N, H·W·C)."""
         x = x.reshape((x.shape[0], *self.in_shape))
         if self.pad_top or self.pad_bottom or self.pad_left or self.pad_right:
-            x = xp.pad(x, ((0, 0), (self.pad_top, self.pad_bottom), (self.pad_left, self.pad_right),
-                           (0, 0)))
+            height, width, channels = self.in_shape
+            padded = xp.zeros((x.shape[0], height + self.pad_top + self.pad_bottom,
+                               width + self.pad_left + self.pad_right, channels), dtype=x.dtype)
+            padded[:, self.pad_top:self.pad_top + height, self.pad_left:self.pad_left + width] = x
+            x = padded  # as xp.pad, without its Python overhead
         out_h, out_w, _ = self.out_shape
         windows = image_windows(x, self.kernel_size, self.strides, out_h, out_w)
         return windows.reshape(x.shape[0] * out_h * out_w, -1)
 
     def _sums(self, p: Mapping[str, Any], cols):
-        z = cols @ p["kernel"].reshape(cols.shape[1], self.filters)
+        # one product per sample (a stacked matmul): each is small enough that OpenBLAS keeps it on
+        # one thread, where one (N·H'·W')×(k·k·C) product spreads over threads and, on a busy
+        # machine, waits on them (measured 10–100× slower on a shared 2-core box)
+        n = cols.shape[0] // (self.out_shape[0] * self.out_shape[1])
+        z = xp.matmul(cols.reshape(n, -1, cols.shape[1]), p["kernel"].reshape(cols.shape[1], self.filters))
+        z = z.reshape(-1, self.filters)
         if self.use_bias:
             z += p["bias"]
         return z  # (N·H'·W', filters): activations see one row per position
@@ -161,7 +169,17 @@ class Conv2DLayer:
 
     def _backward_sums(self, p, x, cols, dz, g, need_dx: bool):
         kernel_grad = g["kernel"]
-        kernel_grad[...] = (cols.T @ dz).reshape(kernel_grad.shape)
+        n = dz.shape[0] // (self.out_shape[0] * self.out_shape[1])
+        width = cols.shape[1]
+        if n * width * self.filters <= 2**20:
+            # per-sample products, then their sum (see _sums: small products stay on one thread);
+            # only while the (N, k·k·C, filters) stack of them stays small
+            per_sample = xp.matmul(cols.reshape(n, -1, width).transpose(0, 2, 1),
+                                   dz.reshape(n, -1, self.filters))
+            total = sum_rows(per_sample.reshape(n, width * self.filters))
+            kernel_grad[...] = total.reshape(kernel_grad.shape)
+        else:
+            kernel_grad[...] = (cols.T @ dz).reshape(kernel_grad.shape)
         if self.use_bias:
             sum_rows(dz, out=g["bias"])
         if not need_dx:
@@ -183,10 +201,11 @@ class Conv2DLayer:
             spread[:, k - 1:k - 1 + out_h, k - 1:k - 1 + out_w] = dz.reshape(n, out_h, out_w, f)
             windows = image_windows(spread[:, self.pad_top:, self.pad_left:], k, 1, height, width)
             turned = p["kernel"][::-1, ::-1].transpose(0, 1, 3, 2).reshape(k * k * f, channels)
-            return windows.reshape(n * height * width, k * k * f) @ turned
+            return xp.matmul(windows.reshape(n, height * width, k * k * f), turned).reshape(-1, channels)
         # strided: the columns' gradient, then one strided add per kernel offset (k·k of them);
         # measured 3× faster than a transposed convolution over a dz mostly spread with zeros
-        dcols = (dz @ p["kernel"].reshape(k * k * channels, f).T).reshape(n, out_h, out_w, k, k, channels)
+        dcols = xp.matmul(dz.reshape(n, out_h * out_w, f), p["kernel"].reshape(k * k * channels, f).T)
+        dcols = dcols.reshape(n, out_h, out_w, k, k, channels)
         dpadded = xp.zeros((n, padded_h, padded_w, channels), dtype=dz.dtype)
         rows, cols = (out_h - 1) * s + 1, (out_w - 1) * s + 1
         for a in range(k):

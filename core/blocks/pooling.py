@@ -75,23 +75,32 @@ class MaxPool2DLayer(Pool2DLayer):
     label = "MaxPool2D"
 
     def forward(self, p: Mapping[str, Any], x, training: bool = False, rng: Any = None):
+        # one element-wise pass per offset in the window (p·p of them, never a loop over pixels):
+        # cheaper than argmax over a copied (N, H', W', p·p, C) stack of the windows
         windows = self._windows(x)
-        n, out_h, out_w, pool, _, channels = windows.shape
-        flat = windows.reshape(n, out_h, out_w, pool * pool, channels)
-        winner = xp.argmax(flat, axis=3)  # first maximum on ties
-        a = xp.take_along_axis(flat, winner[:, :, :, None, :], axis=3)[:, :, :, 0, :]
+        pool = self.pool_size
+        a = windows[:, :, :, 0, 0].copy()
+        for k in range(1, pool * pool):
+            xp.maximum(a, windows[:, :, :, k // pool, k % pool], out=a)
+        winner = xp.full(a.shape, pool * pool - 1, dtype=xp.int8 if pool * pool < 128 else xp.int32)
+        for k in range(pool * pool - 2, -1, -1):  # last to first: the first maximum wins ties
+            xp.copyto(winner, k, where=windows[:, :, :, k // pool, k % pool] == a)
         return a, (x.shape, winner)
 
     def backward(self, p, cache, da, g, need_dx: bool):
         if not need_dx:
             return None
         x_shape, winner = cache
-        area = self.pool_size * self.pool_size
+        pool, s = self.pool_size, self.strides
         da = da.reshape((da.shape[0], *self.out_shape))
-        chosen = xp.arange(area)[:, None] == winner[:, :, :, None, :]  # (N, H', W', p·p, C)
-        dwindows = chosen * da[:, :, :, None, :]  # keeps da's dtype
-        dwindows = dwindows.reshape(*winner.shape[:3], self.pool_size, self.pool_size, winner.shape[3])
-        return spread_windows(dwindows, self.in_shape, self.strides).reshape(x_shape)
+        n, out_h, out_w, channels = da.shape
+        height, width, _ = self.in_shape
+        dx = xp.zeros((n, height, width, channels), dtype=da.dtype)
+        rows, cols = (out_h - 1) * s + 1, (out_w - 1) * s + 1
+        for k in range(pool * pool):  # the gradient to each window's winner, one offset at a time
+            a, b = divmod(k, pool)
+            dx[:, a:a + rows:s, b:b + cols:s] += (winner == k) * da
+        return dx.reshape(x_shape)
 
 
 class AvgPool2DLayer(Pool2DLayer):

@@ -136,8 +136,11 @@ class RecurrentLayer:
         dxz2 = dxz.reshape(t_steps * n, width)
         xp.matmul(x_tm.reshape(t_steps * n, f).T, dxz2, out=g["kernel"])
         sum_rows(dxz2, out=g["bias"])
-        h_prev = hs[:-1].reshape(t_steps * n, self.units)
-        xp.matmul(h_prev.T, dhz.reshape(t_steps * n, width), out=g["recurrent_kernel"])
+        # one product per time step, then their sum: each small enough that OpenBLAS keeps it on one
+        # thread, where one (units × T·N)·(T·N × G·units) product spreads over threads and, on a busy
+        # machine, waits on them
+        per_step = xp.matmul(hs[:-1].transpose(0, 2, 1), dhz)
+        g["recurrent_kernel"][...] = sum_rows(per_step.reshape(t_steps, -1)).reshape(self.units, width)
         if not need_dx:
             return None
         dx = (dxz2 @ p["kernel"].T).reshape(t_steps, n, f).transpose(1, 0, 2)
@@ -191,39 +194,58 @@ class LSTM(RecurrentLayer):
         cs = xp.zeros_like(hs)
         acts = xp.empty_like(xz)  # i, f, g, o after their functions
         tanh_c = xp.empty_like(hs[1:])
+        # σ(z) = ½·tanh(½z) + ½ and the candidate's tanh(z), all four gates in one tanh pass:
+        # tanh(z·scale)·scale + shift, scale ½ (1 for g), shift ½ (0 for g)
+        scale = xp.full(4 * u, 0.5, dtype=xz.dtype)
+        scale[2 * u:3 * u] = 1
+        shift = scale.copy()
+        shift[2 * u:3 * u] = 0
+        ig = xp.empty_like(hs[0])
+        rk = rk * scale  # the inner scale folded into the weights once, not applied every step
+        xz *= scale  # xz is this forward's own array
         for t in range(t_steps):
-            z = hs[t] @ rk
-            z += xz[t]
             a = acts[t]
-            a[...] = sigmoid(z)
-            a[:, 2 * u:3 * u] = xp.tanh(z[:, 2 * u:3 * u])
-            i, f, gg, o = a[:, :u], a[:, u:2 * u], a[:, 2 * u:3 * u], a[:, 3 * u:]
+            xp.matmul(hs[t], rk, out=a)
+            a += xz[t]
+            xp.tanh(a, out=a)
+            a *= scale
+            a += shift
             c = cs[t + 1]
-            xp.multiply(f, cs[t], out=c)
-            c += i * gg
+            xp.multiply(a[:, u:2 * u], cs[t], out=c)
+            xp.multiply(a[:, :u], a[:, 2 * u:3 * u], out=ig)
+            c += ig
             xp.tanh(c, out=tanh_c[t])
-            xp.multiply(o, tanh_c[t], out=hs[t + 1])
+            xp.multiply(a[:, 3 * u:], tanh_c[t], out=hs[t + 1])
         return hs, (cs, acts, tanh_c)
 
     def _backprop(self, p, hs, state, incoming, g):
         cs, acts, tanh_c = state
         rk_t, u = p["recurrent_kernel"].T, self.units
+        t_steps, n, _ = acts.shape
+        i, f, gg, o = acts[..., :u], acts[..., u:2 * u], acts[..., 2 * u:3 * u], acts[..., 3 * u:]
+        # every step's local derivatives at once, before the loop (T, N, ·): the loop is left with
+        # dc += dh·o·(1 − tanh²c); dz_ifg = dc·local; dz_o = dh·tanh c·o(1 − o); dc ·= f
+        through_c = o * (1 - tanh_c * tanh_c)
+        local = xp.empty((t_steps, n, 3, u), dtype=acts.dtype)
+        xp.multiply(gg * i, 1 - i, out=local[:, :, 0])
+        xp.multiply(cs[:-1] * f, 1 - f, out=local[:, :, 1])
+        xp.multiply(i, 1 - gg * gg, out=local[:, :, 2])
+        out_gate = tanh_c * o * (1 - o)
+        f = xp.ascontiguousarray(f)
         dz = xp.empty_like(acts)
+        dz4 = dz.reshape(t_steps, n, 4, u)  # a view: each gate's block of one step
         dh = xp.zeros_like(hs[0])
         dc = xp.zeros_like(hs[0])
-        for t in range(len(incoming) - 1, -1, -1):
+        scratch = xp.empty_like(dh)
+        for t in range(t_steps - 1, -1, -1):
             if incoming[t] is not None:
                 dh = dh + incoming[t]
-            a, tc = acts[t], tanh_c[t]
-            i, f, gg, o = a[:, :u], a[:, u:2 * u], a[:, 2 * u:3 * u], a[:, 3 * u:]
-            dc = dc + dh * o * (1 - tc * tc)
-            d = dz[t]
-            d[:, :u] = dc * gg * i * (1 - i)
-            d[:, u:2 * u] = dc * cs[t] * f * (1 - f)
-            d[:, 2 * u:3 * u] = dc * i * (1 - gg * gg)
-            d[:, 3 * u:] = dh * tc * o * (1 - o)
-            dc = dc * f
-            dh = d @ rk_t
+            xp.multiply(dh, through_c[t], out=scratch)
+            dc += scratch
+            xp.multiply(dc[:, None, :], local[t], out=dz4[t, :, :3])
+            xp.multiply(dh, out_gate[t], out=dz4[t, :, 3])
+            dc *= f[t]
+            dh = dz[t] @ rk_t
         return dz, dz
 
 
