@@ -279,13 +279,18 @@ class _Compiler:
         kind = registry.blocks.get(node.kind)
         sources = [self.where[c.source] for c in design.incoming(node_id)]
         whole = [s for s in sources if s[1] is None]
-        if len(sources) == 1 and whole:
+        in_shapes = [self.s.shapes[c.source] for c in design.incoming(node_id)]
+        if getattr(kind, "merges", False):  # one piece per connection, in the order connected
+            pieces = [Piece(slot, _one_column(col), int(np.prod(shape)))
+                      for (slot, col), shape in zip(sources, in_shapes, strict=True)]
+            layer = kind.build(node.params, in_shapes)
+        elif len(sources) == 1 and whole:
             pieces = [Piece(sources[0][0], None, self.slot_width[sources[0][0]])]
         else:
             pieces, _ = self._pieces(sources)
-        in_shapes = [self.s.shapes[c.source] for c in design.incoming(node_id)]
-        in_shape = in_shapes[0] if len(in_shapes) == 1 else (sum(s[0] for s in in_shapes),)
-        layer = kind.build(node.params, in_shape)
+        if not getattr(kind, "merges", False):
+            in_shape = in_shapes[0] if len(in_shapes) == 1 else (sum(s[0] for s in in_shapes),)
+            layer = kind.build(node.params, in_shape)
         initial = layer.initial_params(self.init_rng)  # always drawn: the stream stays stable
         stored = design.parameters.get(node_id, {})
         for name, value in list(initial.items()):
@@ -299,9 +304,15 @@ class _Compiler:
     def _add_op(self, node_ids, layer, pieces, initial) -> int:
         index = len(self.ops)
         need_dx = any(p.slot != 0 for p in pieces)
-        self.ops.append(Op(node_ids, layer, pieces, index + 1, need_dx))
+        self.ops.append(Op(node_ids, layer, pieces, index + 1, need_dx,
+                           merges=getattr(layer, "merges", False)))
         self.initial.append(initial)
         return index
+
+
+def _one_column(col):
+    """A neuron's column as a slice (the piece keeps its (N, 1) shape); None or a slice as it is."""
+    return slice(col, col + 1) if isinstance(col, int) else col
 
 
 def _as_index(cols: list[int], width: int):

@@ -33,6 +33,9 @@ class Dataset:
     class_names: tuple[str, ...] = ()
     target_names: tuple[str, ...] = ()
     image_shape: tuple[int, ...] | None = None  # (H, W, C) when each row is an image
+    # the class of each sample when the targets are not classes (data as its own target): for
+    # colouring, never for training; class_names name them
+    labels: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if self.task not in TASKS:
@@ -55,7 +58,8 @@ class Dataset:
     def subset(self, indices) -> Dataset:
         """The same data set restricted to the given rows, in the given order."""
         rows = np.asarray(indices, dtype=np.int64)
-        return replace(self, X=self.X[rows], y=self.y[rows])
+        labels = None if self.labels is None else self.labels[rows]
+        return replace(self, X=self.X[rows], y=self.y[rows], labels=labels)
 
 
 @dataclass(frozen=True)

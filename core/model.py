@@ -28,6 +28,7 @@ class Op:
     inputs: list[Piece]
     out_slot: int
     need_dx: bool = True
+    merges: bool = False  # the layer takes one array per piece (Add, Concatenate)
     params: dict[str, Any] = field(default_factory=dict)
     grads: dict[str, Any] = field(default_factory=dict)
 
@@ -55,13 +56,19 @@ class Model:
         self.flat = xp.zeros(total, dtype=self.dtype)
         self.grad = xp.zeros(total, dtype=self.dtype)
         decay = np.zeros(total, dtype=self.dtype)
+        statistics: list[int] = []
         offset = 0
         for op, name, shape, size in sizes:
             op.params[name] = self.flat[offset:offset + size].reshape(shape)
             op.grads[name] = self.grad[offset:offset + size].reshape(shape)
             if name in op.layer.decay:
                 decay[offset:offset + size] = 1
+            if name in getattr(op.layer, "statistics", ()):
+                statistics.extend(range(offset, offset + size))
             offset += size
+        # values a layer keeps up to date itself (BatchNorm's running statistics): saved with the
+        # weights, never moved by an optimizer
+        self.statistics = xp.asarray(np.asarray(statistics, dtype=np.int64)) if statistics else None
         self.decay_mask = xp.asarray(decay) if total and not decay.all() else None
         self.size = total
         # how the loss meets the output: "fused" (from the pre-activation), "logits", or "plain"
@@ -79,20 +86,25 @@ class Model:
 
     # ------------------------------------------------------------------ forward
     @staticmethod
-    def _gather(slots: list, pieces: list[Piece]):
+    def _gather(slots: list, pieces: list[Piece], separate: bool = False):
+        """An op's input: its pieces side by side (flat), or for a merge layer (`separate`) a
+        list with one array per incoming connection."""
+        if separate:
+            return [slots[p.slot] if p.columns is None else slots[p.slot][:, p.columns]
+                    for p in pieces]
         if len(pieces) == 1:
             piece = pieces[0]
             value = slots[piece.slot]
             return value if piece.columns is None else value[:, piece.columns]
         parts = [slots[p.slot] if p.columns is None else slots[p.slot][:, p.columns] for p in pieces]
-        return xp.concatenate(parts, axis=1)
+        return xp.concatenate([part.reshape(part.shape[0], -1) for part in parts], axis=1)
 
     def forward(self, x, training: bool = False):
         """The network's output for a batch of feature rows (activated, as a person reads it)."""
         slots: list[Any] = [None] * self.n_slots
         slots[0] = x
         for op in self.ops:
-            slots[op.out_slot] = op.layer.forward(op.params, self._gather(slots, op.inputs),
+            slots[op.out_slot] = op.layer.forward(op.params, self._gather(slots, op.inputs, op.merges),
                                                   training, self.rng)[0]
         return slots[self.output_op.out_slot]
 
@@ -104,7 +116,7 @@ class Model:
         slots[0] = x
         last = len(self.ops) - 1
         for i, op in enumerate(self.ops):
-            inputs = self._gather(slots, op.inputs)
+            inputs = self._gather(slots, op.inputs, op.merges)
             if i == last and not activate_output:
                 slots[op.out_slot], caches[i] = op.layer.forward_linear(op.params, inputs)
             else:
@@ -131,7 +143,10 @@ class Model:
                         g[...] = 0
                     continue
                 dx = op.layer.backward(op.params, caches[i], dy, op.grads, op.need_dx)
-            if op.need_dx:
+            if op.need_dx and op.merges:
+                for piece, part in zip(op.inputs, dx, strict=True):
+                    self._scatter(dslots, [piece], part)
+            elif op.need_dx:
                 self._scatter(dslots, op.inputs, dx)
 
     def _scatter(self, dslots: list, pieces: list[Piece], dx) -> None:
@@ -145,14 +160,19 @@ class Model:
             current = dslots[piece.slot]
             if piece.columns is None:
                 if current is None:
-                    dslots[piece.slot] = part
+                    dslots[piece.slot] = part if single else part.reshape(self._slot_shape(piece.slot, part))
                 else:
-                    current += part
+                    current += part.reshape(current.shape)
             else:
                 if current is None:
                     current = dslots[piece.slot] = xp.zeros(
                         (part.shape[0], self._slot_width(piece.slot)), dtype=part.dtype)
                 current[:, piece.columns] += part
+
+    def _slot_shape(self, slot: int, part) -> tuple[int, ...]:
+        """(N, *shape) of the value the op writing `slot` gave (a block's image, a flat layer)."""
+        layer = self.ops[slot - 1].layer
+        return (part.shape[0], *getattr(layer, "out_shape", (layer.n_out,)))
 
     def _slot_width(self, slot: int) -> int:
         return self.ops[slot - 1].layer.n_out

@@ -63,7 +63,8 @@ def _make_digits_itself(p: dict, rng: np.random.Generator) -> Dataset:
 
     digits = _make_digits(p, rng)
     return Dataset("digits_itself", digits.X, digits.X.copy(), digits.feature_names, "regression",
-                   0, target_names=digits.feature_names, image_shape=digits.image_shape)
+                   0, digits.class_names, target_names=digits.feature_names,
+                   image_shape=digits.image_shape, labels=digits.y.copy())
 
 
 _register("digits_itself", "Digits, as their own target", "regression", (), _make_digits_itself)

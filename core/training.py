@@ -154,7 +154,10 @@ class Trainer:
         if s.clip_norm:
             clip_by_norm(model.grad, s.clip_norm)
         self.optimizer.checkpoint()
+        kept = None if model.statistics is None else model.flat[model.statistics]
         self.optimizer.step(model.flat, model.grad, self._lr)
+        if kept is not None:  # AdamW's decoupled decay shrinks every value it is given
+            model.flat[model.statistics] = kept
         if not bool(xp.isfinite(model.flat).all()):
             xp.copyto(model.flat, self._backup)
             self.optimizer.rollback()
@@ -279,7 +282,8 @@ class Trainer:
         """The network's outputs (and the output layer's pre-activation) for feature rows."""
         slots, caches = self.model.forward_all(X)
         out = slots[self.model.output_op.out_slot]
-        return out, self.model.output_op.layer.preactivation(caches[-1])
+        layer = self.model.output_op.layer  # Dropout, pooling or Flatten may end a design too
+        return out, layer.preactivation(caches[-1]) if hasattr(layer, "preactivation") else None
 
     def evaluate(self) -> EpochMetrics:
         train = self._score(self.X_train, self.T_train, self._labels_train_dev)

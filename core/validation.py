@@ -58,7 +58,10 @@ def validate_design(design, data=None) -> list[Problem]:
     return check_design(design, data)[0]
 
 
-def check_design(design, data=None) -> tuple[list[Problem], Structure | None]:
+def check_design(design, data=None, shapes: dict | None = None
+                 ) -> tuple[list[Problem], Structure | None]:
+    """Every problem, and the structure when there is no error; `shapes`, when given, is filled
+    with each shape that could be inferred, errors elsewhere or not (the canvas writes them)."""
     problems: list[Problem] = []
     problems += _node_problems(design)
     problems += _connection_problems(design)
@@ -70,7 +73,7 @@ def check_design(design, data=None) -> tuple[list[Problem], Structure | None]:
     problems += cycle_problems
     structure = None
     if order is not None:
-        structure, structure_problems = _structure(design, order, data)
+        structure, structure_problems = _structure(design, order, data, shapes)
         problems += structure_problems
     return problems, structure
 
@@ -225,7 +228,8 @@ def _topological_order(design) -> tuple[list[str] | None, list[Problem]]:
                           nodes, wires)]
 
 
-def _structure(design, order: list[str], data) -> tuple[Structure | None, list[Problem]]:
+def _structure(design, order: list[str], data, shapes: dict | None = None
+               ) -> tuple[Structure | None, list[Problem]]:
     problems: list[Problem] = []
     nodes = design.nodes
     sources: dict[str, list[str]] = {n: [] for n in nodes}
@@ -234,7 +238,7 @@ def _structure(design, order: list[str], data) -> tuple[Structure | None, list[P
         if c.source in nodes and c.target in nodes:
             sources[c.target].append(c.source)
             has_out[c.source] = True
-    shapes: dict[str, tuple[int, ...]] = {}
+    shapes = {} if shapes is None else shapes
     inputs = [n for n in order if nodes[n].kind in ("input", "data")]
     if not inputs:
         problems.append(Problem("the design has no input: add an Input or a Data node"))
@@ -272,7 +276,11 @@ def _structure(design, order: list[str], data) -> tuple[Structure | None, list[P
                 continue
             shapes[node_id] = SCALAR
             continue
-        if len(in_shapes) > 1:
+        merges = getattr(kind, "merges", False)
+        if merges and len(in_shapes) == 1:
+            problems.append(Problem(f"{kind.label} has one input and passes it on unchanged: "
+                                    "connect another", (node_id,), severity="warning"))
+        if len(in_shapes) > 1 and not merges:
             if all(len(s) == 1 for s in in_shapes):
                 in_shapes = [(sum(s[0] for s in in_shapes),)]
         result = kind.output_shape(node.params, in_shapes) if not _bad_params(kind, node) else None

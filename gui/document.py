@@ -88,8 +88,8 @@ class Document(QObject):
 
     def _check(self, design: Design) -> None:
         """The problems, and the shape each node passes on (one sample's, as validation sees it)."""
-        self.problems, structure = check_design(design)
-        self.shapes = dict(structure.shapes) if structure is not None else {}
+        self.shapes = {}
+        self.problems, _structure = check_design(design, shapes=self.shapes)
 
     # ------------------------------------------------------------------ files
     def replace_design(self, design: Design, path: str | None) -> None:

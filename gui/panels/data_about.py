@@ -102,8 +102,9 @@ class AboutData(QWidget):
             label.setPixmap(QPixmap.fromImage(image).scaled(
                 SAMPLE_PX, SAMPLE_PX, Qt.AspectRatioMode.KeepAspectRatio,
                 Qt.TransformationMode.FastTransformation))
-            if data.class_names:
-                label.setToolTip(f"class {data.class_names[int(data.y[rows[i]])]}")
+            classes = data.y if data.task == "classification" else data.labels
+            if data.class_names and classes is not None:
+                label.setToolTip(f"class {data.class_names[int(classes[rows[i]])]}")
             label.show()
 
 

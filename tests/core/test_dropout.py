@@ -244,3 +244,17 @@ def test_a_design_written_back_mid_epoch_continues_bit_identically():
     later.train()
     assert weights(later) == weights(in_one_go)
     assert later.history == in_one_go.history
+
+
+def test_a_design_may_end_in_dropout_and_still_train_and_score():
+    design = Design()
+    design.set_dataset("plane", {"n": 120})
+    design.set_training(loss="mse", epochs=8, learning_rate=0.05, optimizer="adam")
+    data = design.add_node("data", {}).id
+    dense = design.add_node("dense", {**registry.blocks.get("dense").default_params(), "units": 1,
+                                      "activation": "identity"}).id
+    drop = design.add_node("dropout", {"rate": 0.1}).id
+    design.add_connection(data, dense)
+    design.add_connection(dense, drop)
+    metrics = Trainer(design).train()
+    assert metrics.test_r2 is not None and metrics.test_r2 > 0.8

@@ -589,3 +589,29 @@ def test_each_block_shows_the_shape_it_passes_on(canvas):
     document.validate_now()
     assert scene.node_item(hidden).subtitle() == "output 32"
     assert scene.node_item(out).subtitle() == "output 10"
+
+
+def test_a_skip_connection_is_wired_into_an_add_block_and_a_misfit_is_refused(canvas):
+    document, scene, view = canvas
+    document.set_dataset("digits", {})
+    data = document.add_node("data", (-400, 0))
+    image = document.add_node("reshape", (-250, 0), {"shape": "8,8,1"})
+    a = document.add_node("conv2d", (-100, 0), {"filters": 4})
+    b = document.add_node("conv2d", (50, 120), {"filters": 4})
+    c = document.add_node("conv2d", (50, -140), {"filters": 6})
+    add = document.add_node("add", (250, 0))
+    for source, target in ((data, image), (image, a), (a, b), (a, c)):
+        document.connect(source, target)
+    messages: list[str] = []
+    scene.status_message.connect(messages.append)
+    view.centerOn(0, 0)
+
+    drag(view, at(view, scene.node_item(b).output_anchor()), at(view, scene.node_item(add).input_anchor()))
+    drag(view, at(view, scene.node_item(a).output_anchor()), at(view, scene.node_item(add).input_anchor()))
+    assert [conn.source for conn in document.design.incoming(add)] == [b, a]
+    document.validate_now()
+    assert scene.node_item(add).subtitle() == "output 8×8×4"  # written on the block
+
+    drag(view, at(view, scene.node_item(c).output_anchor()), at(view, scene.node_item(add).input_anchor()))
+    assert [conn.source for conn in document.design.incoming(add)] == [b, a]  # refused
+    assert messages and "Add needs inputs of one shape" in messages[-1] and "8×8×6" in messages[-1]
