@@ -75,6 +75,11 @@ class ParamSpec:
     description: str = ""
 
 
+TARGET = ParamSpec("target", "labels", "str", choices=("labels", "inputs"),
+                   description="what the network learns to give: the labels, or the inputs "
+                               "themselves (an autoencoder)")
+
+
 @dataclass(frozen=True)
 class DatasetSpec:
     """A registered data set: how to describe it, its parameters, and how to make it."""
@@ -175,7 +180,17 @@ def resolve_params(name: str, params: Mapping | None) -> dict:
 def load_dataset(name: str, params: Mapping | None = None, seed: int = 0) -> Dataset:
     """Validate, then generate or read the data set; the same seed gives identical arrays."""
     resolved = resolve_params(name, params)
-    return _SPECS[name].make(resolved, np.random.default_rng(seed))
+    data = _SPECS[name].make(resolved, np.random.default_rng(seed))
+    return as_own_target(data) if resolved.get("target") == "inputs" else data
+
+
+def as_own_target(data: Dataset) -> Dataset:
+    """The data set with its inputs as the targets (what an autoencoder learns to give back): a
+    regression with one target per feature; the classes, if any, are kept to colour by."""
+    classes = data.task == "classification"
+    return Dataset(data.name, data.X, data.X.copy(), data.feature_names, "regression", 0,
+                   data.class_names if classes else (), target_names=data.feature_names,
+                   image_shape=data.image_shape, labels=data.y.copy() if classes else data.labels)
 
 
 def train_test_split(n: int, test_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -382,7 +397,9 @@ POINTS = ParamSpec("points", (), "list", description="[x1, x2, class] of each pa
 def _register(
     id: str, label: str, task: str, params: tuple, make: Callable, check: Callable | None = None
 ) -> None:
-    """Add a data set under `id`; the make function's docstring is its one-sentence description."""
+    """Add a data set under `id`; the make function's docstring is its one-sentence description.
+    Each takes the parameter "target" too: its labels, or its own inputs (for an autoencoder)."""
+    params = (*params, TARGET)
     spec = DatasetSpec(id, label, " ".join(make.__doc__.split()), task, params, make, check)
     _SPECS[id] = spec
     registry.datasets.register(id)(spec)

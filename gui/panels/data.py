@@ -10,6 +10,7 @@ from PySide6.QtCore import QEvent, QSize, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QButtonGroup,
+    QCheckBox,
     QHBoxLayout,
     QLabel,
     QScrollArea,
@@ -97,6 +98,13 @@ class DataPanel(QWidget):
         split.addWidget(self.test_slider, 1)
         split.addWidget(self.test_text)
 
+        self.own_target = QCheckBox("The inputs as the target (an autoencoder)")
+        self.own_target.setObjectName("data_target")
+        self.own_target.setToolTip("The network learns to give back its own inputs, through a "
+                                   "narrow layer: a code of a few numbers for each sample")
+        self.own_target.toggled.connect(
+            lambda on: self._set_param("target", "inputs" if on else "labels"))
+
         self.paint_tools = QWidget()
         tools = QHBoxLayout(self.paint_tools)
         tools.setContentsMargins(0, 0, 0, 0)
@@ -148,6 +156,7 @@ class DataPanel(QWidget):
         left.addWidget(strip_scroll)
         left.addLayout(controls)
         left.addLayout(split)
+        left.addWidget(self.own_target)
         left.addWidget(self.paint_tools)
         left.addWidget(self.summary)
         left.addWidget(self.problem)
@@ -211,6 +220,9 @@ class DataPanel(QWidget):
             self._field_boxes[name].setVisible(shown)
             if shown:
                 field.set_value(choice.params.get(name, names[name].default))
+        self.own_target.setVisible("target" in names)
+        with_blocked(self.own_target, lambda: self.own_target.setChecked(
+            choice.params.get("target") == "inputs"))
         fraction = training.test_fraction
         with_blocked(self.test_slider, lambda: self.test_slider.setValue(round(fraction * 100)))
         self._show_test_text(self.test_slider.value())

@@ -77,6 +77,8 @@ class AboutData(QWidget):
             inputs = f"{' × '.join(str(s) for s in data.image_shape[:2])} pixel images"
         target = (f"{data.num_classes} classes" if data.task == "classification"
                   else f"{len(data.target_names) or 1} value(s) to predict")
+        if data.task == "regression" and data.target_names == data.feature_names:
+            target = "its own inputs as the target (an autoencoder)"
         lines = [f"{data.num_samples} samples · {data.num_features} inputs ({html.escape(inputs)})"
                  f" · {target}"]
         if spec is not None:

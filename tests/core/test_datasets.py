@@ -182,8 +182,9 @@ def test_subset_keeps_metadata_and_takes_rows():
 
 def test_good_params_have_no_problems_and_defaults_fill_in():
     assert dataset_problems("spiral", {"noise": 0.3, "classes": 5}) == []
-    assert resolve_params("spiral", {"classes": 5}) == {"n": 500, "noise": 0.0, "classes": 5}
-    assert resolve_params("circle", None) == {"n": 500, "noise": 0.0}
+    assert resolve_params("spiral", {"classes": 5}) == {"n": 500, "noise": 0.0, "classes": 5,
+                                                        "target": "labels"}
+    assert resolve_params("circle", None) == {"n": 500, "noise": 0.0, "target": "labels"}
 
 
 def test_out_of_range_names_the_parameter():
@@ -350,3 +351,24 @@ def test_regression_label_must_be_numeric_and_one_class_is_refused(tmp_path):
     )
     path = write(tmp_path, "x,y\n1,a\n2,a\n")
     assert "at least two classes" in csv_error(path, label="y")
+
+
+@pytest.mark.parametrize("name", ["spiral", "digits", "plane"])
+def test_any_data_set_can_be_its_own_target(name):
+    plain = load_dataset(name, {}, seed=3)
+    itself = load_dataset(name, {"target": "inputs"}, seed=3)
+    assert itself.task == "regression" and itself.num_classes == 0
+    np.testing.assert_array_equal(itself.X, plain.X)
+    np.testing.assert_array_equal(itself.y, plain.X)
+    assert itself.target_names == plain.feature_names
+    if plain.task == "classification":  # the classes stay, to colour a code scatter by
+        np.testing.assert_array_equal(itself.labels, plain.y)
+        assert itself.class_names == plain.class_names
+        np.testing.assert_array_equal(itself.subset([4, 1]).labels, plain.y[[4, 1]])
+    else:
+        assert itself.labels is None
+
+
+def test_a_target_that_is_neither_labels_nor_inputs_is_named():
+    problems = dataset_problems("circle", {"target": "outputs"})
+    assert problems and "'target' = 'outputs' is not one of 'labels', 'inputs'" in problems[0]

@@ -269,3 +269,28 @@ def test_the_panel_follows_a_replaced_design(panel, qtbot, tmp_path):
     assert button(panel, "dataset_painted").isChecked() and sum(drawn(panel)) == 6
     shown = panel.plot.shown
     np.testing.assert_allclose(shown.X, [p[:2] for p in points(panel)])
+
+
+@pytest.mark.parametrize("name", ["spiral", "digits"])
+def test_the_inputs_become_the_target_with_one_click_and_undo_brings_the_labels_back(panel, qtbot,
+                                                                                     name):
+    from PySide6.QtWidgets import QCheckBox
+
+    from core.validation import load_cached_dataset
+
+    document = panel.document
+    document.set_dataset(name, {})
+    box = panel.findChild(QCheckBox, "data_target")
+    assert box.isVisible() and not box.isChecked()
+    box.click()
+    choice = document.design.dataset
+    assert choice.params["target"] == "inputs" and box.isChecked()
+    data = load_cached_dataset(choice.name, dict(choice.params), choice.seed)
+    assert data.task == "regression" and np.array_equal(data.y, data.X)
+    if name == "digits":  # more than two inputs: the panel describes the data in words
+        assert "its own inputs as the target" in panel.about.text.text()
+    else:  # the points are still drawn, with the classes they had
+        assert sum(drawn(panel)) == data.num_samples
+    document.undo_stack.undo()
+    assert document.design.dataset.params.get("target", "labels") == "labels"
+    assert not box.isChecked()
