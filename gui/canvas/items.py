@@ -24,16 +24,25 @@ _LOW_DETAIL = 0.45  # below this zoom, text and glyphs are left out
 _detail = style.detail
 
 
+def shape_text(shape: tuple[int, ...] | None) -> str:
+    """'8×8×16' for a shape, '' for none."""
+    return "×".join(str(n) for n in shape) if shape else ""
+
+
 class PortItem(QGraphicsItem):
     """A node's input (left) or output (right) port: a small circle, highlighted on hover."""
 
     RADIUS = 4.5
     HIT = 8.0
 
+    LABEL_SIZE = 9  # the shape written over a block's port, in scene pixels
+
     def __init__(self, node_item: NodeItem, side: str) -> None:
         super().__init__(node_item)
         self.side = side  # "in" | "out"
         self.highlighted = False  # hovered, or the target of a wire being drawn
+        self.label = ""  # the shape that flows through it (blocks), e.g. "8×8×16"
+        self._label_rect = QRectF()
         self.setAcceptHoverEvents(True)
         self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)  # the scene handles presses
         self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
@@ -48,12 +57,30 @@ class PortItem(QGraphicsItem):
             self.highlighted = on
             self.update()
 
+    def set_label(self, text: str) -> None:
+        """The shape through this port: its tooltip, and written over it while hovered."""
+        if text == self.label:
+            return
+        self.prepareGeometryChange()
+        self.label = text
+        if text:
+            metrics = QFontMetricsF(style.font(self.LABEL_SIZE))
+            width, height = metrics.horizontalAdvance(text) + 2, metrics.height()
+            x = -width + 4 if self.side == "in" else -4  # reads away from the block
+            self._label_rect = QRectF(x, -self.HIT - height - 1, width, height)
+        else:
+            self._label_rect = QRectF()
+        what = "takes" if self.side == "in" else "gives"
+        self.setToolTip(f"{what} {text} per sample" if text else "")
+        self.update()
+
     def boundingRect(self) -> QRectF:
-        return QRectF(-self.HIT, -self.HIT, 2 * self.HIT, 2 * self.HIT)
+        port = QRectF(-self.HIT, -self.HIT, 2 * self.HIT, 2 * self.HIT)
+        return port.united(self._label_rect) if self.label else port
 
     def shape(self) -> QPainterPath:
         path = QPainterPath()
-        path.addEllipse(self.boundingRect())
+        path.addEllipse(QRectF(-self.HIT, -self.HIT, 2 * self.HIT, 2 * self.HIT))
         return path
 
     def paint(self, painter: QPainter, option, widget=None) -> None:
@@ -61,6 +88,11 @@ class PortItem(QGraphicsItem):
             return  # far out a port is a pixel or two: the node's own outline says enough
         t = theme()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        if self.label and self.highlighted:  # hovered: the shape through it, written over it
+            painter.setPen(t.accent)
+            painter.setFont(style.font(self.LABEL_SIZE))
+            align = Qt.AlignmentFlag.AlignRight if self.side == "in" else Qt.AlignmentFlag.AlignLeft
+            painter.drawText(self._label_rect, align | Qt.AlignmentFlag.AlignBottom, self.label)
         if self.highlighted:
             painter.setPen(QPen(t.accent.darker(120), 1.5))
             painter.setBrush(t.accent)
@@ -346,15 +378,27 @@ class BlockItem(NodeItem):
         size = "×".join(str(n) for n in shape) if shape else ""
         if node.label:
             return f"{node.label} → {size}" if size else node.label
+        in_text = getattr(self, "in_text", "")
+        if size and in_text:
+            return f"{in_text} → {size}"
         if size:
             return f"output {size}"
         return {"data": "the data set's features", "dense": "fully connected"}.get(node.kind, "")
 
-    def set_shape(self, shape: tuple[int, ...] | None) -> None:
-        """The shape this block passes on (`shape` itself is Qt's outline of the item)."""
-        if shape != getattr(self, "out_shape", None):
-            self.out_shape = shape
+    def set_shape(self, shape: tuple[int, ...] | None,
+                  in_shapes: Sequence[tuple[int, ...] | None] = ()) -> None:
+        """The shape this block passes on (`shape` itself is Qt's outline of the item), and the
+        shapes its incoming wires bring: each written over its port."""
+        texts = [shape_text(s) for s in in_shapes]
+        joiner = " + " if self.record.kind == "add" else " | "
+        in_text = joiner.join(texts) if texts and all(texts) else ""
+        if shape != getattr(self, "out_shape", None) or in_text != getattr(self, "in_text", ""):
+            self.out_shape, self.in_text = shape, in_text
             self.update()
+        if self.output_port is not None:
+            self.output_port.set_label(shape_text(shape))
+        if self.input_port is not None:
+            self.input_port.set_label(in_text)
 
     def paint(self, painter: QPainter, option, widget=None) -> None:
         t = theme()

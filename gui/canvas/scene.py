@@ -265,9 +265,11 @@ class CanvasScene(QGraphicsScene):
     def show_problems(self, problems: list[Problem]) -> None:
         """Mark the items that validation found something wrong with (badge, red wire, tooltip),
         and write on each block the shape it passes on."""
+        shapes, design = self.document.shapes, self.document.design
         for node_id, item in self._nodes.items():
             if hasattr(item, "set_shape"):
-                item.set_shape(self.document.shapes.get(node_id))
+                item.set_shape(shapes.get(node_id),
+                               [shapes.get(c.source) for c in design.incoming(node_id)])
         by_id: dict[str, list[str]] = {}
         severity: dict[str, str] = {}
         for problem in problems:

@@ -584,11 +584,14 @@ def test_each_block_shows_the_shape_it_passes_on(canvas):
     design = document.design
     data, hidden, out = (n for n in design.nodes)
     assert scene.node_item(data).subtitle() == "8×8 pixels → 64"
-    assert scene.node_item(hidden).subtitle() == "output 64"
+    assert scene.node_item(hidden).subtitle() == "64 → 64"  # what comes in → what goes on
     document.set_node_params(hidden, units=32)
     document.validate_now()
-    assert scene.node_item(hidden).subtitle() == "output 32"
-    assert scene.node_item(out).subtitle() == "output 10"
+    assert scene.node_item(hidden).subtitle() == "64 → 32"
+    assert scene.node_item(out).subtitle() == "32 → 10"
+    port = scene.node_item(out).input_port
+    assert port.toolTip() == "takes 32 per sample"
+    assert scene.node_item(hidden).output_port.toolTip() == "gives 32 per sample"
 
 
 def test_a_skip_connection_is_wired_into_an_add_block_and_a_misfit_is_refused(canvas):
@@ -610,7 +613,8 @@ def test_a_skip_connection_is_wired_into_an_add_block_and_a_misfit_is_refused(ca
     drag(view, at(view, scene.node_item(a).output_anchor()), at(view, scene.node_item(add).input_anchor()))
     assert [conn.source for conn in document.design.incoming(add)] == [b, a]
     document.validate_now()
-    assert scene.node_item(add).subtitle() == "output 8×8×4"  # written on the block
+    assert scene.node_item(add).subtitle() == "8×8×4 + 8×8×4 → 8×8×4"  # written on the block
+    assert scene.node_item(add).input_port.toolTip() == "takes 8×8×4 + 8×8×4 per sample"
 
     drag(view, at(view, scene.node_item(c).output_anchor()), at(view, scene.node_item(add).input_anchor()))
     assert [conn.source for conn in document.design.incoming(add)] == [b, a]  # refused
