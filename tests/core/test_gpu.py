@@ -60,3 +60,68 @@ def test_xor_trains_on_the_gpu_and_matches_numpy(dtype, tmp_path):
     assert np.isfinite(gpu_out).all()
     assert np.abs(gpu_out - cpu_out).max() <= 1e-4
     assert abs(on_gpu["accuracy"] - on_cpu["accuracy"]) <= 0.02
+
+
+DEEP_GRADIENTS = textwrap.dedent("""
+    import dataclasses
+    import sys
+    import numpy as np
+    from core import registry
+    from core.fileformat import load_design
+    from core.backend import to_numpy
+    from core.compile import compile_design
+    from tests.core.test_merge_blocks import residual_cnn, two_branches
+    from tests.core.test_sequence_blocks import rows_design
+
+    def with_batchnorm_and_dropout():
+        design, ids = residual_cnn(filters=4)
+        bn = design.add_node("batchnorm", registry.blocks.get("batchnorm").default_params()).id
+        drop = design.add_node("dropout", {"rate": 0.3}).id
+        design.remove_connection(design.connection_between(ids["flat"], ids["out"]).id)
+        for a, b in ((ids["flat"], bn), (bn, drop), (drop, ids["out"])):
+            design.add_connection(a, b)
+        return design
+
+    def pooled_cnn(kind):
+        design = load_design("resources/examples/digits_cnn.ncanvas")
+        for node_id, node in list(design.nodes.items()):
+            if node.kind == "max_pool2d":
+                design.nodes[node_id] = dataclasses.replace(node, kind=kind)
+        return design
+
+    designs = {"residual_cnn_bn_dropout": with_batchnorm_and_dropout(),
+               "max_pool": pooled_cnn("max_pool2d"), "avg_pool": pooled_cnn("avg_pool2d"),
+               "branches": two_branches()[0],
+               "lstm": rows_design("lstm", units=8)[0], "gru": rows_design("gru", units=8)[0],
+               "rnn": rows_design("simple_rnn", units=8, return_sequences=True)[0]}
+    results = {}
+    for name, design in designs.items():
+        build = compile_design(design, dtype="float64", seed=3)
+        x = build.feature_rows(build.data.X[:32])
+        t = build.encode_targets(build.data.y[:32])
+        build.model.rng = np.random.default_rng(7)  # the same dropout mask on both backends
+        build.model.loss_and_gradients(x, t, build.loss, build.rule)
+        results[name] = to_numpy(build.model.grad)
+        results[name + "_out"] = to_numpy(build.model.forward(x))
+    np.savez(sys.argv[1], **results)
+""")
+
+
+def deep_gradients(backend_name: str, tmp_path: Path) -> dict:
+    out = tmp_path / f"deep-{backend_name}.npz"
+    env = {**os.environ, "NCANVAS_BACKEND": backend_name,
+           "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    done = subprocess.run([sys.executable, "-c", DEEP_GRADIENTS, str(out)], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return dict(np.load(out))
+
+
+def test_deep_blocks_give_the_same_gradients_on_the_gpu(tmp_path):
+    """Conv2D, pooling, Flatten, Add, Concatenate, BatchNorm, Dropout, LSTM, GRU and SimpleRNN on
+    CuPy: the float64 gradients of one batch equal NumPy's."""
+    on_gpu, on_cpu = deep_gradients("cupy", tmp_path), deep_gradients("numpy", tmp_path)
+    assert on_gpu.keys() == on_cpu.keys()
+    for name in on_cpu:
+        assert np.abs(on_cpu[name]).max() > 0, name
+        np.testing.assert_allclose(on_gpu[name], on_cpu[name], rtol=1e-9, atol=1e-11, err_msg=name)
