@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import json
 import logging
 import os
-import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import fields
 from typing import Any
@@ -15,6 +13,7 @@ from typing import Any
 import numpy as np
 from pydantic import ValidationError
 
+from core.atomic import write_atomic
 from core.design import Connection, DatasetChoice, Design, Node, TrainingSettings, TrainingState
 from core.errors import FileFormatError, Problem
 from core.schema import (
@@ -148,38 +147,10 @@ def save_design(design: Design, path: str | os.PathLike, weights: bool = True,
         data = dumps(design, weights=weights, state=state).encode("utf-8")
     except FileFormatError as exc:
         raise FileFormatError(exc.problems, name) from exc
-    directory = os.path.dirname(os.path.abspath(name))
     try:
-        fd, temp = tempfile.mkstemp(prefix=f".{os.path.basename(name)}.", suffix=".tmp",
-                                    dir=directory)
+        write_atomic(name, data)
     except OSError as exc:
         raise FileFormatError([_os_problem("cannot save", exc)], name) from exc
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        with contextlib.suppress(OSError):  # keep the old file's permissions (mkstemp: 0600)
-            mode = os.stat(name).st_mode & 0o7777 if os.path.exists(name) else 0o644
-            os.chmod(temp, mode)
-        os.replace(temp, name)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        if isinstance(exc, OSError):
-            raise FileFormatError([_os_problem("cannot save", exc)], name) from exc
-        raise
-    _sync_directory(directory)
-
-
-def _sync_directory(directory: str) -> None:
-    """Make the rename itself durable where the system allows it (not on Windows)."""
-    with contextlib.suppress(OSError, AttributeError):
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 def _os_problem(what: str, exc: OSError) -> Problem:
