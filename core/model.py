@@ -86,7 +86,7 @@ class Model:
 
     # ------------------------------------------------------------------ forward
     @staticmethod
-    def _gather(slots: list, pieces: list[Piece], separate: bool = False):
+    def gather(slots: list, pieces: list[Piece], separate: bool = False):
         """An op's input: its pieces side by side (flat), or for a merge layer (`separate`) a
         list with one array per incoming connection."""
         if separate:
@@ -104,7 +104,7 @@ class Model:
         slots: list[Any] = [None] * self.n_slots
         slots[0] = x
         for op in self.ops:
-            slots[op.out_slot] = op.layer.forward(op.params, self._gather(slots, op.inputs, op.merges),
+            slots[op.out_slot] = op.layer.forward(op.params, self.gather(slots, op.inputs, op.merges),
                                                   training, self.rng)[0]
         return slots[self.output_op.out_slot]
 
@@ -116,7 +116,7 @@ class Model:
         slots[0] = x
         last = len(self.ops) - 1
         for i, op in enumerate(self.ops):
-            inputs = self._gather(slots, op.inputs, op.merges)
+            inputs = self.gather(slots, op.inputs, op.merges)
             if i == last and not activate_output:
                 slots[op.out_slot], caches[i] = op.layer.forward_linear(op.params, inputs)
             else:

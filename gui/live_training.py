@@ -91,6 +91,7 @@ class LiveTraining:
         from gui.panels.boundary import BoundaryPanel  # noqa: PLC0415
         from gui.panels.data import DataPanel  # noqa: PLC0415
         from gui.panels.digits import ConfusionPanel  # noqa: PLC0415
+        from gui.panels.inside import InsidePanel  # noqa: PLC0415
         from gui.panels.loss import LossPanel  # noqa: PLC0415
 
         bottom = Qt.DockWidgetArea.BottomDockWidgetArea
@@ -100,17 +101,22 @@ class LiveTraining:
         self.boundary = BoundaryPanel(self.controller)
         self.confusion = ConfusionPanel(self.controller)
         self.loss = LossPanel(self.controller)
+        self.inside = InsidePanel(window.document, self.controller)
         self.data_dock = window._dock("Data", self.data, bottom)
         self.boundary_dock = window._dock("Boundary", self.boundary, bottom)
         self.confusion_dock = window._dock("Confusion", self.confusion, bottom)
+        self.inside_dock = window._dock("Inside", self.inside, bottom)
+        self.inside_dock.visibilityChanged.connect(self.inside.set_seen)  # computes only when seen
         self.loss_dock = window._dock("Loss", self.loss, bottom)
         window.splitDockWidget(self.data_dock, self.boundary_dock, Qt.Orientation.Horizontal)
         window.splitDockWidget(self.boundary_dock, self.loss_dock, Qt.Orientation.Horizontal)
         window.tabifyDockWidget(self.boundary_dock, self.confusion_dock)
+        window.tabifyDockWidget(self.confusion_dock, self.inside_dock)
         window.tabifyDockWidget(self.loss_dock, window.problems_dock)
         self.loss_dock.raise_()
         self.boundary_dock.raise_()
-        self.docks = [self.data_dock, self.boundary_dock, self.confusion_dock, self.loss_dock]
+        self.docks = [self.data_dock, self.boundary_dock, self.confusion_dock, self.inside_dock,
+                      self.loss_dock]
         window.view_menu.insertActions(window.view_separator,
                                        [dock.toggleViewAction() for dock in self.docks])
         window.resizeDocks([self.data_dock], [290], Qt.Orientation.Vertical)
@@ -121,11 +127,21 @@ class LiveTraining:
         self.controller.snapshot.connect(self._raise_the_right_view)
 
     def _raise_the_right_view(self, snap) -> None:
-        """The boundary for two inputs, the confusion matrix otherwise (once per new design)."""
+        """The boundary for two inputs, the confusion matrix otherwise (once per new design);
+        for a regression with more inputs (no classes to confuse) the Inside view, when it has
+        one for the design (a sine predicted by an LSTM, an autoencoder)."""
         planar = snap.plane is not None
         if planar != getattr(self, "_planar", None):
             self._planar = planar
             (self.boundary_dock if planar else self.confusion_dock).raise_()
+        trainer, design = self.controller.trainer, self.window.document.design
+        if not planar and snap.confusion is None and trainer is not None \
+                and getattr(self, "_inside_for", None) is not design:
+            self._inside_for = design
+            from core.inside import view_kind  # noqa: PLC0415
+
+            if view_kind(trainer.build, design) is not None:
+                self.inside_dock.raise_()
 
     def _state_changed(self, state: str) -> None:
         if state == "running":

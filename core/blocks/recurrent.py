@@ -118,6 +118,12 @@ class RecurrentLayer:
     def preactivation(cache):
         return cache[4]
 
+    @staticmethod
+    def hidden_states(cache):
+        """Every time step's state (N, T, units) from a forward's cache, also when the layer
+        passes on only the last one (for views; read-only)."""
+        return cache[2][1:].transpose(1, 0, 2)
+
     def _scan(self, p, xz):
         """States hs (T+1, N, units), hs[0] = 0, and what backprop needs, from x·W + b per step."""
         raise NotImplementedError
