@@ -1,5 +1,6 @@
 """The File menu's work for the main window: new, open, open example, save, save as, the
-question before unsaved work is dropped, recent files, and the offer to recover after a crash."""
+question before unsaved work is dropped, recent files, the offer to recover after a crash, a CSV
+data set imported, and the canvas and the training history exported."""
 
 from __future__ import annotations
 
@@ -7,6 +8,10 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QMessageBox
 
 from core.errors import NeuralCanvasError
+from core.exports import history_csv
+from gui import exports
+from gui.canvas import style
+from gui.csv_dialog import choose_csv_dataset
 from gui.dialogs import ask_to_save, choose_example, open_file_name, save_file_name
 from gui.document import Document
 
@@ -99,6 +104,42 @@ class FileActions:
             self.document.restore_recovery()
         except NeuralCanvasError as exc:
             QMessageBox.critical(self, "Cannot recover", str(exc))
+
+    # ------------------------------------------------------------------ data in, pictures out
+    def import_csv_dataset(self) -> bool:
+        """File → Import → CSV Data Set…: a file, its columns, then the design's data set."""
+        if not choose_csv_dataset(self, self.document):
+            return False
+        self.statusBar().showMessage(
+            f"The data set is now {self.document.design.dataset.params.get('path', '')}", 5000)
+        return True
+
+    def export_canvas_svg(self) -> str:
+        return exports.export(
+            self, "Export the canvas as SVG", exports.suggested_name(self.document, "canvas", ".svg"),
+            exports.SVG_FILTER,
+            lambda: exports.canvas_svg(self.scene, style.theme().background,
+                                       self.document.title.rstrip(" •")),
+            "the canvas picture")
+
+    def export_canvas_png(self) -> str:
+        return exports.export(
+            self, "Export the canvas as PNG", exports.suggested_name(self.document, "canvas", ".png"),
+            exports.PNG_FILTER,
+            lambda: exports.png_bytes(exports.canvas_image(self.scene, style.theme().background)),
+            "the canvas picture")
+
+    def export_history_csv(self) -> str:
+        history = self.document.design.state.history
+        if not history:
+            QMessageBox.information(self, "No training history",
+                                    "The design has not been trained yet: there is no history "
+                                    "to export.")
+            return ""
+        return exports.export(
+            self, "Export the training history as CSV",
+            exports.suggested_name(self.document, "history", ".csv"), exports.CSV_FILTER,
+            lambda: history_csv(history), "the training history")
 
     # ------------------------------------------------------------------ recent files
     def _remember(self, path: str) -> None:

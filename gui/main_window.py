@@ -103,6 +103,14 @@ class MainWindow(FileActions, QMainWindow):
         self.act_save = a("&Save", self.save, K.Save, "mdi6.content-save-outline", "save the design")
         self.act_save_as = a("Save &As…", self.save_as, K.SaveAs, "", "save under a new name")
         self.act_quit = a("&Quit", self.close, K.Quit)
+        self.act_import_csv = a("&CSV Data Set…", self.import_csv_dataset, None,
+                                "mdi6.table-arrow-left", "train on the columns of your own table")
+        self.act_export_svg = a("Canvas as &SVG…", self.export_canvas_svg, None,
+                                "mdi6.vector-square", "the whole design as a vector picture")
+        self.act_export_png = a("Canvas as &PNG…", self.export_canvas_png, None,
+                                "mdi6.image-outline", "the whole design as a picture, at 2×")
+        self.act_export_history = a("Training &History as CSV…", self.export_history_csv, None,
+                                    "mdi6.table-arrow-right", "every epoch's loss and accuracy")
         self.act_undo = stack.createUndoAction(self, "&Undo")
         self.act_undo.setShortcut(QKeySequence(K.Undo))
         self.act_undo.setIcon(icon("mdi6.undo"))
@@ -145,6 +153,13 @@ class MainWindow(FileActions, QMainWindow):
         self.recent_menu = file_menu.addMenu("Open &Recent")
         file_menu.addSeparator()
         file_menu.addActions([self.act_save, self.act_save_as])
+        file_menu.addSeparator()
+        self.import_menu = file_menu.addMenu("&Import")
+        self.import_menu.addAction(self.act_import_csv)
+        self.export_menu = file_menu.addMenu("&Export")
+        self.export_menu.addActions([self.act_export_svg, self.act_export_png])
+        self.export_menu.addSeparator()
+        self.export_menu.addAction(self.act_export_history)
         file_menu.addSeparator()
         file_menu.addAction(self.act_quit)
         edit = bar.addMenu("&Edit")

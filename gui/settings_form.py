@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from PySide6.QtWidgets import (
@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
 )
 
 from core import registry
+from gui.csv_dialog import choose_csv_dataset
 from gui.document import Document
 from gui.inspector_fields import (
     ChoiceField,
@@ -39,16 +40,19 @@ def param_label(spec: Any) -> str:
 
 
 class PathField(QWidget):
-    """A file path typed, or chosen with a "…" button."""
+    """A file path typed, or chosen with a "…" button (which calls `browse` when given)."""
 
-    def __init__(self, spec: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, spec: Any, parent: QWidget | None = None,
+                 browse: Callable[[], object] | None = None) -> None:
         super().__init__(parent)
+        self._chooser = browse
         self.text = TextField(placeholder="choose a CSV file")
         self.edited = self.text.edited
         self.set_value = self.text.set_value
         button = QToolButton()
         button.setText("…")
-        button.setToolTip("Choose a file")
+        button.setToolTip("Choose a file" if browse is None else
+                          "Choose a CSV file and its columns, with a preview of its rows")
         button.clicked.connect(self._browse)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -57,6 +61,9 @@ class PathField(QWidget):
         self.setToolTip(spec.description)
 
     def _browse(self) -> None:
+        if self._chooser is not None:
+            self._chooser()
+            return
         path, _ = QFileDialog.getOpenFileName(self, "Open a data table", self.text.text(),
                                               "CSV files (*.csv);;All files (*)")
         if path:
@@ -101,6 +108,10 @@ class SettingsPage(Page):
         params = {k: v for k, v in self.document.design.dataset.params.items() if k in names}
         self.document.set_dataset(name, params)
 
+    def _choose_csv(self) -> None:
+        choose_csv_dataset(self, self.document,
+                           ask=not self.document.design.dataset.params.get("path"))
+
     def _set_dataset(self, seed: int | None = None, **changes: Any) -> None:
         choice = self.document.design.dataset
         self.document.set_dataset(choice.name, {**choice.params, **changes}, seed)
@@ -114,7 +125,8 @@ class SettingsPage(Page):
             for param in spec.params if spec else ():
                 if param.kind == "list":  # painted points: painted in the Data panel, not typed
                     continue
-                field = PathField(param) if param.name == "path" else field_for(param)
+                field = (PathField(param, browse=self._choose_csv) if param.name == "path"
+                         else field_for(param))
                 field.setObjectName(f"dataset.{param.name}")
                 field.edited.connect(lambda value, name=param.name: self._set_dataset(**{name: value}))
                 self.dataset_fields[param.name] = field

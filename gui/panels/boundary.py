@@ -1,5 +1,6 @@
 """The boundary panel: the network's output (or one neuron's map) over the input plane, with the
-training points filled and the test points hollow on top, as TensorFlow Playground draws it."""
+training points filled and the test points hollow on top, as TensorFlow Playground draws it; saved
+as a picture, or the grid's inputs and the output there as a table."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.exports import grid_csv
+from gui import exports
 from gui.panels.boundary_colours import ColourTables, OutputColouring, neuron_rgb
 from gui.panels.plot_style import PlotColours, style_plot
 
@@ -67,6 +70,9 @@ class BoundaryPanel(QWidget):
         header.addWidget(self.discretize)
 
         self.plots = pg.GraphicsLayoutWidget()
+        self.export_button, self.save_png_action, self.save_csv_action = \
+            exports.panel_export_menu(self, self.plots, self.save_png, self.save_csv)
+        header.addWidget(self.export_button)
         self.plots.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
         self.plots.ci.setContentsMargins(2, 2, 8, 2)
         self.plot = self.plots.addPlot()
@@ -131,6 +137,7 @@ class BoundaryPanel(QWidget):
         if trainer is not self._trainer or snap.plane != self._plane:
             self._take_data(trainer, snap.plane)
         self.stack.setCurrentIndex(0)
+        self._set_exportable(True)
         self._draw_image()
         self._ring(snap.sample)
 
@@ -144,10 +151,40 @@ class BoundaryPanel(QWidget):
         self._sample = None
         self._show_note(NOT_YET)
 
+    # ------------------------------------------------------------------ saving
+    def grid_table(self) -> bytes:
+        """The plane's grid as CSV: each point's two inputs and the network's output there."""
+        snap, trainer = self.last, self._trainer
+        outputs = np.asarray(snap.output_map)
+        data = trainer.build.data if trainer is not None else None
+        names = tuple(data.class_names) if data is not None and data.class_names else None
+        return grid_csv(snap.plane.points(), outputs, self._axis_names(), names)
+
+    def save_png(self) -> str:
+        """The plane, its points and the key as a PNG picture, at twice the screen's size."""
+        return exports.export(
+            self, "Save the boundary as PNG",
+            exports.suggested_name(self.controller.document, "boundary", ".png"),
+            exports.PNG_FILTER,
+            lambda: exports.png_bytes(exports.panel_image([self.caption, self.key], self.plots,
+                                                          self.colours.background)),
+            "the boundary picture")
+
+    def save_csv(self) -> str:
+        return exports.export(
+            self, "Save the boundary data as CSV",
+            exports.suggested_name(self.controller.document, "boundary", ".csv"),
+            exports.CSV_FILTER, self.grid_table, "the boundary data")
+
+    def _set_exportable(self, on: bool) -> None:
+        for action in (self.save_png_action, self.save_csv_action):
+            action.setEnabled(on)
+
     # ------------------------------------------------------------------ drawing
     def _show_note(self, text: str) -> None:
         self.note.setText(text)
         self.stack.setCurrentWidget(self.note)
+        self._set_exportable(False)
 
     def _take_data(self, trainer, plane) -> None:
         """A new trainer or plane: the points, the image's place and the colouring, once."""

@@ -1,5 +1,6 @@
 """The data panel: picks the design's data set from thumbnails, sets its noise, size, classes and
-the train/test split, shows its points, and paints a painted set, every edit through the Document."""
+the train/test split, shows its points, paints a painted set and opens a CSV file's columns, every
+edit through the Document."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
     QLabel,
+    QPushButton,
     QScrollArea,
     QSizePolicy,
     QSlider,
@@ -27,6 +29,7 @@ from core.datasets import dataset_problems, train_test_split
 from core.errors import NeuralCanvasError
 from core.validation import load_cached_dataset
 from gui.app import icon
+from gui.csv_dialog import choose_csv_dataset
 from gui.document import Document
 from gui.inspector_fields import FloatField, IntField
 from gui.panels.data_about import AboutData
@@ -49,6 +52,7 @@ class DataPanel(QWidget):
         self._arrays: tuple | None = None  # a painting's (X, y, ids)
         self._view_key: tuple | None = None  # the view is fitted again when this changes
         self._painting: dict[str, Any] | None = None  # the last painting, to come back to
+        self._csv: dict[str, Any] | None = None  # the last CSV file's choice, to come back to
         self.label = 0  # the class a click paints
 
         self.strip = DatasetStrip(list(registry.datasets), self)
@@ -105,6 +109,12 @@ class DataPanel(QWidget):
         self.own_target.toggled.connect(
             lambda on: self._set_param("target", "inputs" if on else "labels"))
 
+        self.csv_button = QPushButton(icon("mdi6.table-arrow-left"), "Choose a CSV file…")
+        self.csv_button.setObjectName("data_csv_choose")
+        self.csv_button.setToolTip("A table of your own: pick its file, its label and its "
+                                   "feature columns")
+        self.csv_button.clicked.connect(self.choose_csv)
+
         self.paint_tools = QWidget()
         tools = QHBoxLayout(self.paint_tools)
         tools.setContentsMargins(0, 0, 0, 0)
@@ -156,6 +166,7 @@ class DataPanel(QWidget):
         left.addWidget(strip_scroll)
         left.addLayout(controls)
         left.addLayout(split)
+        left.addWidget(self.csv_button, 0, Qt.AlignmentFlag.AlignLeft)
         left.addWidget(self.own_target)
         left.addWidget(self.paint_tools)
         left.addWidget(self.summary)
@@ -228,6 +239,12 @@ class DataPanel(QWidget):
         self._show_test_text(self.test_slider.value())
         if is_painted:
             self._painting = dict(choice.params)
+        is_csv = choice.name == "csv"
+        if is_csv and choice.params.get("path"):
+            self._csv = dict(choice.params)
+        self.csv_button.setVisible(is_csv)
+        self.csv_button.setText("Change the file or its columns…" if choice.params.get("path")
+                                else "Choose a CSV file…")
         self.paint_tools.setVisible(is_painted)
         self.plot.set_painting(is_painted)
         self.plot.setToolTip(PAINT_HINT if is_painted else "")
@@ -309,11 +326,18 @@ class DataPanel(QWidget):
             return
         if name == "painted" and self._painting is not None:
             params = dict(self._painting)
+        elif name == "csv" and self._csv is not None:
+            params = dict(self._csv)
         else:
             shared = {p.name for p in registry.datasets.get(name).params}
             params = {k: v for k, v in choice.params.items() if k in shared}
         self.document.set_dataset(name, params)
         self.strip.set_current(self.document.design.dataset.name)
+
+    def choose_csv(self) -> bool:
+        """The CSV dialog: the design's file again (another one from there), or a new one."""
+        return choose_csv_dataset(self, self.document,
+                                  ask=not self.document.design.dataset.params.get("path"))
 
     def _set_param(self, name: str, value: Any) -> None:
         choice = self.document.design.dataset

@@ -1,4 +1,5 @@
-"""The loss panel: train and test loss over the epochs, and beside it accuracy or R², live."""
+"""The loss panel: train and test loss over the epochs, and beside it accuracy or R², live; the
+plots saved as a picture, their numbers as a table."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from core.exports import columns_csv
+from gui import exports
 from gui.panels.plot_style import PlotColours, style_plot
 
 REDRAW_SECONDS = 0.2  # while training runs, the curves are redrawn at most this often
@@ -96,6 +99,9 @@ class LossPanel(QWidget):
         header.addWidget(self.log_scale)
 
         self.plots = pg.GraphicsLayoutWidget()
+        self.export_button, self.save_png_action, self.save_csv_action = \
+            exports.panel_export_menu(self, self.plots, self.save_png, self.save_csv)
+        header.addWidget(self.export_button)
         self.plots.ci.setContentsMargins(2, 2, 6, 2)
         self.plots.ci.setSpacing(10)
         self.plot = self.plots.addPlot(row=0, col=0)
@@ -173,6 +179,7 @@ class LossPanel(QWidget):
             self.metric_plot.setYRange(max(low, -1.0), 1.0, padding=0.04)
         self.summary.setText(f"epoch {int(epochs[-1])}")
         self._set_titles((train, test), (metric_train, metric_test), written)
+        self._set_exportable(True)
 
     def clear(self) -> None:
         """No history: empty curves (a new design, or training reset)."""
@@ -181,6 +188,7 @@ class LossPanel(QWidget):
             curve.setData([], [])
         self.summary.setText("not trained yet")
         self._set_titles()
+        self._set_exportable(False)
 
     def set_log_scale(self, on: bool) -> None:
         if self.log_scale.isChecked() != on:
@@ -193,6 +201,33 @@ class LossPanel(QWidget):
     @property
     def curves(self) -> tuple[pg.PlotDataItem, ...]:
         return (self.train_curve, self.test_curve, self.metric_train_curve, self.metric_test_curve)
+
+    # ------------------------------------------------------------------ saving
+    def data_columns(self) -> dict[str, np.ndarray]:
+        """What the plots show: each epoch's train and test loss and the task's metric."""
+        stem = METRICS[self.metric_task][0]
+        keys = ("epoch", "train_loss", "test_loss", f"train_{stem}", f"test_{stem}")
+        return {key: self.columns[key] for key in keys}
+
+    def save_png(self) -> str:
+        """The two plots and their key as a PNG picture, at twice the screen's size."""
+        return exports.export(
+            self, "Save the loss plot as PNG",
+            exports.suggested_name(self.controller.document, "loss", ".png"), exports.PNG_FILTER,
+            lambda: exports.png_bytes(exports.panel_image([self.key], self.plots,
+                                                          self.colours.background)),
+            "the loss plot")
+
+    def save_csv(self) -> str:
+        """The plotted numbers as a table: one row per epoch."""
+        return exports.export(
+            self, "Save the loss data as CSV",
+            exports.suggested_name(self.controller.document, "loss", ".csv"), exports.CSV_FILTER,
+            lambda: columns_csv(self.data_columns()), "the loss data")
+
+    def _set_exportable(self, on: bool) -> None:
+        for action in (self.save_png_action, self.save_csv_action):
+            action.setEnabled(on)
 
     # ------------------------------------------------------------------ internals
     def _set_titles(self, losses=None, metrics=None, written=None) -> None:
