@@ -1,11 +1,12 @@
-"""Neural Canvas's entry: no command opens the window (with a design, if named); `train` runs headless."""
+"""Neural Canvas's entry: no command opens the window (with a design, if named); `train`, `export`
+and `import` run headless."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-HEADLESS_COMMANDS = {"train", "-h", "--help"}
+HEADLESS_COMMANDS = {"train", "export", "import", "-h", "--help"}
 
 
 def main(argv: list[str] | None = None) -> int:

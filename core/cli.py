@@ -1,4 +1,5 @@
-"""The headless commands: `train` a design without a screen (and, later, `export`)."""
+"""The headless commands: `train` a design without a screen, `export` it (ONNX, PyTorch, NumPy),
+`import` an ONNX file as a design."""
 
 from __future__ import annotations
 
@@ -43,6 +44,22 @@ def parser() -> argparse.ArgumentParser:
     train.add_argument("--json", action="store_true",
                        help="print one JSON object with the results as the last line")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
+    export = sub.add_parser(
+        "export", help="export a design with its weights: ONNX, PyTorch, NumPy",
+        description="Write a .ncanvas design, with its current weights, as an ONNX model, a "
+                    "PyTorch training script (runs under torchrun with DistributedDataParallel) "
+                    "and/or a NumPy-only Python file with predict(x). Name at least one.")
+    export.add_argument("design", metavar="DESIGN", help="the .ncanvas file to export")
+    export.add_argument("--onnx", metavar="OUT.onnx", help="an ONNX model (opset 17)")
+    export.add_argument("--torch", metavar="OUT.py", help="a PyTorch module and training loop")
+    export.add_argument("--numpy", metavar="OUT.py", help="a NumPy-only file with predict(x)")
+    imported = sub.add_parser(
+        "import", help="open an ONNX model as a design",
+        description="Read an ONNX file of a feed-forward network and save it as a .ncanvas "
+                    "design with its weights, laid out left to right.")
+    imported.add_argument("model", metavar="MODEL.onnx", help="the ONNX file to read")
+    imported.add_argument("--out", metavar="DESIGN.ncanvas", required=True,
+                          help="where to save the design")
     return p
 
 
@@ -52,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         parser().print_help()
         return 0
     try:
-        return _train(args)
+        return {"train": _train, "export": _export, "import": _import}[args.command](args)
     except NeuralCanvasError as exc:
         print(f"error: {_one_line(str(exc))}", file=sys.stderr)
         return USAGE_EXIT
@@ -119,6 +136,65 @@ def _train(args: argparse.Namespace) -> int:
     else:
         print(_summary(result))
     return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from core.fileformat import load_design  # noqa: PLC0415
+
+    targets = [(flag, path) for flag, path in (("onnx", args.onnx), ("torch", args.torch),
+                                               ("numpy", args.numpy)) if path]
+    if not targets:
+        raise NeuralCanvasError("name what to write: --onnx OUT.onnx, --torch OUT.py and/or "
+                                "--numpy OUT.py")
+    design = load_design(args.design)
+    for flag, path in targets:
+        try:
+            exporter = EXPORTERS[flag]()
+        except ImportError as exc:
+            raise NeuralCanvasError(f"--{flag} needs the {exc.name or 'onnx'} package: "
+                                    "pip install 'neuralcanvas[export]'") from exc
+        exporter(design, path)
+        print(f"wrote {path} ({EXPORT_WORDS[flag]})")
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    from core.fileformat import save_design  # noqa: PLC0415
+    try:
+        from core.import_onnx import read_onnx  # noqa: PLC0415
+    except ImportError as exc:
+        raise NeuralCanvasError(f"import needs the {exc.name or 'onnx'} package: "
+                                "pip install 'neuralcanvas[export]'") from exc
+    imported = read_onnx(args.model)
+    design = imported.design
+    save_design(design, args.out)
+    print(f"wrote {args.out} ({len(design.nodes)} nodes, {len(design.connections)} connections)")
+    for note in imported.notes:
+        print(f"note: {note}")
+    return 0
+
+
+def _onnx_exporter():
+    from core.export_onnx import export_onnx  # noqa: PLC0415
+
+    return export_onnx
+
+
+def _torch_exporter():
+    from core.export_torch import export_torch  # noqa: PLC0415
+
+    return export_torch
+
+
+def _numpy_exporter():
+    from core.export_numpy import export_numpy  # noqa: PLC0415
+
+    return export_numpy
+
+
+EXPORTERS = {"onnx": _onnx_exporter, "torch": _torch_exporter, "numpy": _numpy_exporter}
+EXPORT_WORDS = {"onnx": "ONNX, opset 17", "torch": "PyTorch: python FILE or torchrun "
+                "--nproc_per_node=N FILE", "numpy": "NumPy only: predict(x)"}
 
 
 def _summary(r: dict) -> str:

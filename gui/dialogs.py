@@ -30,7 +30,8 @@ def ask_to_save(parent: QWidget, name: str) -> QMessageBox.StandardButton:
 
 
 def open_file_name(parent: QWidget) -> str:
-    return QFileDialog.getOpenFileName(parent, "Open a design", "", FILTER)[0]
+    return QFileDialog.getOpenFileName(parent, "Open a design", "",
+                                       f"{FILTER};;ONNX models, imported as a design (*.onnx)")[0]
 
 
 def save_file_name(parent: QWidget, current: str | None) -> str:

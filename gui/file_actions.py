@@ -53,7 +53,10 @@ class FileActions:
             self.open_path(path)
 
     def open_path(self, path: str) -> bool:
-        """Open a design; a bad file shows the model's message and changes nothing."""
+        """Open a design (an ONNX model is imported as one); a bad file shows the model's message
+        and changes nothing."""
+        if path.lower().endswith(".onnx"):
+            return self.import_onnx(path)
         try:
             self.document.open(path)
         except NeuralCanvasError as exc:

@@ -75,7 +75,7 @@ class LiveTraining:
         self.status.setObjectName("training_status")
         window.statusBar().addPermanentWidget(self.status)
         self.menu = _menu(window, self.bar)
-        window.menuBar().insertMenu(window.help_menu.menuAction(), self.menu)
+        window.menuBar().insertMenu(window.learn_menu.menuAction(), self.menu)
         self.controller.message.connect(self.banner.show_message)
         self.controller.weights_shown.connect(
             lambda snap: window.scene.show_neuron_maps(snap.neuron_maps))

@@ -24,11 +24,13 @@ from gui.dialogs import shortcuts_text
 from gui.document import CLIPBOARD_MIME, Document
 from gui.file_actions import FileActions
 from gui.inspector import Inspector
+from gui.learn import install_all as install_learning_views
 from gui.live_training import LiveTraining
+from gui.model_files import ModelFiles
 from gui.palette import Palette
 
 
-class MainWindow(FileActions, QMainWindow):
+class MainWindow(FileActions, ModelFiles, QMainWindow):
     """One design at a time; every edit goes through its Document."""
 
     def __init__(self, restore_settings: bool = True) -> None:
@@ -61,6 +63,7 @@ class MainWindow(FileActions, QMainWindow):
         self._make_menus()
         self._make_toolbar()
         self.live = LiveTraining(self)
+        install_learning_views(self)
         self._connect()
         self.resize(1280, 820)
         if restore_settings:
@@ -160,6 +163,7 @@ class MainWindow(FileActions, QMainWindow):
         self.export_menu.addActions([self.act_export_svg, self.act_export_png])
         self.export_menu.addSeparator()
         self.export_menu.addAction(self.act_export_history)
+        self.add_model_actions(self._action)
         file_menu.addSeparator()
         file_menu.addAction(self.act_quit)
         edit = bar.addMenu("&Edit")
@@ -189,6 +193,7 @@ class MainWindow(FileActions, QMainWindow):
             action.triggered.connect(lambda _checked=False, k=key: self.set_appearance(k))
             group.addAction(action)
             self.appearance_actions[key] = action
+        self.learn_menu = bar.addMenu("&Learn")  # the teaching views (gui/learn) fill it
         self.help_menu = help_menu = bar.addMenu("&Help")
         help_menu.addActions([self.act_shortcuts, self.act_about])
         self._refresh_recent()

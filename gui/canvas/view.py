@@ -16,7 +16,7 @@ from gui.canvas.items import NodeItem
 from gui.canvas.scene import CanvasScene
 
 KIND_MIME = "application/x-neuralcanvas-kind"
-FILE_SUFFIX = ".ncanvas"
+FILE_SUFFIXES = (".ncanvas", ".onnx")  # a design, or an ONNX model to import
 MIN_ZOOM, MAX_ZOOM = 0.1, 4.0
 BIG_NODES, BIG_WIRES = 150, 400  # from this size on, zooming scales the last frame (see paintEvent)
 ZOOM_SETTLE_MS = 150  # the wheel has rested this long: draw sharp again
@@ -26,7 +26,7 @@ WORLD = 1_000_000.0  # the view may pan anywhere; the scene's items are somewher
 class CanvasView(QGraphicsView):
     """Shows a CanvasScene; the wheel zooms around the cursor, middle drag or space+drag pans."""
 
-    file_dropped = Signal(str)  # a .ncanvas file was dropped: the window opens it
+    file_dropped = Signal(str)  # a .ncanvas (or .onnx) file was dropped: the window opens it
     zoom_changed = Signal(float)  # the new scale (1.0: 100 %)
     menu_requested = Signal(QPoint)  # a right click, at this global point: the window shows its menu
 
@@ -298,7 +298,7 @@ class CanvasView(QGraphicsView):
     @staticmethod
     def design_file(mime: QMimeData) -> str | None:
         for url in mime.urls() if mime.hasUrls() else []:
-            if url.isLocalFile() and url.toLocalFile().lower().endswith(FILE_SUFFIX):
+            if url.isLocalFile() and url.toLocalFile().lower().endswith(FILE_SUFFIXES):
                 return url.toLocalFile()
         return None
 

@@ -83,3 +83,67 @@ def test_a_usage_mistake_is_one_line_and_status_2():
                            "abc"], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2
     assert len(proc.stderr.strip().splitlines()) == 1 and "--epochs" in proc.stderr
+
+
+CNN = ROOT / "resources" / "examples" / "digits_cnn.ncanvas"
+
+
+def test_export_writes_each_file_it_is_asked_for(capsys, tmp_path):
+    pytest.importorskip("onnx", reason="the export extra is not installed")
+    ort = pytest.importorskip("onnxruntime", reason="the export extra is not installed")
+    import importlib.util
+
+    import numpy as np
+
+    import core
+    from core.validation import load_cached_dataset
+
+    onnx_path, numpy_path, torch_path = tmp_path / "m.onnx", tmp_path / "m_np.py", tmp_path / "m_t.py"
+    assert main(["export", str(CNN), "--onnx", str(onnx_path), "--numpy", str(numpy_path),
+                 "--torch", str(torch_path)]) == 0
+    out = capsys.readouterr().out
+    assert all(f"wrote {p}" in out for p in (onnx_path, numpy_path, torch_path))
+    design = core.load(CNN)
+    choice = design.dataset
+    x = load_cached_dataset(choice.name, dict(choice.params), choice.seed).X[:30]
+    expected = core.predict(design, x)
+    session = ort.InferenceSession(str(onnx_path))
+    got = session.run(None, {session.get_inputs()[0].name: x.astype(np.float32)})[0]
+    np.testing.assert_allclose(got, expected, atol=1e-5)
+    spec = importlib.util.spec_from_file_location("m_np", numpy_path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    np.testing.assert_allclose(module.predict(x), expected, atol=1e-5)
+    compile(torch_path.read_text(encoding="utf-8"), str(torch_path), "exec")
+
+
+def test_export_without_a_target_and_a_bad_design_are_one_line_errors(capsys, tmp_path):
+    assert main(["export", str(CNN)]) == 2
+    assert "--onnx OUT.onnx" in capsys.readouterr().err
+    bad = tmp_path / "bad.ncanvas"
+    bad.write_text("{not json", encoding="utf-8")
+    assert main(["export", str(bad), "--numpy", str(tmp_path / "x.py")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error:") and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "x.py").exists()
+
+
+def test_import_saves_an_onnx_model_as_a_design_that_computes_the_same(capsys, tmp_path):
+    pytest.importorskip("onnx", reason="the export extra is not installed")
+    import numpy as np
+
+    import core
+    from core.validation import load_cached_dataset
+
+    onnx_path, design_path = tmp_path / "m.onnx", tmp_path / "back.ncanvas"
+    assert main(["export", str(CNN), "--onnx", str(onnx_path)]) == 0
+    assert main(["import", str(onnx_path), "--out", str(design_path)]) == 0
+    assert f"wrote {design_path}" in capsys.readouterr().out
+    original, back = core.load(CNN), core.load(design_path)
+    choice = original.dataset
+    x = load_cached_dataset(choice.name, dict(choice.params), choice.seed).X[:30]
+    np.testing.assert_allclose(core.predict(back, x), core.predict(original, x), atol=1e-5)
+    garbage = tmp_path / "garbage.onnx"
+    garbage.write_bytes(b"\x00\x01 not a model")
+    assert main(["import", str(garbage), "--out", str(tmp_path / "g.ncanvas")]) == 2
+    assert "garbage.onnx" in capsys.readouterr().err and not (tmp_path / "g.ncanvas").exists()

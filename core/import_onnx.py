@@ -1,0 +1,172 @@
+"""ONNX import: an ONNX file of a feed-forward network as a design with its weights.
+
+A file that Neural Canvas exported carries its design (without weights) in its metadata: when its
+graph is still the one exported, that design comes back as it was (neurons, positions, labels, data
+set, training settings) with the file's weights. Any other graph is read block by block
+(core/onnx_graph.py), laid out left to right, with a data set chosen only when its input and
+output widths fit an obvious one. Nothing is returned half-read: an unsupported operator raises
+OnnxImportError naming the operator and its node.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from core.design import Design, layered_positions
+from core.errors import NeuralCanvasError
+from core.export_onnx import DESIGN_KEY, GRAPH_KEY, PARAMS_KEY, graph_digest, onnx_modules, op_keys
+from core.onnx_graph import Block, GraphReader, OnnxImportError
+from core.onnx_layers import translation
+
+__all__ = ["ImportedDesign", "OnnxImportError", "import_onnx", "read_onnx"]
+
+SPACING = 200.0  # between the columns of a laid-out import
+
+
+@dataclass
+class ImportedDesign:
+    """The design read from a file, and what a person should know about it."""
+
+    design: Design
+    notes: list[str] = field(default_factory=list)
+    restored: bool = False  # True: the design the file carries, as Neural Canvas exported it
+
+
+def import_onnx(path: str | os.PathLike) -> Design:
+    """The design in an ONNX file (see read_onnx, which also says what was chosen and why)."""
+    return read_onnx(path).design
+
+
+def read_onnx(path: str | os.PathLike) -> ImportedDesign:
+    """Read an ONNX file as a design; OnnxImportError (a NeuralCanvasError) names the file and,
+    for a graph with no translation, the operator and node."""
+    name = os.fspath(path)
+    onnx, _, _ = onnx_modules()
+    try:
+        model = onnx.load(name)
+    except OSError as exc:
+        raise OnnxImportError(f"{name}: cannot read the file: {exc.strerror or exc}") from exc
+    except Exception as exc:  # noqa: BLE001  (protobuf's DecodeError and friends)
+        raise OnnxImportError(f"{name}: not an ONNX model ({exc})") from exc
+    try:
+        return design_from_model(model)
+    except NeuralCanvasError as exc:  # the graph's own problem, named; the file named first
+        raise OnnxImportError(f"{name}: {exc}") from None
+    except (ValueError, IndexError, KeyError, TypeError) as exc:  # a graph too odd to read
+        raise OnnxImportError(f"{name}: cannot read this graph ({type(exc).__name__}: {exc})") from exc
+
+
+def design_from_model(model) -> ImportedDesign:
+    """The design an onnx.ModelProto describes (see the module docstring)."""
+    notes: list[str] = []
+    props = {p.key: p.value for p in model.metadata_props}
+    if DESIGN_KEY in props:
+        try:
+            return ImportedDesign(_restored(model, props), notes, restored=True)
+        except (NeuralCanvasError, ValueError, KeyError, TypeError) as exc:
+            notes.append(f"The file carries a Neural Canvas design, but it cannot be restored ({exc});"
+                         " the network is read from the graph instead, without its layout.")
+    reader = GraphReader(model)
+    blocks, out = reader.read()
+    design = _design(blocks)
+    activation = blocks[out.block].params.get("activation", "identity")
+    notes += _choose_dataset(design, reader.input_width, out.shape[0], activation)
+    return ImportedDesign(design, notes)
+
+
+# ============================================================================ our own files
+def _restored(model, props: dict[str, str]) -> Design:
+    """The design the metadata keeps, with the weights of the graph's initializers."""
+    from onnx import numpy_helper  # noqa: PLC0415
+
+    from core.compile import compile_design  # noqa: PLC0415
+    from core.fileformat import design_from_dict  # noqa: PLC0415
+
+    if props.get(GRAPH_KEY) != graph_digest(model.graph):
+        raise ValueError("its graph was changed after the export")
+    design = design_from_dict(json.loads(props[DESIGN_KEY]))
+    build = compile_design(design)
+    stored = json.loads(props.get(PARAMS_KEY, "{}"))
+    arrays = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}
+    for index, (op, key) in enumerate(zip(build.model.ops, op_keys(design, build), strict=True)):
+        _, engine = translation(op.layer)
+        found = {pname: arrays[init].astype(np.float64) for pname, init in stored.get(key, {}).items()}
+        values = engine(op.layer, found)
+        for pname, shape in op.layer.param_shapes().items():
+            if pname not in values or values[pname].shape != tuple(shape):
+                raise ValueError(f"the weights of {key!r} ({pname}) do not fit its layer")
+            build.model.set_param(index, pname, values[pname])
+    _check_widths(model, build)
+    build.write_back(design)
+    return design
+
+
+def _check_widths(model, build) -> None:
+    def width(value) -> int | None:
+        dims = value.type.tensor_type.shape.dim
+        return dims[-1].dim_value if len(dims) == 2 and dims[-1].HasField("dim_value") else None
+
+    inputs = [i for i in model.graph.input if i.name not in {t.name for t in model.graph.initializer}]
+    if len(inputs) != 1 or width(inputs[0]) != build.data.num_features:
+        raise ValueError("its input does not fit the design's data set")
+    if len(model.graph.output) != 1 or width(model.graph.output[0]) != build.model.output_width:
+        raise ValueError("its output does not fit the design")
+
+
+# ============================================================================ other graphs
+def _design(blocks: list[Block]) -> Design:
+    design = Design()
+    ids = []
+    for block in blocks:
+        ids.append(design.add_node(block.kind, block.params, label=block.label).id)
+    for index, block in enumerate(blocks):
+        for source in block.sources:
+            design.add_connection(ids[source], ids[index])
+        if block.arrays:
+            design.parameters[ids[index]] = {k: np.array(v, dtype=np.float32)
+                                             for k, v in block.arrays.items()}
+    depth: dict[int, int] = {}
+    for index, block in enumerate(blocks):  # blocks come after their sources
+        depth[index] = 1 + max((depth[s] for s in block.sources), default=-1)
+    columns: dict[int, list[str]] = {}
+    for index, d in depth.items():
+        columns.setdefault(d, []).append(ids[index])
+    for node_id, position in layered_positions([columns[d] for d in sorted(columns)], SPACING).items():
+        design.move_node(node_id, position)
+    return design
+
+
+def _choose_dataset(design: Design, width_in: int, width_out: int, activation: str) -> list[str]:
+    """Pick the data set (and a loss) that fit the network's input and output, if one obviously
+    does; otherwise leave the data set as it is and say so."""
+    from core.compile import compile_design  # noqa: PLC0415
+    from core.validation import check_design, errors_only  # noqa: PLC0415
+
+    choices = {(64, 10): ("digits", "softmax_cross_entropy"), (64, 64): ("digits_itself", "mse"),
+               (4, 1): ("cricket", "binary_cross_entropy"), (4, 2): ("cricket", "softmax_cross_entropy"),
+               (2, 2): ("circle", "softmax_cross_entropy")}
+    choice = choices.get((width_in, width_out))
+    if (width_in, width_out) == (2, 1):  # a regression plane, or a boundary between two classes
+        choice = ("plane", "mse") if activation == "identity" else ("circle", "binary_cross_entropy")
+    if choice is None:
+        return [f"No data set obviously fits a network of {width_in} inputs and {width_out} outputs: "
+                f"the data set is left as {design.dataset.name!r}; choose one before training."]
+    name, loss = choice
+    if loss == "softmax_cross_entropy" and activation not in ("softmax", "identity"):
+        loss = "mse"
+    if loss == "binary_cross_entropy" and activation not in ("sigmoid", "identity"):
+        loss = "mse"  # a step output learns by the perceptron rule, from the squared error
+    design.set_dataset(name, {})
+    design.set_training(loss=loss)
+    problems, _ = check_design(design)
+    errors = errors_only(problems)
+    if errors:
+        raise OnnxImportError("the graph reads as a design that does not work: "
+                              + "; ".join(str(p) for p in errors))
+    compile_design(design)
+    return [f"The data set is {name!r}, which fits {width_in} inputs and {width_out} outputs; "
+            f"the loss is {loss!r}."]
