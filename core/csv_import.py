@@ -49,17 +49,18 @@ class _Problems:
         raise DataError(text)
 
 
-def _read_rows(path: Path) -> list[tuple[int, list[str]]]:
-    """Every non-blank row of the file with its line number (the header is line 1)."""
+def iter_rows(path: str | os.PathLike):
+    """(line number, cells) of each non-blank row of the file, the header (line 1) first;
+    DataError names the file (and the line) when it cannot be read."""
+    path = Path(path)
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
             reader = csv.reader(handle)
-            rows = []
             try:
                 for row in reader:
                     if not row or (len(row) == 1 and not row[0].strip()):
                         continue  # a blank line
-                    rows.append((reader.line_num, row))
+                    yield reader.line_num, row
             except csv.Error as exc:
                 raise DataError(f"{path.name}, line {reader.line_num}: {exc}") from None
     except FileNotFoundError:
@@ -70,7 +71,61 @@ def _read_rows(path: Path) -> list[tuple[int, list[str]]]:
         raise DataError(f"{path.name}: is not UTF-8 text") from None
     except OSError as exc:
         raise DataError(f"{path}: cannot be read ({exc.strerror})") from None
-    return rows
+
+
+def _read_rows(path: Path) -> list[tuple[int, list[str]]]:
+    """Every non-blank row of the file with its line number (the header is line 1)."""
+    return list(iter_rows(path))
+
+
+PREVIEW_ROWS = 8  # rows of the file a preview shows
+SAMPLED_ROWS = 2000  # rows looked at to guess whether the label is a class or a number
+FEW_CLASSES = 10  # a label of at most this many whole numbers is taken for a class
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What a person sees of a file before choosing its columns."""
+
+    header: tuple[str, ...]
+    rows: tuple[tuple[int, tuple[str, ...]], ...]  # (line number, cells) of the first rows
+    count: int  # data rows in the file
+    sampled: tuple[tuple[str, ...], ...]  # the first SAMPLED_ROWS rows, to guess the task from
+
+
+def read_preview(path: str | os.PathLike) -> Preview:
+    """The header and first rows of a CSV file; DataError when it cannot be read at all."""
+    header: tuple[str, ...] | None = None
+    rows: list[tuple[int, tuple[str, ...]]] = []
+    sampled: list[tuple[str, ...]] = []
+    count = 0
+    for line, row in iter_rows(path):
+        cells = tuple(cell.strip() for cell in row)
+        if header is None:
+            header = cells
+            continue
+        count += 1
+        if len(rows) < PREVIEW_ROWS:
+            rows.append((line, cells))
+        if len(sampled) < SAMPLED_ROWS:
+            sampled.append(cells)
+    if header is None:
+        raise DataError(f"{Path(path).name}: the file is empty; it needs a header row and data rows")
+    return Preview(header, tuple(rows), count, tuple(sampled))
+
+
+def guess_task(preview: Preview, label: str) -> str:
+    """Classification for words or a few whole numbers in the label column, regression else."""
+    if label not in preview.header:
+        return "classification"
+    column = preview.header.index(label)
+    values = [row[column] for row in preview.sampled if column < len(row) and row[column]]
+    try:
+        numbers = [float(v) for v in values]
+    except ValueError:
+        return "classification"
+    whole = all(n.is_integer() for n in numbers)
+    return "classification" if whole and len(set(numbers)) <= FEW_CLASSES else "regression"
 
 
 def _number(text: str, where: str, problems: _Problems) -> float:

@@ -29,10 +29,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.csv_import import read_table
+from core.csv_import import Preview, guess_task, read_preview, read_table
 from core.errors import DataError
 from gui.app import icon, is_dark
-from gui.csv_preview import Preview, PreviewModel, guess_task, read_preview, split_problems
+from gui.csv_preview import PreviewModel, split_problems
 
 CSV_FILTER = "CSV files (*.csv);;All files (*)"
 
