@@ -30,7 +30,7 @@ def answer(monkeypatch, button):
 
 def test_the_menus_carry_the_platforms_standard_shortcuts(window):
     menus = {m.title().replace("&", ""): m for m in (a.menu() for a in window.menuBar().actions())}
-    assert set(menus) == {"File", "Edit", "View", "Training", "Help"}
+    assert set(menus) == {"File", "Edit", "View", "Training", "Learn", "Help"}
     assert window.act_open.shortcut() == QKeySequence(QKeySequence.StandardKey.Open)
     assert window.act_save.shortcut() == QKeySequence(QKeySequence.StandardKey.Save)
     assert window.act_undo.shortcut() == QKeySequence(QKeySequence.StandardKey.Undo)
