@@ -14,13 +14,15 @@ from core.design import Node
 from gui.canvas import style
 from gui.canvas.neuron_maps import NeuronMap
 from gui.canvas.neuron_maps import paint as paint_map
+from gui.canvas.overlays import NOTE_WIDTH, NodeOverlay, WireOverlay, ink, paint_lines
+from gui.canvas.ports import LOW_DETAIL as _LOW_DETAIL
+from gui.canvas.ports import PortItem, ProblemBadge
 from gui.canvas.style import format_number, theme
 from gui.canvas.wires import ConnectionItem, wire_path
 
-__all__ = ["BlockItem", "ConnectionItem", "DataItem", "InputItem", "NeuronItem", "NodeItem", "PortItem",
-           "ProblemBadge", "make_node_item", "wire_path"]
+__all__ = ["BlockItem", "ConnectionItem", "DataItem", "InputItem", "NeuronItem", "NodeItem",
+           "NodeOverlay", "PortItem", "ProblemBadge", "WireOverlay", "make_node_item", "wire_path"]
 
-_LOW_DETAIL = 0.45  # below this zoom, text and glyphs are left out
 _detail = style.detail
 
 
@@ -29,124 +31,12 @@ def shape_text(shape: tuple[int, ...] | None) -> str:
     return "×".join(str(n) for n in shape) if shape else ""
 
 
-class PortItem(QGraphicsItem):
-    """A node's input (left) or output (right) port: a small circle, highlighted on hover."""
-
-    RADIUS = 4.5
-    HIT = 8.0
-
-    LABEL_SIZE = 9  # the shape written over a block's port, in scene pixels
-
-    def __init__(self, node_item: NodeItem, side: str) -> None:
-        super().__init__(node_item)
-        self.side = side  # "in" | "out"
-        self.highlighted = False  # hovered, or the target of a wire being drawn
-        self.label = ""  # the shape that flows through it (blocks), e.g. "8×8×16"
-        self._label_rect = QRectF()
-        self.setAcceptHoverEvents(True)
-        self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)  # the scene handles presses
-        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-        self.setZValue(2)
-
-    @property
-    def node_item(self) -> NodeItem:
-        return self.parentItem()  # type: ignore[return-value]
-
-    def set_highlighted(self, on: bool) -> None:
-        if on != self.highlighted:
-            self.highlighted = on
-            self.update()
-
-    def set_label(self, text: str) -> None:
-        """The shape through this port: its tooltip, and written over it while hovered."""
-        if text == self.label:
-            return
-        self.prepareGeometryChange()
-        self.label = text
-        if text:
-            metrics = QFontMetricsF(style.font(self.LABEL_SIZE))
-            width, height = metrics.horizontalAdvance(text) + 2, metrics.height()
-            x = -width + 4 if self.side == "in" else -4  # reads away from the block
-            self._label_rect = QRectF(x, -self.HIT - height - 1, width, height)
-        else:
-            self._label_rect = QRectF()
-        what = "takes" if self.side == "in" else "gives"
-        self.setToolTip(f"{what} {text} per sample" if text else "")
-        self.update()
-
-    def boundingRect(self) -> QRectF:
-        port = QRectF(-self.HIT, -self.HIT, 2 * self.HIT, 2 * self.HIT)
-        return port.united(self._label_rect) if self.label else port
-
-    def shape(self) -> QPainterPath:
-        path = QPainterPath()
-        path.addEllipse(QRectF(-self.HIT, -self.HIT, 2 * self.HIT, 2 * self.HIT))
-        return path
-
-    def paint(self, painter: QPainter, option, widget=None) -> None:
-        if not self.highlighted and _detail(painter) < _LOW_DETAIL:
-            return  # far out a port is a pixel or two: the node's own outline says enough
-        t = theme()
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        if self.label and self.highlighted:  # hovered: the shape through it, written over it
-            painter.setPen(t.accent)
-            painter.setFont(style.font(self.LABEL_SIZE))
-            align = Qt.AlignmentFlag.AlignRight if self.side == "in" else Qt.AlignmentFlag.AlignLeft
-            painter.drawText(self._label_rect, align | Qt.AlignmentFlag.AlignBottom, self.label)
-        if self.highlighted:
-            painter.setPen(QPen(t.accent.darker(120), 1.5))
-            painter.setBrush(t.accent)
-            painter.drawEllipse(QPointF(0, 0), 6.0, 6.0)
-        else:
-            painter.setPen(QPen(t.node_border, 1.5))
-            painter.setBrush(t.node_fill)
-            painter.drawEllipse(QPointF(0, 0), self.RADIUS, self.RADIUS)
-
-    def hoverEnterEvent(self, event) -> None:
-        self.set_highlighted(True)
-
-    def hoverLeaveEvent(self, event) -> None:
-        self.set_highlighted(False)
-
-
-class ProblemBadge(QGraphicsItem):
-    """A small round "!" at a node's corner: red for errors, orange for warnings; tooltip: the messages."""
-
-    RADIUS = 7.5
-
-    def __init__(self, parent: QGraphicsItem) -> None:
-        super().__init__(parent)
-        self.severity = "error"
-        self.setZValue(3)
-        self.setVisible(False)
-        self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
-
-    def set_problems(self, messages: Sequence[str], severity: str) -> None:
-        self.severity = severity
-        self.setToolTip("\n".join(messages))
-        self.setVisible(bool(messages))
-        self.update()
-
-    def boundingRect(self) -> QRectF:
-        r = self.RADIUS + 1
-        return QRectF(-r, -r, 2 * r, 2 * r)
-
-    def paint(self, painter: QPainter, option, widget=None) -> None:
-        t = theme()
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setPen(QPen(t.node_fill, 1.5))
-        painter.setBrush(t.error if self.severity == "error" else t.warning)
-        painter.drawEllipse(QPointF(0, 0), self.RADIUS, self.RADIUS)
-        painter.setPen(Qt.GlobalColor.white)
-        painter.setFont(style.font(11, bold=True))
-        painter.drawText(self.boundingRect(), Qt.AlignmentFlag.AlignCenter, "!")
-
-
 class NodeItem(QGraphicsItem):
     """What every node item shares: position from the record, ports, selection outline, problems."""
 
     has_input = True
     has_output = True
+    overlay: NodeOverlay | None = None
 
     def __init__(self, node: Node) -> None:
         super().__init__()
@@ -180,12 +70,43 @@ class NodeItem(QGraphicsItem):
         if (self.x(), self.y()) != node.position:
             self.setPos(*node.position)
             self.update_wires()
-        self.setToolTip(self.badge.toolTip())
+        self._refresh_tooltip()
         self.update()
 
     def set_problems(self, messages: Sequence[str], severity: str = "error") -> None:
         self.badge.set_problems(messages, severity)
-        self.setToolTip("\n".join(messages))
+        self._refresh_tooltip()
+
+    def set_overlay(self, overlay: NodeOverlay | None) -> None:
+        """Show a teaching view's numbers on this node (None: its usual look again)."""
+        if overlay == self.overlay:
+            return
+        self.prepareGeometryChange()
+        self.overlay = overlay
+        self._refresh_tooltip()
+        self.update()
+
+    def _refresh_tooltip(self) -> None:
+        parts = [self.badge.toolTip() if self.badge.isVisible() else "",
+                 self.overlay.tooltip if self.overlay is not None else ""]
+        self.setToolTip("\n".join(p for p in parts if p))
+
+    def note_rect(self) -> QRectF:
+        """Where an overlay's note is written: to the right of the output port."""
+        return QRectF(self._width / 2 + 12, -40, NOTE_WIDTH, 80)
+
+    def paint_note(self, painter: QPainter) -> None:
+        if self.overlay is not None and self.overlay.note:
+            painter.setPen(theme().text)
+            painter.setFont(style.font(11))
+            painter.drawText(self.note_rect(), Qt.AlignmentFlag.AlignVCenter
+                             | Qt.AlignmentFlag.AlignLeft, self.overlay.note)
+
+    def overlay_rect(self, rect: QRectF) -> QRectF:
+        """`rect` grown by what the overlay draws outside the body."""
+        if self.overlay is not None and self.overlay.note:
+            rect = rect.united(self.note_rect())
+        return rect
 
     @property
     def problem_messages(self) -> list[str]:
@@ -221,7 +142,7 @@ class NodeItem(QGraphicsItem):
         return self.pos() + QPointF(self._width / 2, 0)
 
     def boundingRect(self) -> QRectF:
-        return self.body_rect().adjusted(-4, -4, 4, 4)
+        return self.overlay_rect(self.body_rect().adjusted(-4, -4, 4, 4))
 
     def shape(self) -> QPainterPath:
         path = QPainterPath()
@@ -261,10 +182,22 @@ class InputItem(NodeItem):
         path.addRoundedRect(self.body_rect(), 14, 14)
         return path
 
+    def _under_rect(self) -> QRectF:
+        """Below the pill: where an overlay's value is written."""
+        return QRectF(-self._width / 2 - 10, self._height / 2 + 1, self._width + 20, 14)
+
+    def boundingRect(self) -> QRectF:
+        rect = super().boundingRect()
+        return rect.united(self._under_rect()) if self.overlay and self.overlay.lines else rect
+
     def paint(self, painter: QPainter, option, widget=None) -> None:
         t = theme()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         self.paint_selection(painter)
+        if self.overlay is not None and self.overlay.ring:
+            painter.setPen(QPen(style.with_alpha(t.accent, 150), 3.5))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(self.body_rect().adjusted(-2, -2, 2, 2), 16, 16)
         painter.setPen(QPen(t.input_border, 1.5))
         painter.setBrush(t.input_fill)
         painter.drawPath(self.shape())
@@ -272,6 +205,9 @@ class InputItem(NodeItem):
             painter.setPen(t.text)
             painter.setFont(style.font(13))
             painter.drawText(self.body_rect(), Qt.AlignmentFlag.AlignCenter, self.text(self.record))
+            if self.overlay is not None and self.overlay.lines:
+                paint_lines(painter, self.overlay.lines[:1], self._under_rect().center().y(),
+                             t.text)
 
 
 class NeuronItem(NodeItem):
@@ -309,7 +245,7 @@ class NeuronItem(NodeItem):
         return QPointF(17, -17)
 
     def boundingRect(self) -> QRectF:
-        return QRectF(-50, -42, 100, 84)
+        return self.overlay_rect(QRectF(-50, -42, 100, 84))
 
     def shape(self) -> QPainterPath:
         path = QPainterPath()
@@ -325,7 +261,17 @@ class NeuronItem(NodeItem):
         node = self.record
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         self.paint_selection(painter)
-        if self.neuron_map is not None:
+        overlay = self.overlay
+        if overlay is not None:
+            if overlay.ring:
+                painter.setPen(QPen(style.with_alpha(t.accent, 150), 4.0))
+                painter.setBrush(Qt.BrushStyle.NoBrush)
+                painter.drawEllipse(QPointF(0, 0), self.RADIUS + 3, self.RADIUS + 3)
+            fill = overlay.fill if overlay.fill is not None else t.node_fill
+            painter.setPen(QPen(t.node_border, 1.5))
+            painter.setBrush(fill)
+            painter.drawEllipse(QPointF(0, 0), self.RADIUS, self.RADIUS)
+        elif self.neuron_map is not None:
             paint_map(painter, self.neuron_map, self.RADIUS, QPen(t.node_border, 1.5))
         else:
             painter.setPen(QPen(t.node_border, 1.5))
@@ -335,7 +281,10 @@ class NeuronItem(NodeItem):
             return
         glyph = style.activation_glyph(node.params.get("activation"),
                                        node.params.get("activation_params", {}), 26, 18)
-        if glyph is None:
+        if overlay is not None and overlay.lines:
+            paint_lines(painter, overlay.lines[:2], 0.0,
+                        ink(overlay.fill) if overlay.fill is not None else t.text, 17.0)
+        elif glyph is None:
             painter.setPen(t.error)
             painter.setFont(style.font(14, bold=True))
             painter.drawText(self.body_rect(), Qt.AlignmentFlag.AlignCenter, "?")
@@ -350,6 +299,13 @@ class NeuronItem(NodeItem):
             painter.setFont(style.font(11))
             painter.drawText(QRectF(-50, -self.RADIUS - 16, 100, 14), Qt.AlignmentFlag.AlignCenter,
                              node.label)
+        elif overlay is not None and overlay.tag:  # a little smaller: clear of the bias above
+            painter.setPen(t.muted)
+            painter.setFont(style.font(10))
+            lift = 4 if overlay.ring else 0  # clear of the ring
+            painter.drawText(QRectF(-50, -self.RADIUS - 13 - lift, 100, 12),
+                             Qt.AlignmentFlag.AlignCenter, overlay.tag)
+        self.paint_note(painter)
 
 
 class BlockItem(NodeItem):

@@ -58,6 +58,8 @@ class Theme:
     layer_wire: QColor
     error: QColor
     warning: QColor
+    gradient_positive: QColor  # a gradient that says: lower this value (the loss grows with it)
+    gradient_negative: QColor  # a gradient that says: raise it
 
     @classmethod
     def from_palette(cls, palette: QPalette) -> Theme:
@@ -85,6 +87,8 @@ class Theme:
             layer_wire=mix(base, text, 0.5),
             error=QColor(235, 80, 70) if dark else QColor(211, 47, 47),
             warning=QColor(255, 170, 40) if dark else QColor(239, 140, 0),
+            gradient_positive=QColor(240, 98, 160) if dark else QColor(197, 27, 125),
+            gradient_negative=QColor(120, 200, 80) if dark else QColor(56, 142, 60),
         )
 
 
@@ -163,6 +167,37 @@ def format_number(value: float) -> str:
     a = abs(value)
     text = f"{value:.2f}" if a < 10 else f"{value:.1f}" if a < 1000 else f"{value:.1e}"
     return text.replace("-", "−")
+
+
+GRADIENT_DECADES = 4  # the gradient colours span this many powers of ten below the largest
+
+
+def gradient_strength(value: float, scale: float) -> float:
+    """How strongly a gradient shows, 0…1, on a log scale: the largest (`scale`) is 1, each
+    power of ten smaller a quarter less, and 10⁻⁴ of the largest or less 0 (still drawn faintly)."""
+    if not value or not math.isfinite(value) or scale <= 0:
+        return 0.0 if value == 0 or scale <= 0 else 1.0
+    return min(1.0, max(0.0, 1.0 + math.log10(abs(value) / scale) / GRADIENT_DECADES))
+
+
+def gradient_colour(value: float, scale: float) -> QColor:
+    """A wire's colour for its gradient: the sign's hue, more opaque the larger it is on the log
+    scale (a gradient of exactly zero: the faint grey of an unset wire)."""
+    t = theme()
+    if value == 0 or not math.isfinite(scale) or scale <= 0:
+        return with_alpha(t.unset_wire, 110)
+    colour = QColor(t.gradient_positive if value > 0 else t.gradient_negative)
+    colour.setAlpha(int(round(40 + 215 * gradient_strength(value, scale))))
+    return colour
+
+
+def gradient_fill(value: float, scale: float) -> QColor:
+    """A neuron's opaque fill for its gradient: the canvas's fill tinted by the sign's hue."""
+    t = theme()
+    if value == 0 or scale <= 0:
+        return QColor(t.node_fill)
+    hue = t.gradient_positive if value > 0 else t.gradient_negative
+    return mix(t.node_fill, hue, 0.12 + 0.68 * gradient_strength(value, scale))
 
 
 def activation_glyph(activation: object, params: object, width: float, height: float

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QGraphicsItem
 
 from core.design import Connection
 from gui.canvas import style
+from gui.canvas.overlays import WireOverlay
 from gui.canvas.style import format_number, theme
 
 if TYPE_CHECKING:
@@ -40,9 +41,11 @@ class ConnectionItem(QGraphicsItem):
 
     At the neuron level its width and colour show the weight (blue positive, orange negative, width
     1–6 px by |w| against `weight_scale`); an unset weight is a thin grey dash; layer wires are plain
-    grey; a wire with a problem is red (orange for a warning), its tooltip the message."""
+    grey; a wire with a problem is red (orange for a warning), its tooltip the message. A
+    teaching view may lay a WireOverlay over the weight's look (`set_overlay`)."""
 
     HIT_WIDTH = 10.0
+    overlay: WireOverlay | None = None
 
     def __init__(self, conn: Connection, source: NodeItem, target: NodeItem, layer_level: bool,
                  weight_scale: float = 1.0, live: bool = True) -> None:
@@ -61,6 +64,7 @@ class ConnectionItem(QGraphicsItem):
         self._key: tuple | None = None  # what the pen depends on, quantized (see _look)
         self._thin: QPen | None = None
         self._solid: tuple[QPen, QPen] | None = None  # (pen, thin pen) premixed with the canvas
+        self._scale = weight_scale
         self.setFlags(LIVE_FLAGS if live else REST_FLAGS)
         self.update_path()
         self.update_from(conn, weight_scale)
@@ -68,6 +72,7 @@ class ConnectionItem(QGraphicsItem):
     # ----------------------------------------------------------------- model → item
     def update_from(self, conn: Connection, weight_scale: float = 1.0) -> None:
         self.record = conn
+        self._scale = weight_scale
         key = self._look(weight_scale)
         if key == self._key:  # looks the same: no Qt call at all (training restyles 10× a second)
             return
@@ -76,6 +81,12 @@ class ConnectionItem(QGraphicsItem):
         if pen != self._pen:
             self._pen, self._thin, self._shape, self._solid = pen, None, None, None
             self._changed(self._rect)
+
+    def set_overlay(self, overlay: WireOverlay | None) -> None:
+        """Draw the wire with this look instead of its weight's (None: by its weight again)."""
+        if overlay != self.overlay:
+            self.overlay = overlay
+            self.update_from(self.record, self._scale)
 
     def set_problems(self, messages: Sequence[str], severity: str = "error",
                      weight_scale: float = 1.0) -> None:
@@ -130,13 +141,17 @@ class ConnectionItem(QGraphicsItem):
         else:
             size = round(min(abs(w) / scale, 1.0) * 64) if scale > 0 else 64
         return (self.layer_level, w is None, w is not None and w >= 0, size, self.problems,
-                self.severity, id(theme()))
+                self.severity, id(theme()), self.overlay)
 
     def _make_pen(self, scale: float) -> QPen:
         t = theme()
         w = self.record.weight
         round_cap = Qt.PenCapStyle.RoundCap
-        if self.layer_level:
+        if self.overlay is not None:
+            o = self.overlay
+            pen = QPen(o.colour, o.width, Qt.PenStyle.DashLine if o.dashed else Qt.PenStyle.SolidLine,
+                       Qt.PenCapStyle.FlatCap if o.dashed else round_cap)
+        elif self.layer_level:
             pen = QPen(t.layer_wire, 2.0, Qt.PenStyle.SolidLine, round_cap)
         elif w is None:
             pen = QPen(t.unset_wire, 1.25, Qt.PenStyle.DashLine, Qt.PenCapStyle.FlatCap)
@@ -171,6 +186,8 @@ class ConnectionItem(QGraphicsItem):
             w = self.record.weight
             lines.append("weight not set yet (drawn when training starts)" if w is None
                          else f"weight {format_number(w)}")
+        if self.overlay is not None and self.overlay.tooltip:
+            lines.append(self.overlay.tooltip)
         return "\n".join(lines)
 
     # ----------------------------------------------------------------- geometry and painting
