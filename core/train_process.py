@@ -5,10 +5,13 @@ thread that paints: each Qt call lets go of it, and taking it back waits behind 
 loop, so both crawl (measured: about 40 % of the headless speed and frames seconds late). In a
 child process the trainer has its own interpreter and core; the window only draws.
 
-Messages to the child: ("run", design as a file dict), ("pause",), ("stop",), ("settings",
+Messages to the child: ("run", design as a file dict[, timeline grid]), ("pause",), ("stop",), ("settings",
 TrainingSettings), ("edit", part of a weights snapshot), ("drawn",), ("quit",). From the child:
 ("snapshot", Snapshot) at most FRAME_SECONDS apart and never more than IN_FLIGHT undrawn, and
-("ended", kind, reason, final Snapshot, TrainingState) when a run stops.
+("ended", kind, reason, final Snapshot, TrainingState) when a run stops, just after
+("timeline", moments, stride) when the run was given a timeline grid: the weights at the run's
+epoch ends, recorded here (a copy of the parameter vector per epoch, thinned on the window's
+grid: core.timeline) and sent once, so that the frames stay as small as they were.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import numpy as np
 from core import probes
 from core.errors import TrainingError
 from core.fileformat import design_from_dict
+from core.timeline import Timeline, moment_of
 from core.training import Trainer
 
 FRAME_SECONDS = 1 / 40  # a snapshot at most this often (with the trip to the window, ~35 a second)
@@ -46,7 +50,7 @@ def serve(conn) -> None:
             return
         if message[0] == "quit":
             return
-        if message[0] == "run" and not _run(conn, message[1]):
+        if message[0] == "run" and not _run(conn, *message[1:]):
             return
 
 
@@ -61,9 +65,12 @@ def _merge(weights: dict[str, Any], part: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def _run(conn, data: dict) -> bool:
+def _run(conn, data: dict, grid: tuple | None = None) -> bool:
     """Train one design until paused, stopped or finished; False when asked to quit."""
     trainer = Trainer(design_from_dict(data, validate=False))
+    timeline = None if grid is None else Timeline.following(grid)
+    if timeline is not None:
+        trainer.on_epoch.append(lambda _metrics: timeline.record(moment_of(trainer)))
     plane, samples = views_for(trainer)
     in_flight, keep_serving = 0, True  # snapshots sent and not yet drawn
     last_frame = last_poll = 0.0
@@ -124,5 +131,7 @@ def _run(conn, data: dict) -> bool:
     except Exception as exc:  # noqa: BLE001 - the person hears of it; the child keeps serving
         kind, reason = "failed", f"training stopped: {exc.__class__.__name__}: {exc}"
     final = snapshot(loss, 0.0, final=True)
+    if timeline is not None:
+        conn.send(("timeline", timeline.moments, timeline.stride))
     conn.send(("ended", kind, reason, final, trainer.design.state))
     return keep_serving

@@ -1,7 +1,10 @@
 """Live training in the main window: the controller, its toolbar and menu, the banner that says
-what went wrong, the status bar's figures, and the panels in the bottom dock area."""
+what went wrong, the status bar's figures, the panels in the bottom dock area, and a past moment
+of the timeline drawn on the canvas."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QToolButton, QVBoxLayout, QWidget
@@ -79,6 +82,7 @@ class LiveTraining:
         self.controller.message.connect(self.banner.show_message)
         self.controller.weights_shown.connect(
             lambda snap: window.scene.show_neuron_maps(snap.neuron_maps))
+        self.controller.moment.connect(self._moment_on_canvas)
         window.scene.neuron_hovered.connect(self.boundary.show_neuron)
         self.controller.state_changed.connect(self._state_changed)
         self.controller.snapshot.connect(self._snapshot)
@@ -142,6 +146,32 @@ class LiveTraining:
 
             if view_kind(trainer.build, design) is not None:
                 self.inside_dock.raise_()
+
+    def _moment_on_canvas(self, snap) -> None:
+        """The wires, biases and neuron maps of a past moment (None: now again). The design keeps
+        its weights: only the items show the moment's, against the present's weight scale (so
+        the random initial wires look as thin next to the trained ones as they were)."""
+        scene, design = self.window.scene, self.window.document.design
+        if snap is None:
+            for item in scene.node_items():
+                node = design.nodes.get(item.node_id)
+                if node is not None and item.record is not node:
+                    item.update_from(node)
+            scene.refresh_weights()
+            last = self.controller.last
+            scene.show_neuron_maps(last.neuron_maps if last is not None and last.neuron_maps
+                                   else None)
+            return
+        with scene.batched_background():
+            for cid, weight in snap.weights.get("connections", {}).items():
+                item, conn = scene.connection_item(cid), design.connections.get(cid)
+                if item is not None and conn is not None:
+                    item.update_from(replace(conn, weight=weight), scene.weight_scale)
+        for nid, values in snap.weights.get("neurons", {}).items():
+            item, node = scene.node_item(nid), design.nodes.get(nid)
+            if item is not None and node is not None:
+                item.update_from(replace(node, params={**node.params, **values}))
+        scene.show_neuron_maps(snap.neuron_maps or None)
 
     def _state_changed(self, state: str) -> None:
         if state == "running":

@@ -1,5 +1,6 @@
 """Runs the open design's training in a child process: play, pause, one step, one sample, reset,
-new seed; live settings; edits made while it runs; snapshots for the views ~30 times a second."""
+new seed; live settings; edits made while it runs; snapshots for the views ~30 times a second;
+the timeline of every epoch's weights, a past moment shown in the views, and resuming from it."""
 
 from __future__ import annotations
 
@@ -14,11 +15,13 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from core import probes
 from core.errors import NeuralCanvasError, TrainingError
 from core.fileformat import design_to_dict
+from core.timeline import Moment, Timeline
 from core.train_process import views_for
 from core.training import Trainer, reset_weights
 from gui.commands import SetWeightsAndState
 from gui.document import Document
 from gui.training_process import TrainingProcess
+from gui.training_timeline import TimelineActs
 
 WEIGHTS_SECONDS = 0.25  # while running, the design (and so the canvas) takes the weights this often
 TRAINING_FIELDS_NEEDING_A_REBUILD = ("test_fraction", "seed", "dtype")
@@ -33,7 +36,7 @@ def _same(a: Any, b: Any) -> bool:
     return a == b
 
 
-class TrainingController(QObject):
+class TrainingController(TimelineActs, QObject):
     """The one place the GUI trains: the toolbar, the panels and the window talk to it."""
 
     snapshot = Signal(object)  # probes.Snapshot, ~30 a second while running, and after each act
@@ -41,6 +44,9 @@ class TrainingController(QObject):
     state_changed = Signal(str)  # "idle" | "running" | "paused"
     stopped = Signal(str, str)  # (kind, reason): "paused", "finished", "diverged", "failed", …
     message = Signal(str)  # something to tell the person (a banner): divergence, a design error
+    moment = Signal(object)  # a past moment the views show (probes.Snapshot); None: now again
+    moment_shown = Signal(object)  # that moment's weights (Design.snapshot_weights()); None: now
+    timeline_changed = Signal()  # moments were recorded or forgotten
 
     def __init__(self, document: Document, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -59,6 +65,10 @@ class TrainingController(QObject):
         self._written = 0.0  # when the design last took a running snapshot's weights
         self._history: list = []  # the running process's epochs so far (it sends new ones)
         self._design = None
+        self.timeline = Timeline()  # the weights at each epoch's end (core.timeline)
+        self.viewing: Moment | None = None  # the past moment the views show; None: now
+        self._run_moments: tuple | None = None  # what the running process recorded, at its end
+        self._wanted: int | None = None  # an epoch to show once the run has paused
         document.design_replaced.connect(self._bind)
         self._bind()
 
@@ -76,6 +86,7 @@ class TrainingController(QObject):
         """Train in the background until the settings' epochs (or a target) or a pause."""
         if self.running or not self._ensure_trainer():
             return self.running
+        self.back_to_now()
         if self.trainer.finished:
             self.document.set_training(epochs=self.trainer.epoch + self.document.design.training.epochs)
             self._ensure_trainer()
@@ -83,8 +94,8 @@ class TrainingController(QObject):
         if self.remote is None or not self.remote.process.is_alive():
             self.remote = TrainingProcess(self)
             self.remote.received.connect(self._received)
-        self._history = []
-        self.remote.send("run", design_to_dict(self.document.design))
+        self._history, self._run_moments = [], None
+        self.remote.send("run", design_to_dict(self.document.design), self.timeline.grid())
         self.remote.timer.start()
         self._running = True
         self._set_state("running")
@@ -159,6 +170,7 @@ class TrainingController(QObject):
         self._plane, self._samples = views_for(trainer)
         if fresh:  # the drawn initial weights become the design's (and Reset's) starting point
             self._write(trainer.design.snapshot_weights(), initial=trainer.design.initial_weights)
+        self._sync_timeline(trainer, fresh, design.state.cursor == 0)
         self._show(self.take(trainer, None))
         return True
 
@@ -223,6 +235,7 @@ class TrainingController(QObject):
     def _show(self, snap: probes.Snapshot, live: bool = False) -> None:
         """A snapshot to the views; its weights into the design (while running, 4 times a
         second: restyling and redrawing every wire for each frame would take the window's time)."""
+        self.back_to_now()  # the present, drawn: the past is no longer shown
         self.last = snap
         now = time.perf_counter()
         took = self.trainer is not None and bool(snap.weights) and (
@@ -247,6 +260,8 @@ class TrainingController(QObject):
             self._show(self._whole(message[1]), live=True)
             remote = self.remote
             QTimer.singleShot(0, lambda: remote.send("drawn"))  # after the paints it asked for
+        elif message[0] == "timeline":
+            self._run_moments = message[1:]
         elif message[0] == "ended" and self.running:
             self._ended(message[1], message[2], self._whole(message[3]), message[4])
 
@@ -256,9 +271,12 @@ class TrainingController(QObject):
         here rebuilt from them (so One Step goes on exactly from there)."""
         self._running = False
         self.remote.timer.stop()
+        moments, self._run_moments = self._run_moments, None
         if not record:  # the design it trained is gone (another was opened)
             self._set_state("idle")
             return
+        if moments:
+            self.timeline.adopt(*moments)
         if final is not None:
             self._show(final)
             self._commit(self._before, state, f"Train to epoch {final.epoch}")
@@ -273,6 +291,9 @@ class TrainingController(QObject):
         if self._resume:
             self._resume = False
             self.play()
+        elif self._wanted is not None:
+            wanted, self._wanted = self._wanted, None
+            self.show_epoch(wanted)
 
     def _set_state(self, state: str) -> None:
         if state != self.state:
@@ -289,6 +310,10 @@ class TrainingController(QObject):
         for event, slot in self._slots(self._design):
             event.connect(slot)
         self.trainer, self.last = None, None
+        self._wanted = None
+        self.back_to_now()
+        self.timeline.clear()
+        self.timeline_changed.emit()
         self._set_state("idle")
         if self._design.state.epoch or self._design.state.step:  # trained before: show where it is
             QTimer.singleShot(0, self._show_where_it_is)
@@ -310,6 +335,7 @@ class TrainingController(QObject):
         """A node or wire came or went: pause, rebuild from the edited design, resume."""
         if self._applying:
             return
+        self.back_to_now()
         if self.running:
             self._resume = True
             self.remote.send("pause")
@@ -327,12 +353,14 @@ class TrainingController(QObject):
         elif old.params.get("bias") != new.params.get("bias") \
                 or old.params.get("activation_params") != new.params.get("activation_params"):
             self._weight_edited(None, new)
-        # a name or a position: nothing to do for training
+        else:  # a name or a position: nothing to do for training (the canvas shows now)
+            self.back_to_now()
 
     def _weight_edited(self, _old: Any, new: Any) -> None:
         """A weight or bias typed by a person: the model takes it at the next step."""
         if self._applying or self.trainer is None:
             return
+        self.back_to_now()
         if self.running:
             if hasattr(new, "weight"):
                 part = {"connections": {new.id: new.weight}}

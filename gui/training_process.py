@@ -47,7 +47,8 @@ class TrainingProcess(QObject):
                                 None, None))
 
     def wait_for_end(self, seconds: float = STOP_SECONDS) -> tuple | None:
-        """Read until the run's "ended" message (snapshots on the way are dropped)."""
+        """Read until the run's "ended" message (snapshots on the way are dropped, the run's
+        timeline is passed on)."""
         deadline = time.perf_counter() + seconds
         try:
             while time.perf_counter() < deadline:
@@ -55,6 +56,8 @@ class TrainingProcess(QObject):
                     message = self.conn.recv()
                     if message[0] == "ended":
                         return message
+                    if message[0] == "timeline":
+                        self.received.emit(message)
         except (EOFError, OSError):
             return None
         return None

@@ -1,6 +1,7 @@
 """The boundary panel: the network's output (or one neuron's map) over the input plane, with the
-training points filled and the test points hollow on top, as TensorFlow Playground draws it; saved
-as a picture, or the grid's inputs and the output there as a table."""
+training points filled and the test points hollow on top, as TensorFlow Playground draws it; a
+past moment of the timeline as well as the present; saved as a picture, or the grid's inputs and
+the output there as a table."""
 
 from __future__ import annotations
 
@@ -51,6 +52,7 @@ class BoundaryPanel(QWidget):
         self._rect: QRectF | None = None  # the plane's extent, where the image goes
         self._rect_set: QRectF | None = None
         self._sample: int | None = None
+        self.past_epoch: int | None = None  # the timeline's moment drawn (None: the present)
 
         self.caption = QLabel()
         self.caption.setObjectName("boundary_caption")
@@ -109,6 +111,7 @@ class BoundaryPanel(QWidget):
         self.clear()
         self.discretize.toggled.connect(self._draw_image)
         controller.snapshot.connect(self.show_snapshot)
+        controller.moment.connect(self.show_moment)
         controller.document.design_replaced.connect(self.clear)
 
     # ------------------------------------------------------------------ public
@@ -123,11 +126,22 @@ class BoundaryPanel(QWidget):
             self.neuron = node_id
             self._draw_image()
 
-    def show_snapshot(self, snap) -> None:
+    def show_moment(self, snap) -> None:
+        """Draw a past moment of the timeline (a Snapshot recomputed from its weights), or the
+        present again (None)."""
+        past = snap is not None
+        snap = snap if past else self.controller.last
+        self.past_epoch = snap.epoch if past else None
+        if snap is not None:
+            self.show_snapshot(snap, past=past)
+
+    def show_snapshot(self, snap, past: bool = False) -> None:
         """Draw a core.probes.Snapshot: the heatmap always, the points only for new data."""
         trainer = self.controller.trainer
         if trainer is None:  # a late frame from a run whose design is gone
             return
+        if not past:
+            self.past_epoch = None
         self.last = snap
         if snap.neuron_maps or snap.plane != self._plane:  # frames between carry no maps
             self._maps = snap.neuron_maps
@@ -260,11 +274,13 @@ class BoundaryPanel(QWidget):
             rgb = neuron_rgb(values, self.tables, discrete)
             node = self.controller.document.design.nodes.get(self.neuron)
             name = (node.label if node is not None and node.label else self.neuron)
-            self.caption.setText(f"neuron {name}   {values.min():.2g} … {values.max():.2g}")
+            when = "" if self.past_epoch is None else f" at epoch {self.past_epoch:,}"
+            self.caption.setText(f"neuron {name}{when}   {values.min():.2g} … {values.max():.2g}")
             self.key.hide()
         else:
             rgb = colouring.rgb(snap.output_map, self.tables, discrete)
-            self.caption.setText("output")
+            self.caption.setText("output" if self.past_epoch is None
+                                 else f"output at epoch {self.past_epoch:,}")
             self.key.show()
         shape = self.image.image.shape if self.image.image is not None else None
         self.image.setImage(rgb, autoLevels=False)

@@ -1,5 +1,5 @@
-"""The loss panel: train and test loss over the epochs, and beside it accuracy or R², live; the
-plots saved as a picture, their numbers as a table."""
+"""The loss panel: train and test loss over the epochs, and beside it accuracy or R², live; a
+marker at the timeline's moment shown; the plots saved as a picture, their numbers as a table."""
 
 from __future__ import annotations
 
@@ -116,6 +116,14 @@ class LossPanel(QWidget):
         self.test_curve = self.plot.plot(name="test")
         self.metric_train_curve = self.metric_plot.plot(name="train")
         self.metric_test_curve = self.metric_plot.plot(name="test")
+        self.markers = []  # a vertical line in each plot at the past moment shown
+        for plot in (self.plot, self.metric_plot):
+            marker = pg.InfiniteLine(angle=90, movable=False)
+            marker.setZValue(10)
+            marker.hide()
+            plot.addItem(marker, ignoreBounds=True)
+            self.markers.append(marker)
+        self.marked_epoch: int | None = None
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -127,6 +135,7 @@ class LossPanel(QWidget):
         self.clear()
         self.log_scale.toggled.connect(self.set_log_scale)
         controller.snapshot.connect(self.show_snapshot)
+        controller.moment.connect(self.show_moment)
         controller.document.design_replaced.connect(self.clear)
 
     # ------------------------------------------------------------------ updates
@@ -143,6 +152,30 @@ class LossPanel(QWidget):
         self._later.stop()
         self._drawn_at = now
         self._draw_snapshot(snap)
+
+    def show_moment(self, snap) -> None:
+        """Mark the epoch of a past moment in both plots, its figures in the summary (None: the
+        present again, unmarked)."""
+        self.marked_epoch = None if snap is None else snap.epoch
+        for marker in self.markers:
+            marker.setVisible(snap is not None)
+        if snap is None:
+            self.plot.enableAutoRange(x=True)
+            self._set_summary()
+            self._retitle()
+            return
+        for marker in self.markers:
+            marker.setPos(snap.epoch)
+        epochs = self.columns["epoch"]
+        if len(epochs) and snap.epoch < epochs[0]:  # epoch 0, before the first point: in view
+            self.plot.setXRange(snap.epoch, float(epochs[-1]), padding=0.03)
+        self.summary.setText(f"viewing epoch {snap.epoch:,}")
+        self._retitle()
+
+    def _set_summary(self) -> None:
+        if self.marked_epoch is None:
+            self.summary.setText(f"epoch {int(self.columns['epoch'][-1])}" if self.columns.count
+                                 else "not trained yet")
 
     def _draw_pending(self) -> None:
         if self._pending is not None:
@@ -166,7 +199,7 @@ class LossPanel(QWidget):
         task = ("regression" if last.get("train_r2") is not None
                 and last.get("train_accuracy") is None else "classification")
         self._set_metric(task)
-        stem, _label, written = METRICS[task]
+        stem = METRICS[task][0]
         epochs, train, test = columns["epoch"], columns["train_loss"], columns["test_loss"]
         metric_train, metric_test = columns[f"train_{stem}"], columns[f"test_{stem}"]
         self._mark_epochs(columns.count <= FEW_EPOCHS)
@@ -177,8 +210,8 @@ class LossPanel(QWidget):
         if task == "regression":  # R² can start far below zero: show down to −1 at most
             low = np.nanmin(np.concatenate([metric_train, metric_test, [0.0]]))
             self.metric_plot.setYRange(max(low, -1.0), 1.0, padding=0.04)
-        self.summary.setText(f"epoch {int(epochs[-1])}")
-        self._set_titles((train, test), (metric_train, metric_test), written)
+        self._set_summary()
+        self._retitle()
         self._set_exportable(True)
 
     def clear(self) -> None:
@@ -186,7 +219,10 @@ class LossPanel(QWidget):
         self.columns.reset()
         for curve in self.curves:
             curve.setData([], [])
-        self.summary.setText("not trained yet")
+        self.marked_epoch = None
+        for marker in self.markers:
+            marker.hide()
+        self._set_summary()
         self._set_titles()
         self._set_exportable(False)
 
@@ -230,6 +266,17 @@ class LossPanel(QWidget):
             action.setEnabled(on)
 
     # ------------------------------------------------------------------ internals
+    def _retitle(self) -> None:
+        """The titles' figures: the last epoch's, or the marked epoch's while one is marked."""
+        columns = self.columns
+        if not columns.count:
+            self._set_titles()
+            return
+        stem, _label, written = METRICS[self.metric_task]
+        kept = slice(None) if self.marked_epoch is None else columns["epoch"] <= self.marked_epoch
+        self._set_titles((columns["train_loss"][kept], columns["test_loss"][kept]),
+                         (columns[f"train_{stem}"][kept], columns[f"test_{stem}"][kept]), written)
+
     def _set_titles(self, losses=None, metrics=None, written=None) -> None:
         """Each plot's title: its name and the last epoch's train · test values, in their colours."""
         c = self.colours
@@ -284,6 +331,8 @@ class LossPanel(QWidget):
                          f"<span style='color:{c.test.name()}'>╍╍ test</span>")
         for curve, colour, style in self._curve_colours():
             curve.setPen(pg.mkPen(colour, width=2, style=style))
+        for marker in self.markers:
+            marker.setPen(pg.mkPen(c.ring, width=1.5, style=Qt.PenStyle.DashLine))
         few, self._few = self._few, not self._few
         self._mark_epochs(few)  # the dots in the new colours
         if self.columns.count:

@@ -1,0 +1,68 @@
+"""The weights a person can pick for the loss landscape: their names ("x1 → n3", "bias of n3",
+"Dense d3 kernel[0, 1]") and a list model that names them only when shown (blocks have thousands)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QAbstractListModel, QModelIndex, Qt
+
+from core.inside import block_name
+from core.landscape import WeightRef, WeightTable
+from gui.canvas.style import pretty_feature
+
+
+def node_name(design, node_id: str) -> str:
+    """What a person calls a node: its label, an input's feature (x1², sin x1), else its id."""
+    node = design.nodes.get(node_id)
+    if node is None:
+        return node_id
+    if node.label:
+        return node.label
+    if node.kind == "input":
+        return pretty_feature(node.params.get("feature", node_id))
+    return node_id
+
+
+def weight_name(design, ref: WeightRef) -> str:
+    if ref.kind == "wire":
+        conn = design.connections.get(ref.owner)
+        if conn is None:
+            return ref.owner
+        return f"{node_name(design, conn.source)} → {node_name(design, conn.target)}"
+    if ref.kind == "bias":
+        return f"bias of {node_name(design, ref.owner)}"
+    owner = block_name(design, ref.owner) if ref.owner in design.nodes else ref.owner
+    return f"{owner} {ref.param}[{', '.join(str(i) for i in ref.index)}]"
+
+
+class WeightListModel(QAbstractListModel):
+    """Every weight of a WeightTable, named from the design as it is when a row is shown."""
+
+    KEY_ROLE = Qt.ItemDataRole.UserRole
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.table: WeightTable | None = None
+        self.design = None
+
+    def set_table(self, table: WeightTable | None, design) -> None:
+        self.beginResetModel()
+        self.table, self.design = table, design
+        self.endResetModel()
+
+    def names_changed(self) -> None:
+        """A node was renamed: the rows say so the next time they are drawn."""
+        if self.rowCount():
+            self.dataChanged.emit(self.index(0), self.index(self.rowCount() - 1))
+
+    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802, B008 - Qt's
+        return 0 if self.table is None or parent.isValid() else len(self.table)
+
+    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+        if self.table is None or not index.isValid():
+            return None
+        ref = self.table[index.row()]
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            return weight_name(self.design, ref)
+        if role == self.KEY_ROLE:
+            return ref.key
+        return None
