@@ -153,15 +153,7 @@ def make_trainer(design):
 def next_batch(trainer, kind: str = "sample") -> Batch:
     """The rows the trainer's next update would use: the sample Present One Sample draws, or
     the next mini-batch of the epoch's shuffle (as Trainer.step takes it)."""
-    if kind == "sample":
-        rng = np.random.default_rng([trainer.settings.seed, 2, trainer.step_count])
-        rows = np.array([int(rng.integers(len(trainer.train_idx)))])
-    else:
-        if trainer._order_X is None:
-            trainer._start_epoch()
-        start = trainer._cursor
-        stop = min(start + trainer.settings.batch_size, len(trainer.train_idx))
-        rows = to_numpy(trainer._order[start:stop]).astype(np.int64)
+    rows = trainer.next_rows("sample" if kind == "sample" else "batch")
     x = to_numpy(trainer.X_train)[rows].astype(np.float64)
     t = to_numpy(trainer.T_train)[rows].astype(np.float64)
     return Batch(kind, rows, x, t)

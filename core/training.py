@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from core import registry
-from core.backend import to_device, xp
+from core.backend import to_device, to_numpy, xp
 from core.compile import Build, compile_design
 from core.design import TrainingState
 from core.errors import TrainingError
@@ -202,11 +202,24 @@ class Trainer:
                 self._order_X = self._order_T = None
                 self.epoch += 1
 
+    def next_rows(self, kind: str = "batch") -> np.ndarray:
+        """The training-set rows the next update will use, without taking it: the next mini-batch
+        of the epoch's shuffle (as step takes it), or with kind "sample" the one present_one draws."""
+        if kind == "sample":
+            return np.array([self._sample_index()])
+        if self._order_X is None:
+            self._start_epoch()
+        stop = min(self._cursor + self.settings.batch_size, len(self.train_idx))
+        return to_numpy(self._order[self._cursor:stop]).astype(np.int64)
+
+    def _sample_index(self) -> int:
+        rng = np.random.default_rng([self.settings.seed, 2, self.step_count])
+        return int(rng.integers(len(self.train_idx)))
+
     def present_one(self, index: int | None = None) -> TrainProgress:
         """One training sample, one update (the sample's index in the training set)."""
         if index is None:
-            rng = np.random.default_rng([self.settings.seed, 2, self.step_count])
-            index = int(rng.integers(len(self.train_idx)))
+            index = self._sample_index()
         value = self._update(self.X_train[index:index + 1], self.T_train[index:index + 1])
         return TrainProgress("sample", self.epoch, self.step_count, value, sample=index)
 
