@@ -72,7 +72,7 @@ def open_walkthrough(window) -> PerceptronWalkthrough:
 def install(window) -> None:
     """Learn → Perceptron Walkthrough…; the dialog itself is made when first opened."""
     window.perceptron_walkthrough = None
-    action = window.learn_menu.addAction(f"{TITLE}…")
+    action = window.learn_menu.addAction(f"&{TITLE}…")
     action.setObjectName("learn_perceptron")
     action.setStatusTip("The cricket-match decision as a perceptron: weights, threshold and bias, "
                         "and the perceptron learning rule step by step")
