@@ -7,7 +7,7 @@ import html
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.activation_notes import ParameterSpec, activation_ids, curve, note_for, parameters
-from gui.panels.plot_style import PlotColours, style_plot
+from gui.panels.plot_style import FollowsPlotColours, PlotColours, style_plot
 
 Z_RANGE = (-5.0, 5.0)
 SAMPLES = 401
@@ -89,7 +89,7 @@ class ParameterSlider(QWidget):
         self._changed(self.spec.name)
 
 
-class CurvesPage(QWidget):
+class CurvesPage(FollowsPlotColours, QWidget):
     """The list of activations, the plot of f and f′, the parameter sliders and the notes."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -262,10 +262,5 @@ class CurvesPage(QWidget):
         if self.activation_id:
             self._show_notes()
 
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt override
-        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
-            colours = PlotColours.from_palette()
-            if (colours.background, colours.text) != (self.colours.background, self.colours.text):
-                self.colours = colours
-                self.apply_colours()
-        super().changeEvent(event)
+    def colours_changed(self) -> None:
+        self.apply_colours()

@@ -8,7 +8,7 @@ import threading
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QObject, QRectF, Qt, Signal
+from PySide6.QtCore import QObject, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QPainter
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 from core.linear_collapse import XOR_EPOCHS, XOR_LEARNING_RATE, XorRun, train_xor
 from gui.learn.activations_network import NetworkDiagram
 from gui.panels.boundary_colours import ColourTables, OutputColouring
-from gui.panels.plot_style import PlotColours, style_plot
+from gui.panels.plot_style import FollowsPlotColours, PlotColours, style_plot
 
 ACTIVATIONS = ("identity", "tanh")
 SAMPLE_ROWS = 5  # data points whose two outputs the table sets side by side
@@ -103,7 +103,7 @@ class BoundaryView(QWidget):
         self.line.setPen(pg.mkPen(colours.text, width=2, style=Qt.PenStyle.DashLine))
 
 
-class LinearPage(QWidget):
+class LinearPage(FollowsPlotColours, QWidget):
     """The identity network beside its one matrix, their outputs compared, and both networks
     trained on XOR (in a worker thread: about 0.3 s for the two) with their boundaries."""
 
@@ -273,14 +273,9 @@ class LinearPage(QWidget):
                 f"train {run.train_accuracy:.1%}", self.colours)
 
     # ------------------------------------------------------------------ look
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt override
-        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
-            colours = PlotColours.from_palette()
-            if (colours.background, colours.text) != (self.colours.background, self.colours.text):
-                self.colours = colours
-                if self.runs:
-                    self._show(self.runs)
-        super().changeEvent(event)
+    def colours_changed(self) -> None:
+        if self.runs:
+            self._show(self.runs)
 
 
 def decision_line(w: np.ndarray, b: float, plane) -> tuple[list[float], list[float]]:

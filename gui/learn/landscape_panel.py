@@ -18,13 +18,13 @@ from gui.learn.landscape_controls import (
 )
 from gui.learn.landscape_job import Request, SurfaceRunner
 from gui.learn.landscape_weights import WeightListModel, weight_name
-from gui.panels.plot_style import PlotColours
+from gui.panels.plot_style import FollowsPlotColours, PlotColours
 
 EDIT_WAIT_MS = 300  # a person's edits to other weights redraw the slice after this pause
 DATA_KEYS = ("loss", "test_fraction", "seed", "dtype")  # the settings the loss over the grid reads
 
 
-class LandscapePanel(QWidget):
+class LandscapePanel(FollowsPlotColours, QWidget):
     """Compiles its own copy of the design (core.landscape.Landscape), asks the worker for the
     surface while seen, and follows the two weights through the controller's snapshots."""
 
@@ -386,13 +386,8 @@ class LandscapePanel(QWidget):
         self.status.setToolTip(text)
 
     # ------------------------------------------------------------------ look and end
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt's override
-        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
-            colours = PlotColours.from_palette()
-            if (colours.background, colours.text) != (self.colours.background, self.colours.text):
-                self.colours = colours
-                self.views.set_colours(colours)
-        super().changeEvent(event)
+    def colours_changed(self) -> None:
+        self.views.set_colours(self.colours)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's override
         if event.type() == QEvent.Type.Close:  # the window closes: let the worker finish first

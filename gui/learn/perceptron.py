@@ -5,17 +5,17 @@ from the design on the canvas, so it sits beside the window rather than in a doc
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QSize
+from PySide6.QtCore import QSize
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTabWidget, QVBoxLayout, QWidget
 
 from gui.learn.perceptron_decision import BiasPage, CricketInputs, DecisionPage
 from gui.learn.perceptron_training import TrainingPage
-from gui.panels.plot_style import PlotColours
+from gui.panels.plot_style import FollowsPlotColours, PlotColours
 
 TITLE = "Perceptron Walkthrough"
 
 
-class PerceptronWalkthrough(QDialog):
+class PerceptronWalkthrough(FollowsPlotColours, QDialog):
     """Three pages over one perceptron; the first two share their scores, weights and threshold."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -49,13 +49,8 @@ class PerceptronWalkthrough(QDialog):
         for page in (self.decision_page, self.bias_page, self.training_page):
             page.restyle(self.colours)
 
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt override
-        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
-            colours = PlotColours.from_palette()
-            if (colours.background, colours.text) != (self.colours.background, self.colours.text):
-                self.colours = colours
-                self._restyle()
-        super().changeEvent(event)
+    def colours_changed(self) -> None:
+        self._restyle()
 
 
 def open_walkthrough(window) -> PerceptronWalkthrough:

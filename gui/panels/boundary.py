@@ -9,7 +9,7 @@ import html
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QRectF, Qt
+from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QBrush, QPainter
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 from core.exports import grid_csv
 from gui import exports
 from gui.panels.boundary_colours import ColourTables, OutputColouring, neuron_rgb
-from gui.panels.plot_style import PlotColours, style_plot
+from gui.panels.plot_style import FollowsPlotColours, PlotColours, style_plot
 
 NOT_PLANAR = "The boundary is drawn for two-dimensional inputs; see the confusion matrix."
 NOT_YET = "The decision boundary appears here once training starts (Play, Step or one sample)."
@@ -32,7 +32,7 @@ POINT_SIZE = 7
 RING_SIZE = 17
 
 
-class BoundaryPanel(QWidget):
+class BoundaryPanel(FollowsPlotColours, QWidget):
     """A heatmap of the output over the plane, the data on top, the sample just presented ringed.
 
     The image and the three scatter items are made once: a snapshot sets the image again
@@ -319,10 +319,5 @@ class BoundaryPanel(QWidget):
             return tuple(self._trainer.build.data.feature_names[:2])
         return ("x1", "x2")
 
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt override
-        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
-            colours = PlotColours.from_palette()
-            if (colours.background, colours.text) != (self.colours.background, self.colours.text):
-                self.colours = colours
-                self.apply_colours()
-        super().changeEvent(event)
+    def colours_changed(self) -> None:
+        self.apply_colours()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QEvent, Qt, QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -24,7 +24,7 @@ from core.errors import NeuralCanvasError
 from gui.panels.inside_images import AutoencoderPage, ConvPage
 from gui.panels.inside_sequence import RecurrentPage
 from gui.panels.inside_tiles import ink_table
-from gui.panels.plot_style import PlotColours
+from gui.panels.plot_style import FollowsPlotColours, PlotColours
 
 REFRESH_SECONDS = 0.25  # while the weights change (training), at most four refreshes a second
 NOTE_NONE = ("Inside shows what goes on in a network as it learns: the filters of a convolution "
@@ -37,7 +37,7 @@ NOTE_ERRORS = ("Inside shows the network once the design can be built: fix the p
                "the Problems panel first.")
 
 
-class InsidePanel(QWidget):
+class InsidePanel(FollowsPlotColours, QWidget):
     """Compiles its own copy of the design when the structure changes and loads the design's
     weights into it when they change; redraws only while shown, at most four times a second."""
 
@@ -290,12 +290,7 @@ class InsidePanel(QWidget):
         self.recurrent.apply_colours(c)
         self.autoencoder.plots.setBackground(c.background)
 
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt's override
-        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
-            colours = PlotColours.from_palette()
-            if (colours.background, colours.text) != (self.colours.background, self.colours.text):
-                self.colours = colours
-                self._apply_colours()
-                if self.build is not None:
-                    self._draw()
-        super().changeEvent(event)
+    def colours_changed(self) -> None:
+        self._apply_colours()
+        if self.build is not None:
+            self._draw()

@@ -9,12 +9,12 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, Qt, QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from core.exports import columns_csv
 from gui import exports
-from gui.panels.plot_style import PlotColours, style_plot
+from gui.panels.plot_style import FollowsPlotColours, PlotColours, style_plot
 
 REDRAW_SECONDS = 0.2  # while training runs, the curves are redrawn at most this often
 FEW_EPOCHS = 30  # up to this many epochs each one is marked with a dot (a lone epoch is visible)
@@ -62,7 +62,7 @@ def _last_finite(values: np.ndarray) -> float | None:
     return float(finite[-1]) if len(finite) else None
 
 
-class LossPanel(QWidget):
+class LossPanel(FollowsPlotColours, QWidget):
     """Loss curves (train, test) and the task's metric (accuracy or R²) over the epochs.
 
     The curves are made once; each snapshot whose history grew sets their data again.
@@ -340,10 +340,5 @@ class LossPanel(QWidget):
         else:
             self._set_titles()
 
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt override
-        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
-            colours = PlotColours.from_palette()
-            if (colours.background, colours.text) != (self.colours.background, self.colours.text):
-                self.colours = colours
-                self.apply_colours()
-        super().changeEvent(event)
+    def colours_changed(self) -> None:
+        self.apply_colours()

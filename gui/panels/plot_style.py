@@ -7,6 +7,7 @@ from functools import lru_cache
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import QEvent
 from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QApplication
 
@@ -114,3 +115,22 @@ def style_plot(plot: pg.PlotItem, colours: PlotColours, x_label: str, y_label: s
         axis.setLabel(label, color=colours.muted.name(), **{"font-size": f"{small.pointSizeF():.0f}pt"})
     plot.showGrid(x=grid, y=grid, alpha=colours.grid_alpha)
     plot.hideButtons()
+
+
+class FollowsPlotColours:
+    """Mixed in (before the Qt class) by a widget that draws in PlotColours (`self.colours`): when
+    the application's palette changes — light to dark — it takes the new colours and calls
+    `colours_changed()`."""
+
+    colours: PlotColours
+
+    def colours_changed(self) -> None:
+        raise NotImplementedError
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt override
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+            colours = PlotColours.from_palette()
+            if (colours.background, colours.text) != (self.colours.background, self.colours.text):
+                self.colours = colours
+                self.colours_changed()
+        super().changeEvent(event)
