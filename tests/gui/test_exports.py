@@ -6,6 +6,7 @@ that cannot be written: a message, and no file."""
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import math
 import os
@@ -16,6 +17,7 @@ import pytest
 from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
+from core import atomic
 from gui.app import EXAMPLES
 from gui.canvas import style
 from gui.exports import canvas_rect
@@ -196,22 +198,21 @@ def test_history_of_an_untrained_design_is_explained_not_written(xor_window, mon
 
 
 # ---------------------------------------------------------------------------- failures
-@pytest.fixture(params=["missing folder", "a file, not a folder", "read-only folder"])
-def unwritable(request, out):
+@pytest.fixture(params=["missing folder", "a file, not a folder", "a full disk"])
+def unwritable(request, out, monkeypatch):
     if request.param == "missing folder":
-        yield out / "nowhere"
-        return
+        return out / "nowhere"
     if request.param == "a file, not a folder":
         (out / "plain").write_text("x")
-        yield out / "plain"
-        return
-    if os.geteuid() == 0:
-        pytest.skip("the superuser writes into read-only folders")
-    folder = out / "locked"
+        return out / "plain"
+    folder = out / "full"  # the bytes are half written when the disk runs out (even for root)
     folder.mkdir()
-    folder.chmod(0o500)
-    yield folder
-    folder.chmod(0o700)
+
+    def no_space(_fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(atomic.os, "fsync", no_space)
+    return folder
 
 
 @pytest.mark.parametrize("entry", ["Canvas as &PNG…", "Canvas as &SVG…"])
