@@ -200,6 +200,9 @@ def load_design(path: str | os.PathLike, *, validate: bool = True) -> Design:
             raw = handle.read()
     except OSError as exc:
         raise FileFormatError([_os_problem("cannot read the file", exc)], name) from exc
+    except MemoryError as exc:
+        raise FileFormatError([Problem("the file is too big to read into memory", path="$")],
+                              name) from exc
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -217,8 +220,9 @@ def loads(text: str, filename: str = "", *, validate: bool = True) -> Design:
         problem = Problem(f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})",
                           path="$")
         raise FileFormatError([problem], filename) from exc
-    except (ValueError, TypeError, RecursionError) as exc:
-        raise FileFormatError([Problem(f"not valid JSON: {exc}", path="$")], filename) from exc
+    except (ValueError, TypeError, RecursionError, MemoryError) as exc:
+        raise FileFormatError([Problem(f"not valid JSON: {exc or 'too big'}", path="$")],
+                              filename) from exc
     return design_from_dict(data, filename=filename, validate=validate)
 
 

@@ -216,6 +216,7 @@ class MainWindow(FileActions, ModelFiles, QMainWindow):
         doc.validated.connect(self._show_problems)
         self.scene.status_message.connect(lambda text: self.statusBar().showMessage(text, 6000))
         doc.refused.connect(lambda text: self.statusBar().showMessage(text, 10000))
+        doc.autosave_failed.connect(lambda text: self.statusBar().showMessage(text, 30000))
         doc.undo_stack.indexChanged.connect(lambda _index: self._update_regroup_actions())
         self.view.menu_requested.connect(self.canvas_menu.popup)
         self.scene.selectionChanged.connect(self._selection_changed)
