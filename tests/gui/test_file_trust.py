@@ -190,3 +190,45 @@ def test_weights_that_cannot_be_saved_are_an_autosave_failure_said_once(window, 
         window.document.autosave_timer.timeout.emit()
     failures = [m for m in said if "cannot be kept for recovery" in m]
     assert len(failures) == 1 and "NaN" in failures[0]
+
+
+# ---- the clipboard ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("raw, words", [
+    (b"\xff{", "not JSON text"),
+    (b'{"nodes": {"a": 1}}', "$.nodes: Input should be a valid list"),
+    (b'{"nodes": [{"id": "a", "kind": "warp_drive", "params": {}, "position": [0, 0]}]}',
+     "there is no kind of node 'warp_drive'"),
+    (b'{"nodes": [{"id": "a", "kind": "input", "params": {}, "position": [0]}]}',
+     "$.nodes[0].position"),
+    (b'{"nodes": [{"id": "d", "kind": "dense", "params": {}, "position": [0, 0]}], '
+     b'"weights": {"d": {"kernel": [[1, 2], [3]]}}}', "the weights of 'd' are not arrays"),
+    (b'{"nodes": [], "connections": [{"source": "a"}]}', "$.connections[0].target: Field required"),
+    (b"[" * 5000 + b"]" * 5000, "not JSON text"),
+])
+def test_pasting_what_another_program_put_on_the_clipboard_is_said_and_changes_nothing(
+        window, monkeypatch, raw, words):
+    from PySide6.QtCore import QByteArray, QMimeData
+    from PySide6.QtWidgets import QApplication
+
+    from gui.document import CLIPBOARD_MIME
+
+    window.open_path(str(EXAMPLES / "xor.ncanvas"))
+    before = window.document.design.copy()
+    mime = QMimeData()
+    mime.setData(CLIPBOARD_MIME, QByteArray(raw))
+    QApplication.clipboard().setMimeData(mime)
+    warned = record(monkeypatch, "warning")
+    window.act_paste.trigger()
+    assert len(warned) == 1 and warned[0][0] == "Cannot paste" and words in warned[0][1]
+    assert window.document.design == before and not window.document.dirty
+
+
+def test_what_copy_puts_on_the_clipboard_still_pastes(window):
+    window.open_path(str(EXAMPLES / "digits_mlp.ncanvas"))
+    design = window.document.design
+    window.scene.select_ids(list(design.nodes))
+    window.act_copy.trigger()
+    count = len(design.nodes)
+    window.act_paste.trigger()
+    assert len(design.nodes) == 2 * count
