@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.names import escaped
+
 SHOWN_CHARACTERS = 60  # a name, path or value quoted in a message is cut to this length
 SHOWN_IDS = 5  # a problem naming more nodes or wires lists this many, then says how many more
 SHOWN_PROBLEMS = 20  # an error message lists this many problems, then says how many more
@@ -36,7 +38,7 @@ def shown(value: object, limit: int = SHOWN_CHARACTERS) -> str:
 
 
 def _names(ids: tuple[str, ...]) -> str:
-    names = [cut(i) for i in ids[:SHOWN_IDS]]
+    names = [cut(escaped(str(i))) for i in ids[:SHOWN_IDS]]
     more = len(ids) - len(names)
     return ", ".join(names) + (f" and {more} more" if more > 0 else "")
 
@@ -61,7 +63,7 @@ class Problem:
     def __str__(self) -> str:
         where = []
         if self.path:
-            where.append(cut_middle(self.path))
+            where.append(cut_middle(escaped(self.path)))
         if self.node_ids:
             where.append("node " + _names(self.node_ids))
         if self.connection_ids:
@@ -93,7 +95,7 @@ class FileFormatError(NeuralCanvasError):
             problems = [Problem(problems)]
         self.problems = list(problems)
         self.filename = filename
-        prefix = f"{cut_middle(filename)}: " if filename else ""
+        prefix = f"{cut_middle(escaped(filename))}: " if filename else ""
         super().__init__(prefix + problems_text(self.problems))
 
 

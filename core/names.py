@@ -49,3 +49,10 @@ def one_line(text: str, limit: int = MAX_LABEL) -> str:
         return text
     text = "".join(" " if refused_character(c) else c for c in text)
     return text[:limit]
+
+
+def escaped(text: str) -> str:
+    """`text` safe to quote in a one-line message: each refused character as a \\uXXXX escape."""
+    if text.isprintable():
+        return text
+    return "".join(f"\\u{ord(c):04x}" if refused_character(c) else c for c in text)

@@ -14,7 +14,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints, ValidationError
 
 from core.errors import Problem, shown
-from core.names import MAX_ID, MAX_LABEL, ONE_LINE, text_problem
+from core.names import MAX_ID, MAX_LABEL, ONE_LINE, escaped, text_problem
 from core.painted import MAX_CLASSES, MAX_POINTS
 
 FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
@@ -219,8 +219,8 @@ def json_path(*parts: str | int) -> str:
             text += f"[{part}]"
         elif _NAME.fullmatch(part):
             text += f".{part}"
-        else:
-            text += f"[{json.dumps(part, ensure_ascii=False)}]"
+        else:  # quoted as JSON, a line break or control escaped (json leaves \u2028 as it is)
+            text += f"[{escaped(json.dumps(part, ensure_ascii=False))}]"
     return text
 
 

@@ -271,6 +271,22 @@ def test_a_long_id_in_a_file_gives_a_short_message():
     assert len(error.problems) >= 2
 
 
+def test_a_message_is_one_line_whatever_the_names_and_file_names_hold():
+    data = copy.deepcopy(TRAINED)
+    data["weights"] = {"w\u2028x\x85y\nz": {}}  # a node that is not there, oddly named
+    with pytest.raises(FileFormatError) as excinfo:
+        loads(json.dumps(data), filename="sent\u2029by\rmail.ncanvas")
+    text = str(excinfo.value)
+    assert text.splitlines() == [text]
+    assert text.startswith("sent\\u2029by\\u000dmail.ncanvas: $.weights[")
+    assert excinfo.value.problems[0].path == '$.weights["w\\u2028x\\u0085y\\nz"]'
+    design = Design()
+    design.add_node("neuron", node_id="two\nlines")
+    with pytest.raises(DesignError) as excinfo:
+        core.build(design)
+    assert all(str(p).splitlines() == [str(p)] for p in excinfo.value.problems)
+
+
 def test_many_problems_are_counted_not_all_listed():
     data = copy.deepcopy(TRAINED)
     data["connections"] = [{"id": f"c{i}", "source": "nowhere", "target": "n3"} for i in range(500)]
