@@ -86,6 +86,10 @@ class ModelFiles:
         except (NeuralCanvasError, OSError) as exc:
             QMessageBox.critical(self, f"Cannot export {words}", str(exc))
             return ""
+        except MemoryError:
+            QMessageBox.critical(self, f"Cannot export {words}",
+                                 "There is not enough memory to write it.")
+            return ""
         self.statusBar().showMessage(f"Exported {words} to {path}", 6000)
         return path
 

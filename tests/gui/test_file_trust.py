@@ -232,3 +232,18 @@ def test_what_copy_puts_on_the_clipboard_still_pastes(window):
     count = len(design.nodes)
     window.act_paste.trigger()
     assert len(design.nodes) == 2 * count
+
+
+def test_an_export_that_runs_out_of_memory_ends_in_a_dialog_and_no_file(window, tmp_path,
+                                                                        monkeypatch):
+    from gui import model_files
+
+    def too_big(design, path):
+        raise MemoryError
+    monkeypatch.setattr(model_files, "exporter", lambda kind: too_big)
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        staticmethod(lambda *a: (str(tmp_path / "model.py"), "")))
+    shown = record(monkeypatch, "critical")
+    assert window.export_model("numpy") == ""
+    assert shown == [("Cannot export the NumPy predictor", "There is not enough memory to write it.")]
+    assert not (tmp_path / "model.py").exists()
