@@ -8,6 +8,7 @@ from typing import Any
 
 from core import registry
 from core.backend import to_device, xp
+from core.errors import shown
 
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 
@@ -34,7 +35,7 @@ class Activation:
     def __init__(self, **params: Any) -> None:
         unknown = set(params) - set(self.defaults)
         if unknown:
-            raise ValueError(f"activation {self.id!r} has no parameter {sorted(unknown)[0]!r}")
+            raise ValueError(f"activation {self.id!r} has no parameter {shown(sorted(unknown)[0])}")
         self.params = {**self.defaults, **{k: float(v) for k, v in params.items()}}
 
     @classmethod
@@ -42,14 +43,15 @@ class Activation:
         problems = []
         for key, value in params.items():
             if key not in cls.defaults:
-                problems.append(f"activation {cls.id!r} has no parameter {key!r}")
+                problems.append(f"activation {cls.id!r} has no parameter {shown(key)}")
                 continue
             if isinstance(value, bool) or not isinstance(value, (int, float)):
-                problems.append(f"activation parameter {key!r} must be a number, not {value!r}")
+                problems.append(f"activation parameter {key!r} must be a number, not {shown(value)}")
                 continue
             low, high = cls.limits.get(key, (-math.inf, math.inf))
             if not (low <= value <= high) or math.isnan(value):
-                problems.append(f"activation parameter {key!r} = {value} is out of range [{low}, {high}]")
+                problems.append(f"activation parameter {key!r} = {shown(value)} is out of range "
+                                f"[{low}, {high}]")
         return problems
 
     # a: output; cache: what backward needs; learned: {name: array (units,)} for learnable ones

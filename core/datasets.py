@@ -15,6 +15,7 @@ import numpy as np
 from core import registry
 from core.csv_import import TASKS, read_table
 from core.errors import DataError
+from core.errors import shown as quoted
 from core.painted import check_painted, make_painted
 
 XY = ("x1", "x2")
@@ -136,19 +137,19 @@ def _checked(name: str, params: Mapping | None) -> tuple[dict, list[str]]:
     spec = _SPECS.get(name)
     if spec is None:
         known = ", ".join(sorted(_SPECS))
-        return {}, [f"unknown data set {name!r} (known: {known})"]
+        return {}, [f"unknown data set {quoted(name)} (known: {known})"]
     given = dict(params or {})
     by_name = {p.name: p for p in spec.params}
     problems = []
     for key in given:
         if key not in by_name:
             known = ", ".join(by_name) or "none"
-            problems.append(f"data set {name!r}: unknown parameter {key!r} (known: {known})")
+            problems.append(f"data set {name!r}: unknown parameter {quoted(key)} (known: {known})")
     resolved = {}
     for p in spec.params:
         ok, value = _coerce(p.kind, given.get(p.name, p.default))
         shown = value.item() if isinstance(value, np.generic) else value
-        where = f"data set {name!r}: parameter {p.name!r} = {shown!r}"
+        where = f"data set {name!r}: parameter {p.name!r} = {quoted(shown)}"
         if not ok:
             problems.append(f"{where} is not {_KIND_WORDS.get(p.kind, p.kind)}")
         elif p.choices and value not in p.choices:

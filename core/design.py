@@ -10,7 +10,9 @@ from typing import Any
 
 import numpy as np
 
+from core.errors import shown
 from core.events import Event
+from core.names import one_line
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,10 @@ class Node:
     params: Mapping[str, Any] = field(default_factory=dict)
     position: tuple[float, float] = (0.0, 0.0)
     label: str = ""
+
+    def __post_init__(self) -> None:  # a label is one line (core.names): ONNX names, pasted text
+        if isinstance(self.label, str) and (clean := one_line(self.label)) != self.label:
+            object.__setattr__(self, "label", clean)
 
 
 @dataclass(frozen=True)
@@ -149,7 +155,7 @@ class Design:
         full.update(params or {})
         node_id = node_id or self.new_id(kind[0] if kind else "n")
         if node_id in self.nodes:
-            raise ValueError(f"node id {node_id!r} is already used")
+            raise ValueError(f"node id {shown(node_id)} is already used")
         node = Node(node_id, kind, full, (float(position[0]), float(position[1])), label)
         self._place(self.nodes, "node", node_id, node, back=False)
         self.events.node_added.emit(node)
@@ -158,7 +164,7 @@ class Design:
     def insert_node(self, node: Node, parameters: Mapping[str, np.ndarray] | None = None) -> None:
         """Put back a node exactly as it was, in its old place (undo of a removal)."""
         if node.id in self.nodes:
-            raise ValueError(f"node id {node.id!r} is already used")
+            raise ValueError(f"node id {shown(node.id)} is already used")
         self._place(self.nodes, "node", node.id, node)
         if parameters:
             self.parameters[node.id] = {k: v.copy() for k, v in parameters.items()}
@@ -206,10 +212,10 @@ class Design:
     ) -> Connection:
         for end in (source, target):
             if end not in self.nodes:
-                raise KeyError(f"no node {end!r}")
+                raise KeyError(f"no node {shown(end)}")
         connection_id = connection_id or self.new_id("c")
         if connection_id in self.connections:
-            raise ValueError(f"connection id {connection_id!r} is already used")
+            raise ValueError(f"connection id {shown(connection_id)} is already used")
         conn = Connection(connection_id, source, target, None if weight is None else float(weight))
         self._place(self.connections, "connection", connection_id, conn, back=False)
         self.events.connection_added.emit(conn)
@@ -217,7 +223,7 @@ class Design:
 
     def insert_connection(self, conn: Connection) -> None:
         if conn.id in self.connections:
-            raise ValueError(f"connection id {conn.id!r} is already used")
+            raise ValueError(f"connection id {shown(conn.id)} is already used")
         self._place(self.connections, "connection", conn.id, conn)
         self.events.connection_added.emit(conn)
 

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.errors import shown as quoted
+
 _SQUARE = re.compile(r"^(.+?)\s*(?:\^\s*2|²)$")
 _PRODUCT = re.compile(r"^(.+?)\s*[*·×]\s*(.+)$")
 _FUNCTION = re.compile(r"^(sin|cos)\s*(?:\(\s*(.+?)\s*\)|\s(.+))$")
@@ -40,7 +42,7 @@ def parse_feature(expression: str, names: Sequence[str]) -> Feature:
         name = name.strip()
         if name not in index:
             shown = ", ".join(list(names)[:8]) + (", …" if len(names) > 8 else "")
-            raise ValueError(f"the data set has no feature {name!r} (it has {shown})")
+            raise ValueError(f"the data set has no feature {quoted(name)} (it has {shown})")
         return index[name]
 
     if text in index:

@@ -15,7 +15,9 @@ from pydantic import ValidationError
 
 from core.atomic import write_atomic
 from core.design import Connection, DatasetChoice, Design, Node, TrainingSettings, TrainingState
-from core.errors import FileFormatError, Problem
+from core.errors import FileFormatError, Problem, shown
+from core.names import MAX_ID, MAX_LABEL, text_problem
+from core.optimizers import state_problems
 from core.schema import (
     STATE_DTYPES,
     DesignFileModel,
@@ -83,9 +85,41 @@ def design_to_dict(design: Design, weights: bool = True, state: bool = True) -> 
                 for k, v in s.optimizer_state.items()
             },
         }
+    if not problems:
+        problems = _written_problems(out, design)
     if problems:
         raise FileFormatError(problems)
     return out
+
+
+def _written_problems(out: dict[str, Any], design: Design) -> list[Problem]:
+    """What loading would refuse in what is about to be written, so that a file this program
+    writes always opens again: ids and kinds checked here (core.names), the rest by the schema."""
+    problems = []
+    for table, keys in (("nodes", ("id", "kind", "label")), ("connections", ("id",))):
+        for i, item in enumerate(out[table]):
+            for key in keys:
+                value = item[key]
+                if not isinstance(value, str) or (key != "label" and not value):
+                    why = f"{key} must be text that is not empty (found {json_type(value)})"
+                elif key == "label":
+                    why = text_problem(value, "a label", MAX_LABEL)
+                else:
+                    why = text_problem(value, "an id or a name", MAX_ID)
+                if why:
+                    problems.append(Problem(why, path=json_path(table, i, key)))
+    try:  # the lists checked above are the big ones; the rest is quick to check whole
+        DesignFileModel.model_validate({**out, "nodes": [], "connections": []})
+    except ValidationError as exc:
+        problems += schema_problems(exc)
+    if "state" in out:
+        problems += _state_problems(design.state.optimizer_state)
+    return problems
+
+
+def _state_problems(optimizer_state: Mapping[str, Any]) -> list[Problem]:
+    return [Problem(why, path=json_path("state", "optimizer", *([name] if name else [])))
+            for name, why in state_problems(optimizer_state)]
 
 
 def _node_raw(node: Node, weights: bool) -> dict[str, Any]:
@@ -166,6 +200,9 @@ def load_design(path: str | os.PathLike, *, validate: bool = True) -> Design:
             raw = handle.read()
     except OSError as exc:
         raise FileFormatError([_os_problem("cannot read the file", exc)], name) from exc
+    except MemoryError as exc:
+        raise FileFormatError([Problem("the file is too big to read into memory", path="$")],
+                              name) from exc
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -183,8 +220,9 @@ def loads(text: str, filename: str = "", *, validate: bool = True) -> Design:
         problem = Problem(f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})",
                           path="$")
         raise FileFormatError([problem], filename) from exc
-    except (ValueError, TypeError, RecursionError) as exc:
-        raise FileFormatError([Problem(f"not valid JSON: {exc}", path="$")], filename) from exc
+    except (ValueError, TypeError, RecursionError, MemoryError) as exc:
+        raise FileFormatError([Problem(f"not valid JSON: {exc or 'too big'}", path="$")],
+                              filename) from exc
     return design_from_dict(data, filename=filename, validate=validate)
 
 
@@ -238,7 +276,7 @@ def _upgraded(data: Any, filename: str) -> dict:
         raise fail(f"a design file holds a JSON object, not {json_type(data)}")
     fmt = data.get("format")
     if fmt != FORMAT_NAME:
-        found = "it has no format name" if fmt is None else f"its format is {fmt!r}"
+        found = "it has no format name" if fmt is None else f"its format is {shown(fmt)}"
         raise fail(f"not a Neural Canvas design file ({found}; expected {FORMAT_NAME!r})",
                    "$.format")
     version = data.get("version")
@@ -276,28 +314,28 @@ def _reference_problems(model: DesignFileModel) -> list[Problem]:
     nodes: dict[str, int] = {}
     for i, node in enumerate(model.nodes):
         if node.id in nodes:
-            problems.append(Problem(f"the node id {node.id!r} is already used by "
+            problems.append(Problem(f"the node id {shown(node.id)} is already used by "
                                     f"{json_path('nodes', nodes[node.id])}",
                                     path=json_path("nodes", i, "id")))
         nodes.setdefault(node.id, i)
     connections: dict[str, int] = {}
     for i, conn in enumerate(model.connections):
         if conn.id in connections:
-            problems.append(Problem(f"the connection id {conn.id!r} is already used by "
+            problems.append(Problem(f"the connection id {shown(conn.id)} is already used by "
                                     f"{json_path('connections', connections[conn.id])}",
                                     path=json_path("connections", i, "id")))
         elif conn.id in nodes:
-            problems.append(Problem(f"the id {conn.id!r} is already used by the node at "
+            problems.append(Problem(f"the id {shown(conn.id)} is already used by the node at "
                                     f"{json_path('nodes', nodes[conn.id])}",
                                     path=json_path("connections", i, "id")))
         connections.setdefault(conn.id, i)
         for end in ("source", "target"):
             if getattr(conn, end) not in nodes:
-                problems.append(Problem(f"there is no node {getattr(conn, end)!r}",
+                problems.append(Problem(f"there is no node {shown(getattr(conn, end))}",
                                         path=json_path("connections", i, end)))
     for nid in model.weights:
         if nid not in nodes:
-            problems.append(Problem(f"weights for node {nid!r}, which is not in the design",
+            problems.append(Problem(f"weights for node {shown(nid)}, which is not in the design",
                                     path=json_path("weights", nid)))
     return problems
 
@@ -317,8 +355,10 @@ def _build(model: DesignFileModel, problems: list[Problem]) -> Design:
     design.parameters = _decode_blocks(model.weights, ("weights",), problems)
     optimizer = {k: decode_array(a, ("state", "optimizer", k), problems)
                  for k, a in model.state.optimizer.items()}
+    if all(a is not None for a in optimizer.values()):
+        problems += _state_problems(optimizer)
     design.state = TrainingState(model.state.epoch, model.state.step,
-                                 [dict(h) for h in model.state.history], optimizer,
+                                 [h.model_dump() for h in model.state.history], optimizer,
                                  model.state.cursor)
     if model.initial_weights is not None:
         iw = model.initial_weights
@@ -326,7 +366,8 @@ def _build(model: DesignFileModel, problems: list[Problem]) -> Design:
         if iw.connections is not None:
             snapshot["connections"] = dict(iw.connections)
         if iw.neurons is not None:
-            snapshot["neurons"] = {k: dict(v) for k, v in iw.neurons.items()}
+            snapshot["neurons"] = {k: v.model_dump(exclude_unset=True)
+                                   for k, v in iw.neurons.items()}
         if iw.blocks is not None:
             snapshot["blocks"] = _decode_blocks(iw.blocks, ("initial_weights", "blocks"), problems)
         design.initial_weights = snapshot

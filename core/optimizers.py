@@ -11,6 +11,7 @@ import numpy as np
 
 from core import registry
 from core.backend import to_numpy, xp
+from core.errors import shown as quoted
 
 
 class Optimizer:
@@ -25,7 +26,7 @@ class Optimizer:
     def __init__(self, size: int, dtype: Any, **params: Any) -> None:
         unknown = set(params) - set(self.defaults)
         if unknown:
-            raise ValueError(f"optimizer {self.id!r} has no setting {sorted(unknown)[0]!r}")
+            raise ValueError(f"optimizer {self.id!r} has no setting {quoted(sorted(unknown)[0])}")
         self.params = {**self.defaults, **{k: float(v) for k, v in params.items()}}
         self.state = {name: xp.zeros(size, dtype=dtype) for name in self.slots}
         self.t = 0
@@ -34,20 +35,20 @@ class Optimizer:
     @classmethod
     def param_problems(cls, params: Mapping[str, Any]) -> list[str]:
         if not isinstance(params, Mapping):
-            return [f"optimizer settings must be named values, not {params!r}"]
+            return [f"optimizer settings must be named values, not {quoted(params)}"]
         problems = []
         for key, value in params.items():
             if key not in cls.defaults:
-                problems.append(f"optimizer {cls.id!r} has no setting {key!r}")
+                problems.append(f"optimizer {cls.id!r} has no setting {quoted(key)}")
             elif isinstance(value, bool) or not isinstance(value, (int, float)):
-                problems.append(f"optimizer setting {key!r} must be a number, not {value!r}")
+                problems.append(f"optimizer setting {key!r} must be a number, not {quoted(value)}")
             else:
                 low, high = cls.limits.get(key, (0.0, math.inf))
                 below_one = key in ("beta1", "beta2", "rho", "momentum")
                 if not (low <= value <= high) or (below_one and value >= 1) or (
                         key == "eps" and value <= 0) or not math.isfinite(value):
                     shown = f"[{low}, 1)" if below_one else "(0, 1]" if key == "eps" else f"[{low}, {high}]"
-                    problems.append(f"optimizer setting {key!r} = {value} is out of range {shown}")
+                    problems.append(f"optimizer setting {key!r} = {quoted(value)} is out of range {shown}")
         return problems
 
     def step(self, w, g, lr: float) -> None:
@@ -74,12 +75,52 @@ class Optimizer:
         out["t"] = np.array([self.t], dtype=np.int64)
         return out
 
-    def load_state_dict(self, state: Mapping[str, np.ndarray]) -> None:
+    def load_state_dict(self, state: Mapping[str, np.ndarray]) -> bool:
+        """Go on from a saved state when it is this optimizer's and fits the model; True then.
+
+        Otherwise (another optimizer's state, a design edited since, so that the model has
+        another size) the optimizer starts afresh, its step count too."""
+        fits = (not state_problems(state) and set(state) - {"t"} == set(self.slots)
+                and all(np.shape(state[name]) == self.state[name].shape for name in self.slots))
+        if not fits:
+            return False
         for name in self.slots:
-            if name in state and state[name].shape == self.state[name].shape:
-                self.state[name][...] = xp.asarray(state[name], dtype=self.state[name].dtype)
-        if "t" in state:
-            self.t = int(np.asarray(state["t"]).ravel()[0])
+            self.state[name][...] = xp.asarray(state[name], dtype=self.state[name].dtype)
+        self.t = int(np.asarray(state["t"]).ravel()[0])
+        return True
+
+
+def state_problems(state: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """What is wrong with a saved optimizer state, as (the entry's name, or '' for the whole, why).
+
+    A state is empty (never trained) or one optimizer's: its step count "t" (one whole number
+    ≥ 0) and its slots (flat float arrays, one number per parameter, all of one length)."""
+    if not state:
+        return []
+    kinds = {cls.id: tuple(cls.slots) for _key, cls in registry.optimizers.items()}
+    known = {"t", *(name for slots in kinds.values() for name in slots)}
+    problems = [(name, f"no optimizer keeps a state called {quoted(name)} (known: "
+                       f"{', '.join(sorted(known))})") for name in state if name not in known]
+    if "t" not in state:
+        problems.append(("", "the step count 't' is missing"))
+    else:
+        t = np.asarray(state["t"])
+        if t.dtype.kind not in "iu" or t.size != 1 or t.ndim > 1 or int(t.ravel()[0]) < 0:
+            problems.append(("t", f"the step count is one whole number ≥ 0 (found {t.dtype} of "
+                                  f"shape {list(t.shape)})"))
+    slots = sorted(name for name in state if name != "t" and name in known)
+    for name in slots:
+        arr = np.asarray(state[name])
+        if arr.dtype.kind != "f" or arr.ndim != 1:
+            problems.append((name, f"a slot holds one number per parameter, a flat array of "
+                                   f"floats (found {arr.dtype} of shape {list(arr.shape)})"))
+    sizes = {np.asarray(state[name]).size for name in slots}
+    if len(sizes) > 1:
+        problems.append(("", f"the slots {', '.join(slots)} differ in length ({sorted(sizes)})"))
+    if set(slots) not in [set(s) for s in kinds.values()]:
+        problems.append(("", f"the slots {', '.join(slots) or '(none)'} are not one optimizer's "
+                             f"({'; '.join(f'{k}: ' + (', '.join(v) or 'none') for k, v in kinds.items())})"))
+    return problems
 
 
 def _register(cls: type[Optimizer]) -> type[Optimizer]:
@@ -225,11 +266,12 @@ for _schedule in (
 
 def schedule_problems(name: str, params: Mapping[str, Any]) -> list[str]:
     if not isinstance(name, str) or name not in registry.schedules:
-        return [f"unknown learning-rate schedule {name!r} (known: {', '.join(registry.schedules)})"]
+        return [f"unknown learning-rate schedule {quoted(name)} (known: {', '.join(registry.schedules)})"]
     schedule = registry.schedules.get(name)
     if not isinstance(params, Mapping):
-        return [f"schedule settings must be named values, not {params!r}"]
-    unknown = [f"schedule {name!r} has no setting {k!r}" for k in params if k not in schedule.defaults]
+        return [f"schedule settings must be named values, not {quoted(params)}"]
+    unknown = [f"schedule {quoted(name)} has no setting {quoted(k)}"
+               for k in params if k not in schedule.defaults]
     return unknown or schedule.check({**schedule.defaults, **params})
 
 

@@ -14,6 +14,8 @@ import math
 
 import numpy as np
 
+from core.errors import shown as quoted
+
 MAX_POINTS = 5000
 MAX_CLASSES = 8
 _SHOWN = 10  # problems listed one by one before the rest are counted
@@ -71,11 +73,11 @@ def _one_by_one(points: list, classes: int) -> tuple[list[str], set[int]]:
     for i, point in enumerate(points):
         message = ""
         if not isinstance(point, list | tuple) or len(point) != 3:
-            message = f"point {i} ({point!r}) is not [x1, x2, class]"
+            message = f"point {i} ({quoted(point)}) is not [x1, x2, class]"
         elif not (_is_number(point[0]) and _is_number(point[1])):
-            message = f"point {i} ({list(point)!r}) does not have two finite coordinates"
+            message = f"point {i} ({quoted(list(point))}) does not have two finite coordinates"
         elif not _is_class(point[2]) or not 0 <= point[2] < classes:
-            message = (f"point {i} ({list(point)!r}) has class {point[2]!r}; with {classes} "
+            message = (f"point {i} ({quoted(list(point))}) has class {quoted(point[2])}; with {classes} "
                        f"classes a class is a whole number from 0 to {classes - 1}")
         else:
             seen.add(int(point[2]))

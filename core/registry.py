@@ -7,6 +7,8 @@ import pkgutil
 from collections.abc import Callable, Iterator
 from typing import Any, Generic, TypeVar
 
+from core.errors import shown
+
 T = TypeVar("T")
 
 _PROVIDERS = (
@@ -56,7 +58,7 @@ class Registry(Generic[T]):
             return self._items[key]
         except KeyError:
             known = ", ".join(sorted(self._items))
-            raise KeyError(f"unknown {self.what} {key!r} (known: {known})") from None
+            raise KeyError(f"unknown {self.what} {shown(key)} (known: {known})") from None
 
     def __contains__(self, key: object) -> bool:
         load_all()

@@ -25,6 +25,7 @@ from core import registry
 from core.backend import to_numpy
 from core.design import Connection, Design, Node
 from core.errors import NeuralCanvasError, Problem
+from core.errors import shown as quoted
 
 MAX_UNITS = 64  # a taller column of neurons is no longer something to read on a canvas
 SPACING = 70.0  # between the neurons of an expanded column, as for an added layer
@@ -169,7 +170,7 @@ def plan_collapse(design: Design, node_ids: Iterable[str]) -> Regroup:
     missing = [n for n in wanted if n not in design.nodes]
     others = [n for n in wanted if n in design.nodes and design.nodes[n].kind != "neuron"]
     if missing or others:
-        what = _name(design.nodes[others[0]]) if others else f"node {missing[0]!r}"
+        what = _name(design.nodes[others[0]]) if others else f"node {quoted(missing[0])}"
         raise RegroupError(f"only neurons collapse into a Dense block, and the selection also "
                            f"holds {what}", others)
     chosen = set(wanted)
@@ -260,7 +261,7 @@ def _shared_activation(design: Design, ids: list[str]):
         raise RegroupError(f"they have different activations ({shown}); a Dense block has one", ids)
     name = names.pop()
     if name not in registry.activations:
-        raise RegroupError(f"unknown activation {name!r}", ids)
+        raise RegroupError(f"unknown activation {quoted(name)}", ids)
     activation = registry.activations.get(name)
     learnable = set(activation.learnable)
     fixed, learned = set(), set()

@@ -11,14 +11,22 @@ from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints, ValidationError
 
-from core.errors import Problem
+from core.errors import Problem, shown
+from core.names import MAX_ID, MAX_LABEL, ONE_LINE, escaped, text_problem
 from core.painted import MAX_CLASSES, MAX_POINTS
 
 FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
-Count = Annotated[int, Field(ge=0)]
-Id = Annotated[str, Field(min_length=1)]
+BIGGEST = 2**63 - 1  # a whole number in a file fits in 64 bits
+Whole = Annotated[int, Field(ge=-BIGGEST - 1, le=BIGGEST)]
+Count = Annotated[int, Field(ge=0, le=BIGGEST)]
+
+
+Id = Annotated[str, StringConstraints(min_length=1, max_length=MAX_ID, pattern=ONE_LINE)]
+Name = Id  # a kind's, a setting's or a data set's name: the same rule as an id
+Label = Annotated[str, StringConstraints(max_length=MAX_LABEL, pattern=ONE_LINE)]
+_TEXT_ERRORS = ("string_too_long", "string_pattern_mismatch", "string_unicode")
 _MAX_DEPTH = 200  # how deeply values may nest in a file, counted from its root
 _LINE = 100  # an array or object of plain values is written on one line when it fits
 Where = tuple[str | int, ...]
@@ -44,8 +52,8 @@ class ArrayModel(_Strict):
 
 class NodeModel(_Strict):
     id: Id
-    kind: Id
-    label: str = ""
+    kind: Name
+    label: Label = ""
     position: Annotated[list[FiniteFloat], Field(min_length=2, max_length=2)] = [0.0, 0.0]
     params: dict[str, Any] = {}
 
@@ -58,7 +66,7 @@ class ConnectionModel(_Strict):
 
 
 class DatasetModel(_Strict):
-    name: Id = "circle"
+    name: Name = "circle"
     params: dict[str, Any] = {}
     seed: Count = 0
 
@@ -119,23 +127,23 @@ def dataset_params_problems(dataset: DatasetModel) -> list[Problem]:
 class TrainingModel(_Strict):
     """Every field of core.design.TrainingSettings, with its default."""
 
-    loss: str = "softmax_cross_entropy"
-    optimizer: str = "sgd"
-    optimizer_params: dict[str, Any] = {}
+    loss: Name = "softmax_cross_entropy"
+    optimizer: Name = "sgd"
+    optimizer_params: dict[Name, Any] = {}
     learning_rate: FiniteFloat = 0.03
-    schedule: str = "constant"
-    schedule_params: dict[str, Any] = {}
-    batch_size: int = 10
-    epochs: int = 100
+    schedule: Name = "constant"
+    schedule_params: dict[Name, Any] = {}
+    batch_size: Whole = 10
+    epochs: Whole = 100
     l1: FiniteFloat = 0.0
     l2: FiniteFloat = 0.0
     clip_norm: FiniteFloat = 0.0
     test_fraction: FiniteFloat = 0.5
-    seed: int = 0
+    seed: Whole = 0
     target_loss: FiniteFloat | None = None
     target_accuracy: FiniteFloat | None = None
-    early_stopping_patience: int = 0
-    dtype: str = "float32"
+    early_stopping_patience: Whole = 0
+    dtype: Name = "float32"
 
 
 class StateArrayModel(ArrayModel):
@@ -144,20 +152,45 @@ class StateArrayModel(ArrayModel):
     dtype: Literal["float32", "float64", "int32", "int64"]
 
 
+class NeuronWeightsModel(_Strict):
+    """A neuron's weights in a snapshot: its bias and its learned activation settings."""
+
+    bias: FiniteFloat | None = None
+    activation_params: dict[Name, FiniteFloat] = {}
+
+
 class InitialWeightsModel(_Strict):
     """What Design.snapshot_weights() returns, with block arrays encoded."""
 
-    connections: dict[str, FiniteFloat | None] | None = None
-    neurons: dict[str, dict[str, Any]] | None = None
-    blocks: dict[str, dict[str, ArrayModel]] | None = None
+    connections: dict[Id, FiniteFloat | None] | None = None
+    neurons: dict[Id, NeuronWeightsModel] | None = None
+    blocks: dict[Id, dict[Name, ArrayModel]] | None = None
+
+
+Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class HistoryEntryModel(_Strict):
+    """One epoch of the training history: every field of core.training.EpochMetrics.
+
+    A loss or R² may be NaN or infinite (a run that diverged); the rest are finite."""
+
+    epoch: Count
+    train_loss: float
+    test_loss: float | None = None
+    train_accuracy: Fraction | None = None
+    test_accuracy: Fraction | None = None
+    train_r2: float | None = None
+    test_r2: float | None = None
+    learning_rate: Annotated[float, Field(ge=0.0, allow_inf_nan=False)] = 0.0
 
 
 class StateModel(_Strict):
     epoch: Count = 0
     step: Count = 0
     cursor: Count = 0
-    history: list[dict[str, Any]] = []
-    optimizer: dict[str, StateArrayModel] = {}
+    history: list[HistoryEntryModel] = []
+    optimizer: dict[Name, StateArrayModel] = {}
 
 
 class DesignFileModel(_Strict):
@@ -169,7 +202,7 @@ class DesignFileModel(_Strict):
     connections: list[ConnectionModel]
     dataset: DatasetModel = DatasetModel()
     training: TrainingModel = TrainingModel()
-    weights: dict[str, dict[str, ArrayModel]] = {}
+    weights: dict[Id, dict[Name, ArrayModel]] = {}
     initial_weights: InitialWeightsModel | None = None
     state: StateModel = StateModel()
 
@@ -186,8 +219,8 @@ def json_path(*parts: str | int) -> str:
             text += f"[{part}]"
         elif _NAME.fullmatch(part):
             text += f".{part}"
-        else:
-            text += f"[{json.dumps(part, ensure_ascii=False)}]"
+        else:  # quoted as JSON, a line break or control escaped (json leaves \u2028 as it is)
+            text += f"[{escaped(json.dumps(part, ensure_ascii=False))}]"
     return text
 
 
@@ -213,9 +246,13 @@ def schema_problems(error: ValidationError, prefix: Where = ()) -> list[Problem]
     problems = []
     for item in error.errors():
         message = item["msg"]
-        if item["type"] not in ("missing", "extra_forbidden") and "input" in item:
+        loc = tuple(p for p in item["loc"] if isinstance(p, int | str) and p != "[key]")
+        if item["type"] in _TEXT_ERRORS and isinstance(item.get("input"), str):
+            label = bool(loc) and loc[-1] == "label"
+            message = text_problem(item["input"], "a label" if label else "an id or a name",
+                                   MAX_LABEL if label else MAX_ID) or message
+        elif item["type"] not in ("missing", "extra_forbidden") and "input" in item:
             message += f" (found {json_type(item['input'])})"
-        loc = tuple(p for p in item["loc"] if isinstance(p, int | str))
         problems.append(Problem(message, path=json_path(*prefix, *loc)))
     return problems
 
@@ -257,7 +294,8 @@ def plain_json(value: Any, where: Where, problems: list[Problem], allow_nan: boo
         out = {}
         for key, item in value.items():
             if not isinstance(key, str):
-                problems.append(Problem(f"the key {key!r} is not a string", path=json_path(*where)))
+                problems.append(Problem(f"the key {shown(key)} is not a string",
+                                        path=json_path(*where)))
                 continue
             out[key] = plain_json(item, (*where, key), problems, allow_nan)
         return out

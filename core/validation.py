@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core import registry
-from core.errors import DataError, Problem
+from core.errors import DataError, Problem, shown
 from core.features import parse_feature
 
 SCALAR = (1,)
@@ -87,7 +87,7 @@ def _node_problems(design) -> list[Problem]:
     problems = []
     for node in design.nodes.values():
         if node.kind not in registry.blocks:
-            problems.append(Problem(f"unknown kind of node {node.kind!r}", (node.id,)))
+            problems.append(Problem(f"unknown kind of node {shown(node.kind)}", (node.id,)))
             continue
         for message in registry.blocks.get(node.kind).param_problems(node.params):
             problems.append(Problem(message, (node.id,)))
@@ -101,7 +101,7 @@ def _connection_problems(design) -> list[Problem]:
         ids = (conn.id,)
         missing = [end for end in (conn.source, conn.target) if end not in design.nodes]
         if missing:
-            problems.append(Problem(f"connects a node that does not exist ({missing[0]!r})", (), ids))
+            problems.append(Problem(f"connects a node that does not exist ({shown(missing[0])})", (), ids))
             continue
         if conn.source == conn.target:
             problems.append(Problem("connects a node to itself", (conn.source,), ids))
@@ -128,9 +128,9 @@ def _settings_problems(design) -> list[Problem]:
         return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
     if t.loss not in registry.losses:
-        bad("loss", f"unknown loss {t.loss!r} (known: {', '.join(registry.losses)})")
+        bad("loss", f"unknown loss {shown(t.loss)} (known: {', '.join(registry.losses)})")
     if t.optimizer not in registry.optimizers:
-        bad("optimizer", f"unknown optimizer {t.optimizer!r} (known: {', '.join(registry.optimizers)})")
+        bad("optimizer", f"unknown optimizer {shown(t.optimizer)} (known: {', '.join(registry.optimizers)})")
     else:
         for message in registry.optimizers.get(t.optimizer).param_problems(t.optimizer_params):
             bad("optimizer_params", message)
@@ -165,7 +165,7 @@ def _settings_problems(design) -> list[Problem]:
                                 "(test fraction 0): it will not stop early",
                                 path="training.early_stopping_patience", severity="warning"))
     if t.dtype not in ("float32", "float64"):
-        bad("dtype", f"dtype {t.dtype!r} must be float32 or float64")
+        bad("dtype", f"dtype {shown(t.dtype)} must be float32 or float64")
     return problems
 
 

@@ -6,9 +6,9 @@ import os
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QSettings, Qt, QTimer
+from PySide6.QtCore import QCoreApplication, QObject, QSettings, Qt, QTimer
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
 ROOT = Path(__file__).resolve().parents[1]
 RESOURCES = ROOT / "resources"
@@ -114,6 +114,34 @@ def release_clipboard() -> None:
         clipboard.clear()
 
 
+class ModalDismisser(QObject):
+    """For a window no one sees (--screenshot): each modal dialog that opens is answered at once
+    as Escape would, its message printed on stderr as one line, so that nothing waits forever."""
+
+    def __init__(self, app: QApplication, interval_ms: int = 10) -> None:
+        super().__init__(app)
+        self.messages: list[str] = []
+        self._timer = QTimer(self, interval=interval_ms)
+        self._timer.timeout.connect(self.dismiss)
+        self._timer.start()
+
+    def dismiss(self) -> None:
+        widget = QApplication.activeModalWidget()
+        if widget is None:
+            return
+        text = widget.text() if isinstance(widget, QMessageBox) else ""
+        message = " ".join(f"{widget.windowTitle()}: {text}".split())
+        self.messages.append(message)
+        print(f"error: {message}", file=sys.stderr, flush=True)
+        if isinstance(widget, QDialog):
+            widget.done(QDialog.DialogCode.Rejected.value)
+        else:
+            widget.close()
+
+    def stop(self) -> None:
+        self._timer.stop()
+
+
 def run(design_path: str | None = None, screenshot: str | None = None,
         appearance: str | None = None) -> int:
     """Open the window (optionally with a design); with `screenshot`, save a PNG and quit.
@@ -129,8 +157,12 @@ def run(design_path: str | None = None, screenshot: str | None = None,
     from gui.main_window import MainWindow  # noqa: PLC0415
 
     window = MainWindow(restore_settings=screenshot is None)
+    # offscreen, no one would ever click a message box: each is answered and printed at once
+    dismisser = ModalDismisser(app) if screenshot else None
     if design_path:
-        window.open_path(design_path)
+        if not window.open_path(design_path) and screenshot:
+            window.close()
+            return 2  # the message box's text is already on stderr
     elif screenshot is None:
         QTimer.singleShot(0, window.offer_recovery)
     if screenshot:
@@ -145,6 +177,11 @@ def run(design_path: str | None = None, screenshot: str | None = None,
         ok = window.grab().save(screenshot)
         window.document.undo_stack.setClean()  # nothing to ask about on the way out
         window.close()
-        return 0 if ok else 1
+        if dismisser is not None:
+            dismisser.stop()
+        if not ok:
+            print(f"error: cannot write the screenshot to {screenshot}", file=sys.stderr)
+            return 2
+        return 0
     window.show()
     return app.exec()

@@ -13,10 +13,10 @@ from PySide6.QtGui import QUndoStack
 
 from core import painted, registry, regroup
 from core.design import Connection, Design, Node, layered_positions
-from core.errors import FileFormatError, Problem
-from core.fileformat import load_design, loads, save_design
+from core.errors import FileFormatError, NeuralCanvasError, Problem
+from core.fileformat import load_design, save_design
 from core.validation import check_design
-from gui import commands
+from gui import commands, recovery
 
 AUTOSAVE_MS = 30_000
 CLIPBOARD_MIME = "application/x-neuralcanvas-nodes"
@@ -29,6 +29,7 @@ class Document(QObject):
     design_replaced = Signal()  # New or Open: views must rebind to `self.design`
     validated = Signal(list)  # the design's current problems (errors and warnings)
     refused = Signal(str)  # an edit the model would not take, and why (for the status bar)
+    autosave_failed = Signal(str)  # why unsaved work cannot be kept: said once, retried quietly
 
     def __init__(self, design: Design | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -43,6 +44,7 @@ class Document(QObject):
         self.autosave_timer = QTimer(self, interval=AUTOSAVE_MS)
         self.autosave_timer.timeout.connect(self.autosave)
         self.autosave_timer.start()
+        self._autosave_failing = False
         self._watch(self.design)
         self.validate_now()
 
@@ -134,33 +136,45 @@ class Document(QObject):
         return Path(folder or Path.home() / ".neuralcanvas") / "recovery.ncanvas"
 
     def autosave(self) -> bool:
-        """Write the unsaved work to the recovery file (atomically); True when written."""
+        """Write the unsaved work to the recovery file (atomically); True when written.
+
+        When it cannot be written (no folder, no permission, a full disk), `autosave_failed` says
+        why once; the timer tries again quietly, and a later success makes a new failure said."""
         if not self.dirty:
             return False
         target = self.recovery_path()
-        target.parent.mkdir(parents=True, exist_ok=True)
-        save_design(self.design, target)
-        meta = target.with_suffix(".json")
-        meta.write_text(json.dumps({"path": self.path}), encoding="utf-8")
+        try:
+            recovery.write(self.design, self.path, target)
+        except (OSError, NeuralCanvasError) as exc:
+            if not self._autosave_failing:
+                self._autosave_failing = True
+                reason = (exc.strerror or str(exc)) if isinstance(exc, OSError) else str(exc)
+                self.autosave_failed.emit(f"Unsaved work cannot be kept for recovery in "
+                                          f"{target.parent} ({reason}); autosave will try again")
+            return False
+        self._autosave_failing = False
         return True
 
     def discard_recovery(self) -> None:
-        for path in (self.recovery_path(), self.recovery_path().with_suffix(".json")):
-            path.unlink(missing_ok=True)
+        recovery.discard(self.recovery_path())
 
     @classmethod
     def has_recovery(cls) -> bool:
-        return cls.recovery_path().exists()
+        return recovery.exists(cls.recovery_path())
 
-    def restore_recovery(self) -> None:
-        """Open the recovered work as unsaved changes to the file it came from."""
-        target = self.recovery_path()
-        design = loads(target.read_text(encoding="utf-8"), filename=str(target), validate=False)
-        try:
-            meta = json.loads(target.with_suffix(".json").read_text(encoding="utf-8"))
-            path = meta.get("path")
-        except (OSError, ValueError):
-            path = None
+    @classmethod
+    def read_recovery(cls) -> tuple[Design, str | None]:
+        """The recovered design and its file; FileFormatError when it cannot be read."""
+        return recovery.read(cls.recovery_path())
+
+    @classmethod
+    def set_aside_recovery(cls) -> Path:
+        """Rename an unreadable recovery file so that it is not offered again; its new path."""
+        return recovery.set_aside(cls.recovery_path())
+
+    def restore_recovery(self, recovered: tuple[Design, str | None] | None = None) -> None:
+        """Open the recovered work (read now, unless given) as unsaved changes to its file."""
+        design, path = recovered or self.read_recovery()
         self.replace_design(design, path)
         self.undo_stack.resetClean()  # recovered work is not saved yet
         self.changed.emit()

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.atomic import write_atomic
+from core.errors import NeuralCanvasError
 from gui.app import icon
 
 CANVAS_MARGIN = 24  # scene pixels around the design in a picture of the canvas
@@ -77,7 +78,14 @@ def export(parent: QWidget, title: str, suggested: str, file_filter: str,
     path = save_path(parent, title, suggested, file_filter)
     if not path:
         return ""
-    return path if write_file(parent, path, make(), what) else ""
+    try:
+        data = make()
+    except (NeuralCanvasError, ValueError, MemoryError) as exc:
+        reason = "there is not enough memory for it" if isinstance(exc, MemoryError) else str(exc)
+        QMessageBox.critical(parent, f"Cannot save {what}",
+                             f"{what[:1].upper()}{what[1:]} could not be made: {reason}.")
+        return ""
+    return path if write_file(parent, path, data, what) else ""
 
 
 def png_bytes(image: QImage) -> bytes:

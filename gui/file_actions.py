@@ -4,10 +4,12 @@ data set imported, and the canvas and the training history exported."""
 
 from __future__ import annotations
 
+import logging
+
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QMessageBox
 
-from core.errors import NeuralCanvasError
+from core.errors import NeuralCanvasError, cut
 from core.exports import history_csv
 from gui import exports
 from gui.canvas import style
@@ -16,6 +18,15 @@ from gui.dialogs import ask_to_save, choose_example, open_file_name, save_file_n
 from gui.document import Document
 
 MAX_RECENT = 8
+_log = logging.getLogger(__name__)
+
+
+def unexpected(path: str, exc: BaseException) -> str:
+    """A message for an error no check foresaw while reading `path` (logged for a bug report)."""
+    _log.error("reading %s failed", path, exc_info=exc)
+    if isinstance(exc, MemoryError):
+        return f"{path}: there is not enough memory to read it"
+    return f"{path}: it could not be read ({type(exc).__name__}: {cut(str(exc))})"
 
 
 class FileActions:
@@ -62,6 +73,9 @@ class FileActions:
         except NeuralCanvasError as exc:
             QMessageBox.critical(self, "Cannot open the design", str(exc))
             return False
+        except Exception as exc:  # noqa: BLE001 - a file someone sent: said, never a traceback
+            QMessageBox.critical(self, "Cannot open the design", unexpected(path, exc))
+            return False
         self._remember(path)
         errors = [p for p in self.document.problems if p.severity == "error"]
         if errors:
@@ -94,7 +108,19 @@ class FileActions:
         return True
 
     def offer_recovery(self) -> None:
+        """After a crash: offer the work autosave kept. A recovery file that cannot be read is
+        said so once and set aside (renamed), so that the next launch does not offer it again."""
         if not Document.has_recovery():
+            return
+        try:
+            recovered = Document.read_recovery()
+        except NeuralCanvasError as exc:
+            kept = Document.set_aside_recovery()
+            where = f"It was set aside as {kept}." if kept.exists() else "It was removed."
+            QMessageBox.warning(
+                self, "Cannot recover unsaved work",
+                f"Neural Canvas did not close cleanly last time, but the unsaved work it kept "
+                f"cannot be read: {exc}\n\n{where}")
             return
         answer = QMessageBox.question(
             self, "Recover unsaved work?",
@@ -103,10 +129,7 @@ class FileActions:
         if answer != QMessageBox.StandardButton.Yes:
             self.document.discard_recovery()
             return
-        try:
-            self.document.restore_recovery()
-        except NeuralCanvasError as exc:
-            QMessageBox.critical(self, "Cannot recover", str(exc))
+        self.document.restore_recovery(recovered)
 
     # ------------------------------------------------------------------ data in, pictures out
     def import_csv_dataset(self) -> bool:

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from core import registry
+from core.names import MAX_LABEL
 from gui.document import Document
 from gui.inspector_fields import NumberEdit, TextField, format_number
 from gui.inspector_params import ParamForm
@@ -86,6 +87,7 @@ class NodePage(Page):
         form.addRow(hint(kind.description))
         self.name = TextField(placeholder=node_id)
         self.name.setObjectName("name")
+        self.name.setMaxLength(MAX_LABEL)
         self.name.setToolTip("The name shown on the canvas (empty: its id)")
         self.name.edited.connect(lambda text: self.document.rename(self.node_id, text))
         form.addRow("Name", self.name)

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from gui.app import appearance, icon, release_clipboard, set_appearance
 from gui.canvas import CanvasScene, CanvasView
+from gui.clipboard import read_clipboard
 from gui.dialogs import shortcuts_text
 from gui.document import CLIPBOARD_MIME, Document
 from gui.file_actions import FileActions
@@ -216,6 +217,7 @@ class MainWindow(FileActions, ModelFiles, QMainWindow):
         doc.validated.connect(self._show_problems)
         self.scene.status_message.connect(lambda text: self.statusBar().showMessage(text, 6000))
         doc.refused.connect(lambda text: self.statusBar().showMessage(text, 10000))
+        doc.autosave_failed.connect(lambda text: self.statusBar().showMessage(text, 30000))
         doc.undo_stack.indexChanged.connect(lambda _index: self._update_regroup_actions())
         self.view.menu_requested.connect(self.canvas_menu.popup)
         self.scene.selectionChanged.connect(self._selection_changed)
@@ -276,7 +278,11 @@ class MainWindow(FileActions, ModelFiles, QMainWindow):
         mime = QApplication.clipboard().mimeData()
         if mime is None or not mime.hasFormat(CLIPBOARD_MIME):
             return
-        data = json.loads(bytes(mime.data(CLIPBOARD_MIME)).decode())
+        data, problem = read_clipboard(bytes(mime.data(CLIPBOARD_MIME)))
+        if data is None:
+            QMessageBox.warning(self, "Cannot paste", f"The nodes on the clipboard cannot be "
+                                f"pasted: {problem}.")
+            return
         self.scene.select_ids(self.document.paste_data(data))
 
     def duplicate(self) -> None:

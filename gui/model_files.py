@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox
 
 from core.errors import NeuralCanvasError
 from gui import exports
+from gui.file_actions import unexpected
 
 ONNX_FILTER = "ONNX models (*.onnx)"
 PYTHON_FILTER = "Python files (*.py)"
@@ -85,6 +86,10 @@ class ModelFiles:
         except (NeuralCanvasError, OSError) as exc:
             QMessageBox.critical(self, f"Cannot export {words}", str(exc))
             return ""
+        except MemoryError:
+            QMessageBox.critical(self, f"Cannot export {words}",
+                                 "There is not enough memory to write it.")
+            return ""
         self.statusBar().showMessage(f"Exported {words} to {path}", 6000)
         return path
 
@@ -108,6 +113,9 @@ class ModelFiles:
             return False
         except (NeuralCanvasError, OSError) as exc:
             QMessageBox.critical(self, "Cannot import the ONNX model", str(exc))
+            return False
+        except Exception as exc:  # noqa: BLE001 - a file someone sent: said, never a traceback
+            QMessageBox.critical(self, "Cannot import the ONNX model", unexpected(path, exc))
             return False
         design = imported.design
         self.document.replace_design(design, None)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core import registry
+from core.errors import shown
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ class BlockKind:
 
     def param_problems(self, params: Mapping[str, Any]) -> list[str]:
         specs = {p.name: p for p in self.params}
-        problems = [f"{self.label} has no parameter {k!r}" for k in params if k not in specs]
+        problems = [f"{self.label} has no parameter {shown(k)}" for k in params if k not in specs]
         for spec in self.params:
             if spec.name not in params:
                 problems.append(f"{self.label} is missing its parameter {spec.name!r}")
@@ -65,33 +66,33 @@ class BlockKind:
 
 def _check(spec: ParamSpec, value: Any) -> str:
     if spec.choices and value not in spec.choices:
-        return f"{value!r} is not one of {', '.join(repr(c) for c in spec.choices)}"
+        return f"{shown(value)} is not one of {', '.join(repr(c) for c in spec.choices)}"
     if spec.kind == "int":
         if isinstance(value, bool) or not isinstance(value, int):
-            return f"{value!r} is not a whole number"
+            return f"{shown(value)} is not a whole number"
     elif spec.kind in ("float", "float?"):
         if value is None and spec.kind == "float?":
             return ""
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            return f"{value!r} is not a finite number"
+            return f"{shown(value)} is not a finite number"
     elif spec.kind == "bool":
-        return "" if isinstance(value, bool) else f"{value!r} is not true or false"
+        return "" if isinstance(value, bool) else f"{shown(value)} is not true or false"
     elif spec.kind == "str":
-        return "" if isinstance(value, str) else f"{value!r} is not text"
+        return "" if isinstance(value, str) else f"{shown(value)} is not text"
     elif spec.kind == "dict":
-        return "" if isinstance(value, Mapping) else f"{value!r} is not a set of named values"
+        return "" if isinstance(value, Mapping) else f"{shown(value)} is not a set of named values"
     elif spec.kind == "activation":
         if not isinstance(value, str) or value not in registry.activations:
-            return f"unknown activation {value!r}"
+            return f"unknown activation {shown(value)}"
         return ""
     elif spec.kind == "initializer":
         if not isinstance(value, str) or (value != "auto" and value not in registry.initializers):
-            return f"unknown initializer {value!r}"
+            return f"unknown initializer {shown(value)}"
         return ""
     if spec.low is not None and value < spec.low:
-        return f"{value} is below the minimum {spec.low}"
+        return f"{shown(value)} is below the minimum {spec.low}"
     if spec.high is not None and value > spec.high:
-        return f"{value} is above the maximum {spec.high}"
+        return f"{shown(value)} is above the maximum {spec.high}"
     return ""
 
 

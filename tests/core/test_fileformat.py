@@ -28,7 +28,9 @@ from core.fileformat import (
     loads,
     save_design,
 )
+from core.names import BIDI_CONTROLS
 from core.schema import TrainingModel
+from core.training import EpochMetrics
 
 FAST = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -51,10 +53,12 @@ def hand_built() -> Design:
     d.set_training(learning_rate=0.1, epochs=7, target_loss=0.05, optimizer_params={"beta": [0.9]})
     d.set_dataset(name="xor", params={"noise": 0.25, "n": 200}, seed=42)
     d.initial_weights = d.snapshot_weights()
-    d.state = TrainingState(3, 120, [{"epoch": 1, "train_loss": 0.5, "test_accuracy": 0.75},
-                                     {"epoch": 2, "train_loss": float("nan")}],
-                            {"d1.kernel.m": np.full((1, 3), 1e-7, np.float32),
-                             "d1.bias.v": np.arange(3, dtype=np.float64),
+    empty = {"test_loss": None, "train_accuracy": None, "test_accuracy": None, "train_r2": None,
+             "test_r2": None, "learning_rate": 0.1}
+    d.state = TrainingState(3, 120, [{"epoch": 1, "train_loss": 0.5, **empty, "test_accuracy": 0.75},
+                                     {"epoch": 2, "train_loss": float("nan"), **empty}],
+                            {"m": np.full(3, 1e-7, np.float32),  # Adam's, from before a change
+                             "v": np.arange(3, dtype=np.float64),
                              "t": np.array([120], dtype=np.int64)})
     return d
 
@@ -143,12 +147,12 @@ def test_without_weights_or_state_the_file_holds_neither():
     assert loaded.state == TrainingState()
 
 
-def test_a_lone_surrogate_in_a_label_is_escaped_and_comes_back():
+def test_a_lone_surrogate_in_a_setting_is_escaped_and_comes_back():
     d = Design()
-    d.insert_node(Node("a", "input", {}, (0.0, 0.0), "bad \ud800 text"))
+    d.insert_node(Node("a", "input", {"note": "bad \ud800 text"}, (0.0, 0.0)))
     text = dumps(d)
     text.encode("utf-8")
-    assert loads(text, validate=False).nodes["a"].label == "bad \ud800 text"
+    assert loads(text, validate=False).nodes["a"].params["note"] == "bad \ud800 text"
 
 
 def test_what_a_file_cannot_hold_is_refused_before_the_old_file_is_touched(tmp_path):
@@ -175,8 +179,9 @@ def test_nesting_deeper_than_a_file_may_hold_is_refused_both_ways():
         dumps(d)
     text = '{"format": "neuralcanvas-design", "version": 1, "connections": [], "nodes": [' \
            '{"id": "a", "kind": "input", "params": {"deep": ' + "[" * 300 + "]" * 300 + "}}]}"
-    with pytest.raises(FileFormatError, match=r"\$.nodes\[0\].params.deep(\[0\])+: nested"):
+    with pytest.raises(FileFormatError, match=r"\$.nodes\[0\].params.deep\[0\].*….*\[0\]: nested") as e:
         loads(text)
+    assert e.value.problems[0].path == "$.nodes[0].params.deep" + "[0]" * 197  # whole, where kept
 
 
 def test_the_schema_knows_every_training_setting_and_its_default():
@@ -425,7 +430,31 @@ JSON_VALUES = st.recursive(
 ARRAYS = st.sampled_from([np.float32, np.float64]).flatmap(lambda dtype: hnp.arrays(
     dtype, hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=3),
     elements={"allow_nan": False, "allow_infinity": False}))
-NAMED_ARRAYS = st.dictionaries(st.text(min_size=1, max_size=4), ARRAYS, max_size=2)
+# What an id or a name may hold (core.names): any character but controls and line breaks.
+PRINTABLE = st.characters(exclude_categories=("Cc", "Cs", "Zl", "Zp"),
+                          exclude_characters=BIDI_CONTROLS)
+NAMES = st.text(PRINTABLE, min_size=1, max_size=5)
+NAMED_ARRAYS = st.dictionaries(st.text(PRINTABLE, min_size=1, max_size=4), ARRAYS, max_size=2)
+METRIC = st.none() | st.floats()  # a loss or R² may be NaN or infinite (a run that diverged)
+FRACTION = st.none() | st.floats(0.0, 1.0)
+HISTORY_ENTRIES = st.fixed_dictionaries({
+    "epoch": st.integers(0, 10**9), "train_loss": st.floats(), "test_loss": METRIC,
+    "train_accuracy": FRACTION, "test_accuracy": FRACTION, "train_r2": METRIC, "test_r2": METRIC,
+    "learning_rate": st.floats(0.0, 10.0)}).map(lambda entry: {  # in EpochMetrics' own order
+        f.name: entry[f.name] for f in dataclasses.fields(EpochMetrics)})
+
+
+@st.composite
+def optimizer_states(draw) -> dict:
+    """Empty, or one optimizer's: its step count and its slots, all of one length."""
+    if draw(st.booleans()):
+        return {}
+    slots = draw(st.sampled_from([(), ("velocity",), ("square_avg",), ("m", "v")]))
+    size = draw(st.integers(0, 4))
+    state = {name: draw(hnp.arrays(draw(st.sampled_from([np.float32, np.float64])), size,
+                                   elements={"allow_nan": False, "allow_infinity": False}))
+             for name in slots}
+    return {**state, "t": np.array([draw(st.integers(0, 2**62))], dtype=np.int64)}
 
 
 def node_params(kind: str):
@@ -446,7 +475,7 @@ def node_params(kind: str):
 
 @st.composite
 def designs(draw) -> Design:
-    ids = draw(st.lists(st.text(min_size=1, max_size=5), unique=True, max_size=10))
+    ids = draw(st.lists(NAMES, unique=True, max_size=10))
     cut = draw(st.integers(0, len(ids)))
     node_ids, conn_ids = ids[:cut], ids[cut:] if cut else []  # wires need nodes
     d = Design()
@@ -458,18 +487,17 @@ def designs(draw) -> Design:
     for cid in conn_ids:
         source, target = draw(st.sampled_from(node_ids)), draw(st.sampled_from(node_ids))
         d.insert_connection(Connection(cid, source, target, draw(st.none() | FINITE)))
-    d.set_dataset(draw(st.text(min_size=1, max_size=5)),
+    d.set_dataset(draw(NAMES),
                   draw(st.dictionaries(st.text(max_size=4), JSON_VALUES, max_size=2)),
-                  draw(st.integers(min_value=0)))
+                  draw(st.integers(0, 2**63 - 1)))
     d.set_training(learning_rate=draw(FINITE), epochs=draw(st.integers(0, 10**6)),
                    target_accuracy=draw(st.none() | FINITE), dtype=draw(st.sampled_from(
                        ["float32", "float64"])))
     if draw(st.booleans()):
         d.initial_weights = d.snapshot_weights()
-    history = draw(st.lists(st.dictionaries(st.sampled_from(["epoch", "loss"]),
-                                            st.integers() | FINITE | st.none()), max_size=3))
+    history = draw(st.lists(HISTORY_ENTRIES, max_size=3))
     d.state = TrainingState(draw(st.integers(0, 10**9)), draw(st.integers(0, 10**9)), history,
-                            draw(NAMED_ARRAYS))
+                            draw(optimizer_states()))
     return d
 
 

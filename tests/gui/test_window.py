@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QMessageBox
 
@@ -127,6 +129,32 @@ def test_the_screenshot_command_renders_the_window_with_the_design(tmp_path):
 
     image = QImage(str(out))
     assert image.width() >= 1200 and image.height() >= 800
+
+
+@pytest.mark.parametrize("name, content, words", [
+    ("bad.ncanvas", "{oops", "error: Cannot open the design: bad.ncanvas: $: not valid JSON"),
+    ("bad.onnx", "not a model", "error: Cannot import the ONNX model: bad.onnx"),
+])
+def test_the_screenshot_of_a_bad_file_says_why_on_stderr_and_exits_2(tmp_path, name, content,
+                                                                      words):
+    bad, out = tmp_path / name, tmp_path / "shot.png"
+    bad.write_text(content)
+    proc = subprocess.run([sys.executable, str(ROOT / "main.py"), "--screenshot", str(out), name],
+                          capture_output=True, text=True, timeout=120, cwd=tmp_path,
+                          env={**os.environ, "QT_QPA_PLATFORM": "offscreen", "HOME": str(tmp_path),
+                               "XDG_CONFIG_HOME": str(tmp_path), "PYTHONPATH": str(ROOT)})
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert proc.returncode == 2 and len(errors) == 1 and errors[0].startswith(words)
+    assert "Traceback" not in proc.stderr and not out.exists()
+
+
+def test_the_screenshot_into_a_missing_folder_says_so_and_exits_2(tmp_path):
+    out = tmp_path / "nowhere" / "shot.png"
+    proc = subprocess.run([sys.executable, str(ROOT / "main.py"), "--screenshot", str(out),
+                           str(EXAMPLES / "xor.ncanvas")], capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "QT_QPA_PLATFORM": "offscreen",
+                                            "PYTHONPATH": str(ROOT)})
+    assert proc.returncode == 2 and f"error: cannot write the screenshot to {out}" in proc.stderr
 
 
 def test_the_dark_look_can_be_chosen_and_is_remembered(window, qtbot):
