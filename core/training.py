@@ -13,7 +13,7 @@ from core import registry
 from core.backend import to_device, to_numpy, xp
 from core.compile import Build, compile_design
 from core.design import TrainingState
-from core.errors import TrainingError
+from core.errors import DataError, TrainingError
 from core.losses import make_loss
 from core.optimizers import clip_by_norm, make_optimizer, regularize
 
@@ -60,8 +60,10 @@ class Trainer:
 
         self.train_idx, self.test_idx = train_test_split(
             data.num_samples, self.settings.test_fraction, self.settings.seed)
-        features = self.build.feature_rows(data.X)
         dt = self.model.dtype
+        with np.errstate(all="ignore"):  # x² of a huge value: refused just below, in words
+            features = self.build.feature_rows(data.X)
+        features = fits_dtype(features, dt, self._column_names(), "column")
         self.X_train = to_device(features[self.train_idx], dt)
         self.X_test = to_device(features[self.test_idx], dt)
         self.labels_train = data.y[self.train_idx]
@@ -90,10 +92,23 @@ class Trainer:
             design.initial_weights = design.snapshot_weights()
 
     # ------------------------------------------------------------------ settings
+    def _column_names(self) -> list[str]:
+        """The name of each of the model's input columns, in the compiler's order."""
+        names: list[str] = []
+        for node in self.design.nodes.values():
+            if node.kind == "input":
+                names.append(str(node.params.get("feature", node.id)))
+            elif node.kind == "data":
+                names.extend(self.build.data.feature_names)
+        return names
+
     def _encode_targets(self) -> None:
         dt = self.model.dtype
-        self.T_train = to_device(self.build.encode_targets(self.labels_train), dt)
-        self.T_test = to_device(self.build.encode_targets(self.labels_test), dt)
+        names = list(self.build.data.target_names) or ["target"]
+        targets = [fits_dtype(self.build.encode_targets(labels), dt, names, "target",
+                              self.train_idx if labels is self.labels_train else self.test_idx)
+                   for labels in (self.labels_train, self.labels_test)]
+        self.T_train, self.T_test = (to_device(t, dt) for t in targets)
         self._labels_train_dev = to_device(self.labels_train)
         self._labels_test_dev = to_device(self.labels_test)
 
@@ -138,6 +153,12 @@ class Trainer:
 
     # ------------------------------------------------------------------ one update
     def _update(self, xb, tb) -> float:
+        # NumPy's overflow warnings stay quiet: a loss or weight that is not finite is caught
+        # here and said in words (CuPy never warns)
+        with np.errstate(all="ignore"):
+            return self._guarded_update(xb, tb)
+
+    def _guarded_update(self, xb, tb) -> float:
         model = self.model
         if model.stochastic:  # randomness is a function of (seed, step): resuming is exact
             model.rng = np.random.default_rng([self.settings.seed, 1, self.step_count])
@@ -299,6 +320,10 @@ class Trainer:
         return out, layer.preactivation(caches[-1]) if hasattr(layer, "preactivation") else None
 
     def evaluate(self) -> EpochMetrics:
+        with np.errstate(all="ignore"):  # a diverging run's metrics may be inf or NaN
+            return self._evaluate()
+
+    def _evaluate(self) -> EpochMetrics:
         train = self._score(self.X_train, self.T_train, self._labels_train_dev)
         test = self._score(self.X_test, self.T_test, self._labels_test_dev) if len(
             self.test_idx) else (None, None, None)
@@ -324,9 +349,37 @@ class Trainer:
     def write_back(self) -> None:
         """Trained weights, optimizer state and history into the design."""
         self.build.write_back(self.design)
-        cursor = self._cursor if self._order_X is not None else 0
         self.design.state = TrainingState(self.epoch, self.step_count, list(self.history),
-                                          self.optimizer.state_dict(), cursor)
+                                          self.optimizer.state_dict(), self.cursor)
+
+    @property
+    def cursor(self) -> int:
+        """Training samples already used in the epoch under way (0 between epochs)."""
+        return self._cursor if self._order_X is not None else 0
+
+
+def fits_dtype(values: np.ndarray, dtype: Any, names: list[str], what: str,
+               rows: np.ndarray | None = None) -> np.ndarray:
+    """`values` (host rows × columns) in `dtype`, or a DataError naming the column and the row
+    of the first value that does not fit (too large for float32 becomes infinite)."""
+    dtype = np.dtype(dtype)
+    with np.errstate(over="ignore", invalid="ignore"):
+        converted = np.asarray(values).astype(dtype, copy=False)
+    finite = np.isfinite(converted)
+    if finite.all():
+        return converted
+    row, column = (int(i) for i in np.argwhere(~finite)[0])
+    value = float(np.asarray(values)[row, column])
+    name = names[column] if column < len(names) else f"{what} {column + 1}"
+    row = int(rows[row]) if rows is not None else row
+    where = f"{what} {name!r}, data row {row + 1}"
+    if math.isnan(value):
+        raise DataError(f"{where}: the value is not a number (NaN); remove or fill it in")
+    largest = float(np.finfo(dtype).max)
+    advice = ("train in float64 (Training settings, Precision) or rescale the column"
+              if dtype != np.float64 else "rescale the column")
+    raise DataError(f"{where}: the value {value:g} is too large for {dtype.name} (whose largest "
+                    f"is {largest:.3g}); {advice}")
 
 
 def r_squared(out, T) -> float:
@@ -354,4 +407,4 @@ def new_seed(design, seed: int | None = None) -> int:
     return seed
 
 
-__all__ = ["EpochMetrics", "TrainProgress", "Trainer", "new_seed", "reset_weights"]
+__all__ = ["EpochMetrics", "TrainProgress", "Trainer", "fits_dtype", "new_seed", "reset_weights"]
