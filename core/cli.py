@@ -11,7 +11,7 @@ from typing import TextIO
 
 import numpy as np
 
-from core.errors import NeuralCanvasError
+from core.errors import NeuralCanvasError, TrainingError
 
 USAGE_EXIT = 2
 
@@ -107,6 +107,16 @@ def _train(args: argparse.Namespace) -> int:
                     bar.update(progress.epoch, progress.metrics)
                 if progress.kind in ("finished", "stopped"):
                     finished = progress
+    except TrainingError as exc:  # the weights from before the bad step are kept: save them
+        if bar is not None:
+            bar.close()
+            bar = None
+        trainer.write_back()
+        if not args.out:
+            raise
+        save_design(design, args.out)
+        raise TrainingError(f"{exc} The run so far ({trainer.epoch} epochs, {trainer.step_count} "
+                            f"steps) is saved in {args.out}.", exc.epoch, exc.step) from exc
     finally:
         if bar is not None:
             bar.close()
