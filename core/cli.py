@@ -73,6 +73,14 @@ def main(argv: list[str] | None = None) -> int:
     except NeuralCanvasError as exc:
         print(f"error: {_one_line(str(exc))}", file=sys.stderr)
         return USAGE_EXIT
+    except MemoryError:  # a MemoryError training met is already a TrainingError, in words
+        from core.memory import machine_memory, size_text  # noqa: PLC0415
+
+        has = machine_memory()
+        print(f"error: {args.command} ran out of memory"
+              + (f" (this machine has {size_text(has)})" if has else "")
+              + "; nothing was written", file=sys.stderr)
+        return USAGE_EXIT
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -13,9 +13,11 @@ from core import registry
 from core.backend import to_device, to_numpy, xp
 from core.compile import Build, compile_design
 from core.design import TrainingState
-from core.errors import DataError, TrainingError
+from core.errors import TrainingError
 from core.losses import make_loss
+from core.memory import out_of_memory
 from core.optimizers import clip_by_norm, make_optimizer, regularize
+from core.precision import column_names, fits_dtype
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,12 @@ class Trainer:
     """Trains a design in place; `run` is a generator a worker thread can drive."""
 
     def __init__(self, design, dtype: Any = None, build: Build | None = None) -> None:
+        try:
+            self._prepare(design, dtype, build)
+        except MemoryError:
+            raise out_of_memory("while preparing the model and its data", design) from None
+
+    def _prepare(self, design, dtype: Any, build: Build | None) -> None:
         self.design = design
         self.build = build or compile_design(design, dtype=dtype)
         self.model = self.build.model
@@ -63,7 +71,7 @@ class Trainer:
         dt = self.model.dtype
         with np.errstate(all="ignore"):  # x² of a huge value: refused just below, in words
             features = self.build.feature_rows(data.X)
-        features = fits_dtype(features, dt, self._column_names(), "column")
+        features = fits_dtype(features, dt, column_names(design, data), "column")
         self.X_train = to_device(features[self.train_idx], dt)
         self.X_test = to_device(features[self.test_idx], dt)
         self.labels_train = data.y[self.train_idx]
@@ -92,16 +100,6 @@ class Trainer:
             design.initial_weights = design.snapshot_weights()
 
     # ------------------------------------------------------------------ settings
-    def _column_names(self) -> list[str]:
-        """The name of each of the model's input columns, in the compiler's order."""
-        names: list[str] = []
-        for node in self.design.nodes.values():
-            if node.kind == "input":
-                names.append(str(node.params.get("feature", node.id)))
-            elif node.kind == "data":
-                names.extend(self.build.data.feature_names)
-        return names
-
     def _encode_targets(self) -> None:
         dt = self.model.dtype
         names = list(self.build.data.target_names) or ["target"]
@@ -156,7 +154,11 @@ class Trainer:
         # NumPy's overflow warnings stay quiet: a loss or weight that is not finite is caught
         # here and said in words (CuPy never warns)
         with np.errstate(all="ignore"):
-            return self._guarded_update(xb, tb)
+            try:
+                return self._guarded_update(xb, tb)
+            except MemoryError:  # the weights are those from before the step
+                where = f"at epoch {self.epoch + 1}, step {self.step_count + 1}"
+                raise out_of_memory(where, self.design) from None
 
     def _guarded_update(self, xb, tb) -> float:
         model = self.model
@@ -176,7 +178,12 @@ class Trainer:
             clip_by_norm(model.grad, s.clip_norm)
         self.optimizer.checkpoint()
         kept = None if model.statistics is None else model.flat[model.statistics]
-        self.optimizer.step(model.flat, model.grad, self._lr)
+        try:
+            self.optimizer.step(model.flat, model.grad, self._lr)
+        except MemoryError:
+            xp.copyto(model.flat, self._backup)
+            self.optimizer.rollback()
+            raise
         if kept is not None:  # AdamW's decoupled decay shrinks every value it is given
             model.flat[model.statistics] = kept
         if not bool(xp.isfinite(model.flat).all()):
@@ -321,7 +328,10 @@ class Trainer:
 
     def evaluate(self) -> EpochMetrics:
         with np.errstate(all="ignore"):  # a diverging run's metrics may be inf or NaN
-            return self._evaluate()
+            try:
+                return self._evaluate()
+            except MemoryError:
+                raise out_of_memory(f"evaluating epoch {self.epoch}", self.design) from None
 
     def _evaluate(self) -> EpochMetrics:
         train = self._score(self.X_train, self.T_train, self._labels_train_dev)
@@ -358,30 +368,6 @@ class Trainer:
         return self._cursor if self._order_X is not None else 0
 
 
-def fits_dtype(values: np.ndarray, dtype: Any, names: list[str], what: str,
-               rows: np.ndarray | None = None) -> np.ndarray:
-    """`values` (host rows × columns) in `dtype`, or a DataError naming the column and the row
-    of the first value that does not fit (too large for float32 becomes infinite)."""
-    dtype = np.dtype(dtype)
-    with np.errstate(over="ignore", invalid="ignore"):
-        converted = np.asarray(values).astype(dtype, copy=False)
-    finite = np.isfinite(converted)
-    if finite.all():
-        return converted
-    row, column = (int(i) for i in np.argwhere(~finite)[0])
-    value = float(np.asarray(values)[row, column])
-    name = names[column] if column < len(names) else f"{what} {column + 1}"
-    row = int(rows[row]) if rows is not None else row
-    where = f"{what} {name!r}, data row {row + 1}"
-    if math.isnan(value):
-        raise DataError(f"{where}: the value is not a number (NaN); remove or fill it in")
-    largest = float(np.finfo(dtype).max)
-    advice = ("train in float64 (Training settings, Precision) or rescale the column"
-              if dtype != np.float64 else "rescale the column")
-    raise DataError(f"{where}: the value {value:g} is too large for {dtype.name} (whose largest "
-                    f"is {largest:.3g}); {advice}")
-
-
 def r_squared(out, T) -> float:
     ss_res = ((out - T) ** 2).sum()
     ss_tot = ((T - T.mean(axis=0)) ** 2).sum()
@@ -407,4 +393,4 @@ def new_seed(design, seed: int | None = None) -> int:
     return seed
 
 
-__all__ = ["EpochMetrics", "TrainProgress", "Trainer", "fits_dtype", "new_seed", "reset_weights"]
+__all__ = ["EpochMetrics", "TrainProgress", "Trainer", "new_seed", "reset_weights"]
