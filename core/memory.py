@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core import registry
+from core import backend, registry
 from core.blocks.conv import Conv2DLayer
 from core.blocks.pooling import Pool2DLayer
 from core.blocks.recurrent import RecurrentLayer
@@ -85,16 +85,17 @@ def size_text(n: float) -> str:
 # ---------------------------------------------------------------------------- the machine
 @functools.lru_cache(maxsize=1)
 def machine_memory() -> int | None:
-    """Bytes of physical memory this process may use: the machine's (os.sysconf, or
-    /proc/meminfo), or a container's smaller limit; None where neither can be read."""
+    """Bytes of physical memory training may use: the machine's (os.sysconf, or /proc/meminfo),
+    or a container's or the GPU's when smaller; None where none can be read."""
     total = None
     try:
         total = int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
     except (AttributeError, ValueError, OSError):
         total = _meminfo_total()
-    limit = _read_number("/sys/fs/cgroup/memory.max")  # cgroup v2; "max" reads as None
-    if limit is not None and (total is None or limit < total):
-        total = limit
+    for limit in (_read_number("/sys/fs/cgroup/memory.max"),  # cgroup v2; "max" reads as None
+                  backend.device_memory()):  # on a GPU, the arrays live in its memory
+        if limit is not None and (total is None or limit < total):
+            total = limit
     return total if total and total > 0 else None
 
 

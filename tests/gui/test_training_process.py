@@ -151,3 +151,16 @@ def test_the_status_bar_shows_what_training_needs_in_memory(window, qtbot):
     figure = next(part for part in text.split("·") if "to train" in part).strip()
     assert figure.startswith("≈ ") and figure.endswith(("KiB to train", "MiB to train"))
     assert "this machine has" in window.live.status.toolTip()
+
+
+def test_a_design_that_cannot_fit_is_refused_at_play_with_the_figures(window, qtbot, monkeypatch):
+    from core import memory
+
+    monkeypatch.setattr(memory, "machine_memory", lambda: 16 * 2**30)
+    window.open_path(str(EXAMPLES / "digits_cnn.ncanvas"))
+    window.document.set_node_params("c3", filters=4096, kernel_size=31)
+    qtbot.waitUntil(lambda: "GiB to train" in window.live.status.text())
+    window.live.bar.act_play.trigger()
+    assert not window.live.controller.running and window.live.controller.process is None
+    text = window.live.banner.text.text()
+    assert "more than the 16 GiB this machine has" in text and "'c3'" in text
