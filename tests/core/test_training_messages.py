@@ -103,3 +103,17 @@ def test_the_views_of_a_diverging_run_raise_no_warning_either():
         warnings.simplefilter("always")
         probes.take_snapshot(trainer, plane=plane)
     assert _runtime_warnings(record) == []
+
+
+def test_the_command_line_says_which_value_does_not_fit_and_exits_2(tmp_path, capsys):
+    from core.fileformat import save_design
+    from main import main
+
+    rows = list(ROWS)
+    rows[2] = "3,1e39,7"
+    path = tmp_path / "big.ncanvas"
+    save_design(csv_design(tmp_path, rows), path)
+    assert main(["train", str(path), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: column 'b', data row 3: the value 1e+39 is too large for float32")
+    assert "learning rate" not in err and len(err.strip().splitlines()) == 1
