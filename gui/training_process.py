@@ -21,8 +21,9 @@ WATCH_MS = 100  # how often a request that waits for its answer is looked at
 ANSWER_SECONDS = 3.0  # a request's answer may take this long at least …
 SILENCE_FACTOR = 4.0  # … or this many times the longest the process was silent in this run
 STOP_SECONDS = 10.0  # the longest a stop (closing, another design) waits before ending the process
+START_SECONDS = STOP_SECONDS  # before a run's first word: starting, compiling, a first big step
 QUIT_SECONDS = 1.0  # a process that reads its messages quits within this
-KILL_SECONDS = 1.0  # a process told to end (SIGTERM, then SIGKILL) is gone within this
+KILL_SECONDS = 1.0  # a process killed (SIGKILL: a stopped one too) is gone within this
 NOT_ANSWERING = ("the training process does not answer (it may be stopped or stuck), so it was "
                  "ended")
 
@@ -51,7 +52,8 @@ class TrainingProcess(QObject):
         self.process.start()
         child.close()
         self.heard = time.perf_counter()  # when the process last said something
-        self.longest_silence = 0.0  # the longest it was silent in the run under way
+        self.longest_silence: float | None = None  # the longest it was silent in this run;
+        # None until its first word (the wait for that one is the process starting, compiling)
         self._asked: float | None = None  # when a request that awaits "ended" was sent
         self._over = False  # "ended" for its death or silence was given: say it once
         self._outbox: queue.SimpleQueue = queue.SimpleQueue()
@@ -67,7 +69,7 @@ class TrainingProcess(QObject):
     def send(self, *message: Any) -> None:
         """Queue a message; the sending thread writes it (the window never waits on the pipe)."""
         if message and message[0] == "run":
-            self.heard, self.longest_silence, self._asked = time.perf_counter(), 0.0, None
+            self.heard, self.longest_silence, self._asked = time.perf_counter(), None, None
         self._outbox.put(message)
 
     def ask(self, *message: Any) -> None:
@@ -88,12 +90,15 @@ class TrainingProcess(QObject):
     # ------------------------------------------------------------------ from the process
     def answer_limit(self) -> float:
         """How long an answer may take: a few times the longest silence seen in this run (a
-        big design's step), and never less than ANSWER_SECONDS."""
+        big design's step), never less than ANSWER_SECONDS; START_SECONDS before its first word."""
+        if self.longest_silence is None:
+            return START_SECONDS
         return max(ANSWER_SECONDS, SILENCE_FACTOR * self.longest_silence)
 
     def _heard(self, message: tuple) -> None:
         now = time.perf_counter()
-        self.longest_silence = max(self.longest_silence, now - self.heard)
+        first = self.longest_silence is None
+        self.longest_silence = 0.0 if first else max(self.longest_silence, now - self.heard)
         self.heard = now
         if message[0] == "ended":
             self._asked = None
@@ -169,11 +174,8 @@ class TrainingProcess(QObject):
         return f"the training process ended unexpectedly ({_how_it_ended(self.process.exitcode)})"
 
     def end(self) -> None:
-        """End the process now, whatever it is doing (SIGTERM, then SIGKILL: a stopped process
-        ignores the first), each with a short bounded wait."""
-        if self.process.is_alive():
-            self.process.terminate()
-            self.process.join(KILL_SECONDS / 2)
+        """End the process now, whatever it is doing: SIGKILL (a stopped process ignores
+        SIGTERM; the process writes no file, so nothing needs its goodbye), a short bounded wait."""
         if self.process.is_alive():
             self.process.kill()
             self.process.join(KILL_SECONDS)
