@@ -4,6 +4,7 @@ a MemoryError met while training becomes a clear message in core and on the comm
 
 from __future__ import annotations
 
+import os
 import tracemalloc
 
 import numpy as np
@@ -88,6 +89,7 @@ def test_a_design_that_cannot_fit_is_refused_naming_its_heaviest_node(make, heav
         Trainer(design)  # refused before a single large array is made
 
 
+@pytest.mark.skipif(not os.path.exists("/proc/meminfo"), reason="Linux's /proc/meminfo is checked")
 def test_the_figure_is_the_machines_physical_memory():
     total = memory.machine_memory()
     assert total is not None and total > 0

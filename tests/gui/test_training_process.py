@@ -16,6 +16,8 @@ from core.training import Trainer
 from gui import training_process
 from gui.app import EXAMPLES
 
+POSIX = pytest.mark.skipif(not hasattr(signal, "SIGSTOP"), reason="POSIX signals stop and kill it")
+
 
 @pytest.fixture
 def xor_window(window, monkeypatch):
@@ -67,6 +69,7 @@ def assert_the_weights_match_the_state(window, start) -> None:
                                atol=1e-6)
 
 
+@POSIX
 def test_pause_of_a_stopped_training_process_answers_and_ends_it(xor_window, qtbot):
     window = xor_window
     bar, controller = window.live.bar, window.live.controller
@@ -88,6 +91,7 @@ def test_pause_of_a_stopped_training_process_answers_and_ends_it(xor_window, qtb
     assert controller.process.is_alive()
 
 
+@POSIX
 def test_closing_the_window_with_a_stopped_training_process_ends_it(xor_window, qtbot,
                                                                      monkeypatch):
     from gui import file_actions
@@ -103,6 +107,7 @@ def test_closing_the_window_with_a_stopped_training_process_ends_it(xor_window, 
         assert not process.is_alive() and not controller.running
 
 
+@POSIX
 def test_a_killed_training_process_is_said_and_the_run_so_far_is_kept(xor_window, qtbot):
     window = xor_window
     bar, controller = window.live.bar, window.live.controller
