@@ -74,6 +74,16 @@ def description() -> str:
     return f"CuPy {xp.__version__} on {gpu}"
 
 
+def device_memory() -> int | None:
+    """Bytes of memory on the GPU the arrays live on; None on the CPU (or when it cannot say)."""
+    if not is_gpu:
+        return None
+    try:
+        return int(xp.cuda.Device().mem_info[1])
+    except Exception:  # noqa: BLE001 - the host's figure is used alone
+        return None
+
+
 def resolve_dtype(dtype: str | Any) -> Any:
     """'float32' or 'float64' (the default float32) as the backend's dtype."""
     try:

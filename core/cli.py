@@ -11,7 +11,7 @@ from typing import TextIO
 
 import numpy as np
 
-from core.errors import NeuralCanvasError
+from core.errors import NeuralCanvasError, TrainingError
 
 USAGE_EXIT = 2
 
@@ -73,6 +73,14 @@ def main(argv: list[str] | None = None) -> int:
     except NeuralCanvasError as exc:
         print(f"error: {_one_line(str(exc))}", file=sys.stderr)
         return USAGE_EXIT
+    except MemoryError:  # a MemoryError training met is already a TrainingError, in words
+        from core.memory import machine_memory, size_text  # noqa: PLC0415
+
+        has = machine_memory()
+        print(f"error: {args.command} ran out of memory"
+              + (f" (this machine has {size_text(has)})" if has else "")
+              + "; nothing was written", file=sys.stderr)
+        return USAGE_EXIT
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
@@ -107,6 +115,16 @@ def _train(args: argparse.Namespace) -> int:
                     bar.update(progress.epoch, progress.metrics)
                 if progress.kind in ("finished", "stopped"):
                     finished = progress
+    except TrainingError as exc:  # the weights from before the bad step are kept: save them
+        if bar is not None:
+            bar.close()
+            bar = None
+        trainer.write_back()
+        if not args.out:
+            raise
+        save_design(design, args.out)
+        raise TrainingError(f"{exc} The run so far ({trainer.epoch} epochs, {trainer.step_count} "
+                            f"steps) is saved in {args.out}.", exc.epoch, exc.step) from exc
     finally:
         if bar is not None:
             bar.close()

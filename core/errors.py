@@ -112,5 +112,9 @@ class TrainingError(NeuralCanvasError):
         super().__init__(message)
 
 
+class OutOfMemoryError(TrainingError):
+    """Training or evaluation needed more memory than the machine could give (a MemoryError)."""
+
+
 class BackendError(NeuralCanvasError):
     """The requested array backend cannot be used here."""

@@ -105,6 +105,7 @@ class Snapshot:
     sample_probabilities: np.ndarray | None = None
     sample: int | None = None  # the training sample just presented, if any
     history_start: int = 0  # `history` holds the epochs from this one on (sent in parts)
+    cursor: int = 0  # training samples already used in the epoch under way
 
 
 def take_snapshot(trainer: Trainer, *, loss: float | None = None, steps_per_second: float = 0.0,
@@ -116,6 +117,12 @@ def take_snapshot(trainer: Trainer, *, loss: float | None = None, steps_per_seco
     Without `weights` the snapshot leaves out the weights and the neurons' maps (the canvas
     takes them a few times a second, the plots every frame); `history_from` leaves out the
     epochs the receiver already has."""
+    with np.errstate(all="ignore"):  # a diverging run's views may hold inf or NaN: drawn as such
+        return _snapshot(trainer, loss, steps_per_second, plane, samples, sample, weights,
+                         history_from)
+
+
+def _snapshot(trainer, loss, steps_per_second, plane, samples, sample, weights, history_from):
     if weights:
         trainer.write_back()  # into the trainer's own copy of the design
     output_map, maps = (None, {})
@@ -131,4 +138,5 @@ def take_snapshot(trainer: Trainer, *, loss: float | None = None, steps_per_seco
     return Snapshot(trainer.epoch, trainer.step_count, loss, trainer.last_metrics(),
                     tuple(trainer.history[history_from:]),
                     trainer.design.snapshot_weights() if weights else {}, steps_per_second,
-                    plane, output_map, maps, counts, samples, probs, sample, history_from)
+                    plane, output_map, maps, counts, samples, probs, sample, history_from,
+                    trainer.cursor)

@@ -22,8 +22,9 @@ from typing import Any
 import numpy as np
 
 from core import probes
-from core.errors import TrainingError
+from core.errors import NeuralCanvasError, OutOfMemoryError, TrainingError
 from core.fileformat import design_from_dict
+from core.memory import out_of_memory
 from core.timeline import Timeline, moment_of
 from core.training import Trainer
 
@@ -65,9 +66,27 @@ def _merge(weights: dict[str, Any], part: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
+def failure(exc: BaseException) -> tuple[str, str]:
+    """(kind, reason) of a run that an exception ended: "memory", "diverged" or "failed"."""
+    if isinstance(exc, MemoryError):
+        exc = out_of_memory("")
+    if isinstance(exc, OutOfMemoryError):
+        return "memory", str(exc)
+    if isinstance(exc, TrainingError):
+        return "diverged", str(exc)
+    if isinstance(exc, NeuralCanvasError):
+        return "failed", f"training stopped: {exc}"
+    return "failed", f"training stopped: {exc.__class__.__name__}: {exc}"
+
+
 def _run(conn, data: dict, grid: tuple | None = None) -> bool:
-    """Train one design until paused, stopped or finished; False when asked to quit."""
-    trainer = Trainer(design_from_dict(data, validate=False))
+    """Train one design until paused, stopped or finished; False when asked to quit. Whatever
+    goes wrong ends the run with an "ended" message that says what: the process keeps serving."""
+    try:
+        trainer = Trainer(design_from_dict(data, validate=False))
+    except Exception as exc:  # noqa: BLE001 - said to the person, never a dead process
+        conn.send(("ended", *failure(exc), None, None))
+        return True
     timeline = None if grid is None else Timeline.following(grid)
     if timeline is not None:
         trainer.on_epoch.append(lambda _metrics: timeline.record(moment_of(trainer)))
@@ -126,12 +145,15 @@ def _run(conn, data: dict, grid: tuple | None = None) -> bool:
                 span = stamps[-1][0] - stamps[0][0]
                 rate = (stamps[-1][1] - stamps[0][1]) / span if span > 0 else 0.0
                 conn.send(("snapshot", snapshot(loss, rate)))
-    except TrainingError as exc:
-        kind, reason = "diverged", str(exc)
     except Exception as exc:  # noqa: BLE001 - the person hears of it; the child keeps serving
-        kind, reason = "failed", f"training stopped: {exc.__class__.__name__}: {exc}"
-    final = snapshot(loss, 0.0, final=True)
+        kind, reason = failure(exc)
+    try:
+        final, state = snapshot(loss, 0.0, final=True), trainer.design.state
+    except Exception as exc:  # noqa: BLE001 - the window keeps the last weights it was sent
+        final = state = None
+        if kind in ("paused", "stopped", "finished"):
+            kind, reason = failure(exc)
     if timeline is not None:
         conn.send(("timeline", timeline.moments, timeline.stride))
-    conn.send(("ended", kind, reason, final, trainer.design.state))
+    conn.send(("ended", kind, reason, final, state))
     return keep_serving

@@ -15,7 +15,9 @@ from core.compile import Build, compile_design
 from core.design import TrainingState
 from core.errors import TrainingError
 from core.losses import make_loss
+from core.memory import out_of_memory
 from core.optimizers import clip_by_norm, make_optimizer, regularize
+from core.precision import column_names, fits_dtype
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,12 @@ class Trainer:
     """Trains a design in place; `run` is a generator a worker thread can drive."""
 
     def __init__(self, design, dtype: Any = None, build: Build | None = None) -> None:
+        try:
+            self._prepare(design, dtype, build)
+        except MemoryError:
+            raise out_of_memory("while preparing the model and its data", design) from None
+
+    def _prepare(self, design, dtype: Any, build: Build | None) -> None:
         self.design = design
         self.build = build or compile_design(design, dtype=dtype)
         self.model = self.build.model
@@ -60,8 +68,10 @@ class Trainer:
 
         self.train_idx, self.test_idx = train_test_split(
             data.num_samples, self.settings.test_fraction, self.settings.seed)
-        features = self.build.feature_rows(data.X)
         dt = self.model.dtype
+        with np.errstate(all="ignore"):  # x² of a huge value: refused just below, in words
+            features = self.build.feature_rows(data.X)
+        features = fits_dtype(features, dt, column_names(design, data), "column")
         self.X_train = to_device(features[self.train_idx], dt)
         self.X_test = to_device(features[self.test_idx], dt)
         self.labels_train = data.y[self.train_idx]
@@ -92,8 +102,11 @@ class Trainer:
     # ------------------------------------------------------------------ settings
     def _encode_targets(self) -> None:
         dt = self.model.dtype
-        self.T_train = to_device(self.build.encode_targets(self.labels_train), dt)
-        self.T_test = to_device(self.build.encode_targets(self.labels_test), dt)
+        names = list(self.build.data.target_names) or ["target"]
+        targets = [fits_dtype(self.build.encode_targets(labels), dt, names, "target",
+                              self.train_idx if labels is self.labels_train else self.test_idx)
+                   for labels in (self.labels_train, self.labels_test)]
+        self.T_train, self.T_test = (to_device(t, dt) for t in targets)
         self._labels_train_dev = to_device(self.labels_train)
         self._labels_test_dev = to_device(self.labels_test)
 
@@ -138,6 +151,16 @@ class Trainer:
 
     # ------------------------------------------------------------------ one update
     def _update(self, xb, tb) -> float:
+        # NumPy's overflow warnings stay quiet: a loss or weight that is not finite is caught
+        # here and said in words (CuPy never warns)
+        with np.errstate(all="ignore"):
+            try:
+                return self._guarded_update(xb, tb)
+            except MemoryError:  # the weights are those from before the step
+                where = f"at epoch {self.epoch + 1}, step {self.step_count + 1}"
+                raise out_of_memory(where, self.design) from None
+
+    def _guarded_update(self, xb, tb) -> float:
         model = self.model
         if model.stochastic:  # randomness is a function of (seed, step): resuming is exact
             model.rng = np.random.default_rng([self.settings.seed, 1, self.step_count])
@@ -155,7 +178,12 @@ class Trainer:
             clip_by_norm(model.grad, s.clip_norm)
         self.optimizer.checkpoint()
         kept = None if model.statistics is None else model.flat[model.statistics]
-        self.optimizer.step(model.flat, model.grad, self._lr)
+        try:
+            self.optimizer.step(model.flat, model.grad, self._lr)
+        except MemoryError:
+            xp.copyto(model.flat, self._backup)
+            self.optimizer.rollback()
+            raise
         if kept is not None:  # AdamW's decoupled decay shrinks every value it is given
             model.flat[model.statistics] = kept
         if not bool(xp.isfinite(model.flat).all()):
@@ -299,6 +327,13 @@ class Trainer:
         return out, layer.preactivation(caches[-1]) if hasattr(layer, "preactivation") else None
 
     def evaluate(self) -> EpochMetrics:
+        with np.errstate(all="ignore"):  # a diverging run's metrics may be inf or NaN
+            try:
+                return self._evaluate()
+            except MemoryError:
+                raise out_of_memory(f"evaluating epoch {self.epoch}", self.design) from None
+
+    def _evaluate(self) -> EpochMetrics:
         train = self._score(self.X_train, self.T_train, self._labels_train_dev)
         test = self._score(self.X_test, self.T_test, self._labels_test_dev) if len(
             self.test_idx) else (None, None, None)
@@ -324,9 +359,13 @@ class Trainer:
     def write_back(self) -> None:
         """Trained weights, optimizer state and history into the design."""
         self.build.write_back(self.design)
-        cursor = self._cursor if self._order_X is not None else 0
         self.design.state = TrainingState(self.epoch, self.step_count, list(self.history),
-                                          self.optimizer.state_dict(), cursor)
+                                          self.optimizer.state_dict(), self.cursor)
+
+    @property
+    def cursor(self) -> int:
+        """Training samples already used in the epoch under way (0 between epochs)."""
+        return self._cursor if self._order_X is not None else 0
 
 
 def r_squared(out, T) -> float:

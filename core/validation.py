@@ -53,15 +53,16 @@ class Structure:
     output_activation: str
 
 
-def validate_design(design, data=None) -> list[Problem]:
+def validate_design(design, data=None, memory: bool = True) -> list[Problem]:
     """Every problem with the design, errors and warnings, without raising."""
-    return check_design(design, data)[0]
+    return check_design(design, data, memory=memory)[0]
 
 
-def check_design(design, data=None, shapes: dict | None = None
+def check_design(design, data=None, shapes: dict | None = None, memory: bool = True
                  ) -> tuple[list[Problem], Structure | None]:
     """Every problem, and the structure when there is no error; `shapes`, when given, is filled
-    with each shape that could be inferred, errors elsewhere or not (the canvas writes them)."""
+    with each shape that could be inferred, errors elsewhere or not (the canvas writes them).
+    With `memory`, a design that needs more memory to train than this machine has is an error."""
     problems: list[Problem] = []
     problems += _node_problems(design)
     problems += _connection_problems(design)
@@ -75,6 +76,10 @@ def check_design(design, data=None, shapes: dict | None = None
     if order is not None:
         structure, structure_problems = _structure(design, order, data, shapes)
         problems += structure_problems
+    if memory and structure is not None and data is not None and not errors_only(problems):
+        from core.memory import memory_problems  # noqa: PLC0415 - memory builds blocks' layers
+
+        problems += memory_problems(design, structure, data)
     return problems, structure
 
 

@@ -36,6 +36,7 @@ class Document(QObject):
         self.design = design or default_design()
         self.path: str | None = None
         self.problems: list[Problem] = []
+        self.structure = None  # validation's Structure of the design, when it has one
         self.shapes: dict[str, tuple[int, ...]] = {}  # node id → the shape it passes on
         self.undo_stack = QUndoStack(self)
         self.undo_stack.cleanChanged.connect(self._clean_changed)
@@ -91,7 +92,7 @@ class Document(QObject):
     def _check(self, design: Design) -> None:
         """The problems, and the shape each node passes on (one sample's, as validation sees it)."""
         self.shapes = {}
-        self.problems, _structure = check_design(design, shapes=self.shapes)
+        self.problems, self.structure = check_design(design, shapes=self.shapes)
 
     # ------------------------------------------------------------------ files
     def replace_design(self, design: Design, path: str | None) -> None:

@@ -80,6 +80,7 @@ class LiveTraining:
         self.menu = _menu(window, self.bar)
         window.menuBar().insertMenu(window.learn_menu.menuAction(), self.menu)
         self.controller.message.connect(self.banner.show_message)
+        self.controller.alert.connect(self._alert)
         self.controller.weights_shown.connect(
             lambda snap: window.scene.show_neuron_maps(snap.neuron_maps))
         self.controller.moment.connect(self._moment_on_canvas)
@@ -87,7 +88,9 @@ class LiveTraining:
         self.controller.state_changed.connect(self._state_changed)
         self.controller.snapshot.connect(self._snapshot)
         document.design_replaced.connect(self.banner.hide)
-        self._show_status(None)
+        self._memory, self._shown = "", None
+        document.validated.connect(self._estimate_memory)
+        self._estimate_memory(document.problems)
 
     def _panels(self, window: QMainWindow) -> None:
         """Data, boundary (or the confusion matrix, for inputs of more than two dimensions) and
@@ -181,7 +184,34 @@ class LiveTraining:
     def _snapshot(self, snap) -> None:
         self._show_status(snap)
 
+    def _alert(self, text: str) -> None:
+        """A failure the person must read before going on (the machine ran out of memory)."""
+        from PySide6.QtWidgets import QMessageBox  # noqa: PLC0415
+
+        QMessageBox.critical(self.window, "Not enough memory", text[:1].upper() + text[1:])
+
+    def _estimate_memory(self, _problems) -> None:
+        """What training the design needs in memory, for the status bar ("≈ 12 MiB to train")."""
+        from core.errors import NeuralCanvasError  # noqa: PLC0415
+        from core.memory import machine_memory, size_text, summary  # noqa: PLC0415
+        from core.validation import load_cached_dataset  # noqa: PLC0415
+
+        document, self._memory = self.window.document, ""
+        if document.structure is not None:
+            choice = document.design.dataset
+            try:
+                data = load_cached_dataset(choice.name, dict(choice.params), choice.seed)
+            except NeuralCanvasError:
+                data = None
+            if data is not None:
+                self._memory = summary(document.design, document.structure, data)
+        has = machine_memory()
+        self.status.setToolTip(f"What training this design needs in memory; this machine has "
+                               f"{size_text(has)}" if self._memory and has else "")
+        self._show_status(self._shown)
+
     def _show_status(self, snap) -> None:
+        self._shown = snap
         parts = []
         if snap is not None:
             parts.append(f"epoch {snap.epoch:,}")
@@ -195,6 +225,8 @@ class LiveTraining:
                 parts.append(f"test R² {m.test_r2:.3f}")
             if self.controller.running and snap.steps_per_second:
                 parts.append(f"{snap.steps_per_second:,.0f} steps/s")
+        if self._memory:
+            parts.append(self._memory)
         parts.append(backend.description())
         self.status.setText("   ·   ".join(parts))
 

@@ -13,14 +13,15 @@ import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from core import probes
-from core.errors import NeuralCanvasError, TrainingError
+from core.design import TrainingState
+from core.errors import NeuralCanvasError, OutOfMemoryError, TrainingError
 from core.fileformat import design_to_dict
 from core.timeline import Moment, Timeline
 from core.train_process import views_for
 from core.training import Trainer, reset_weights
 from gui.commands import SetWeightsAndState
 from gui.document import Document
-from gui.training_process import TrainingProcess
+from gui.training_process import STOP_SECONDS, TrainingProcess
 from gui.training_timeline import TimelineActs
 
 WEIGHTS_SECONDS = 0.25  # while running, the design (and so the canvas) takes the weights this often
@@ -44,6 +45,7 @@ class TrainingController(TimelineActs, QObject):
     state_changed = Signal(str)  # "idle" | "running" | "paused"
     stopped = Signal(str, str)  # (kind, reason): "paused", "finished", "diverged", "failed", …
     message = Signal(str)  # something to tell the person (a banner): divergence, a design error
+    alert = Signal(str)  # a failure to show in a dialog: the machine ran out of memory
     moment = Signal(object)  # a past moment the views show (probes.Snapshot); None: now again
     moment_shown = Signal(object)  # that moment's weights (Design.snapshot_weights()); None: now
     timeline_changed = Signal()  # moments were recorded or forgotten
@@ -64,6 +66,7 @@ class TrainingController(TimelineActs, QObject):
         self._before: tuple | None = None
         self._written = 0.0  # when the design last took a running snapshot's weights
         self._history: list = []  # the running process's epochs so far (it sends new ones)
+        self._kept: probes.Snapshot | None = None  # the run's snapshot whose weights the design has
         self._design = None
         self.timeline = Timeline()  # the weights at each epoch's end (core.timeline)
         self.viewing: Moment | None = None  # the past moment the views show; None: now
@@ -92,9 +95,11 @@ class TrainingController(TimelineActs, QObject):
             self._ensure_trainer()
         self._before = self._state_now()
         if self.remote is None or not self.remote.process.is_alive():
+            if self.remote is not None:
+                self.remote.close()
             self.remote = TrainingProcess(self)
             self.remote.received.connect(self._received)
-        self._history, self._run_moments = [], None
+        self._history, self._run_moments, self._kept = [], None, None
         self.remote.send("run", design_to_dict(self.document.design), self.timeline.grid())
         self.remote.timer.start()
         self._running = True
@@ -103,7 +108,7 @@ class TrainingController(TimelineActs, QObject):
 
     def pause(self) -> None:
         if self.running:
-            self.remote.send("pause")
+            self.remote.ask("pause")  # a process that does not answer is ended
 
     def toggle(self) -> None:
         self.pause() if self.running else self.play()
@@ -140,9 +145,9 @@ class TrainingController(TimelineActs, QObject):
         self._resume = False
         self.remote.timer.stop()
         self.remote.send("stop")
-        ended = self.remote.wait_for_end()
+        ended = self.remote.wait_for_end(min(self.remote.answer_limit(), STOP_SECONDS))
         if ended is None:
-            ended = ("ended", "failed", "the training process did not answer", None, None)
+            ended = ("ended", "failed", self.remote.give_up(), None, None)
         self._ended(ended[1], ended[2], self._whole(ended[3]), ended[4], record=record)
 
     # ------------------------------------------------------------------ internals
@@ -163,6 +168,9 @@ class TrainingController(TimelineActs, QObject):
         fresh = design.state.epoch == 0 and design.state.step == 0
         try:
             trainer = Trainer(design.copy())
+        except OutOfMemoryError as exc:
+            self.alert.emit(str(exc))
+            return False
         except NeuralCanvasError as exc:
             self.message.emit(f"The design cannot train: {exc}")
             return False
@@ -181,9 +189,10 @@ class TrainingController(TimelineActs, QObject):
         try:
             progress = act(self.trainer)
         except TrainingError as exc:
+            memory = isinstance(exc, OutOfMemoryError)
             self._show(self.take(self.trainer, None))
-            self.stopped.emit("diverged", str(exc))
-            self.message.emit(str(exc))
+            self.stopped.emit("memory" if memory else "diverged", str(exc))
+            (self.alert if memory else self.message).emit(str(exc))
             return False
         snap = self.take(self.trainer, progress.loss, progress.sample)
         self._show(snap)
@@ -243,6 +252,8 @@ class TrainingController(TimelineActs, QObject):
         if took:
             self._written = now
             self._write(snap.weights)
+            if live:
+                self._kept = snap
         self.snapshot.emit(snap)
         if took:
             self.weights_shown.emit(snap)
@@ -277,6 +288,11 @@ class TrainingController(TimelineActs, QObject):
             return
         if moments:
             self.timeline.adopt(*moments)
+        if final is None and self._kept is not None:  # the process ended without a last word:
+            final = self._kept  # the design has this snapshot's weights; its state goes with them
+            state = TrainingState(final.epoch, final.step, list(final.history), {}, final.cursor)
+            reason += (f"; the weights and history of epoch {final.epoch:,} (step {final.step:,}) "
+                       f"are kept")
         if final is not None:
             self._show(final)
             self._commit(self._before, state, f"Train to epoch {final.epoch}")
@@ -288,6 +304,8 @@ class TrainingController(TimelineActs, QObject):
         self.stopped.emit(kind, reason)
         if kind in ("diverged", "failed"):
             self.message.emit(reason)
+        elif kind == "memory":
+            self.alert.emit(reason)
         if self._resume:
             self._resume = False
             self.play()
@@ -338,7 +356,7 @@ class TrainingController(TimelineActs, QObject):
         self.back_to_now()
         if self.running:
             self._resume = True
-            self.remote.send("pause")
+            self.remote.ask("pause")
         else:
             self.trainer = None
 

@@ -147,3 +147,32 @@ def test_import_saves_an_onnx_model_as_a_design_that_computes_the_same(capsys, t
     garbage.write_bytes(b"\x00\x01 not a model")
     assert main(["import", str(garbage), "--out", str(tmp_path / "g.ncanvas")]) == 2
     assert "garbage.onnx" in capsys.readouterr().err and not (tmp_path / "g.ncanvas").exists()
+
+
+def test_a_run_that_diverges_with_out_saves_the_weights_from_before_the_bad_step(tmp_path, capsys):
+    import numpy as np
+
+    import core
+    from core.training import Trainer
+
+    start, out = tmp_path / "start.ncanvas", tmp_path / "out.ncanvas"
+    assert main(["train", str(ROOT / "resources" / "examples" / "regression_plane.ncanvas"),
+                 "--epochs", "3", "--out", str(start), "--quiet"]) == 0
+    design = core.load(str(start))
+    design.set_training(learning_rate=1e6)  # from here on, the run diverges
+    core.save(design, str(start))
+    capsys.readouterr()
+    assert main(["train", str(start), "--epochs", "10", "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "learning rate" in err and str(out) in err and len(err.strip().splitlines()) == 1
+    saved = core.load(str(out))
+    assert saved.state.epoch >= 3 and len(saved.state.history) == saved.state.epoch
+    assert saved.state.step > design.state.step  # the steps before the bad one are in it
+    # exactly the weights of the run up to the step before the bad one
+    again = Trainer(core.load(str(start)))
+    for _ in range(saved.state.step - design.state.step):
+        again.step()
+    again.write_back()
+    kept, redone = saved.snapshot_weights(), again.design.snapshot_weights()
+    assert kept["connections"] == redone["connections"]
+    assert all(np.isfinite(w) for w in kept["connections"].values())

@@ -337,7 +337,7 @@ def test_non_finite_numbers_are_refused_except_in_the_history():
 def fake_validation(monkeypatch, result):
     module = types.ModuleType("core.validation")
 
-    def validate_design(design):
+    def validate_design(design, **_options):
         if isinstance(result, Exception):
             raise result
         return result

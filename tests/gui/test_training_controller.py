@@ -143,3 +143,15 @@ def test_a_step_on_a_design_of_dense_blocks_is_one_undo_step(qtbot):
     finally:
         controller.shutdown()
         document.autosave_timer.stop()
+
+
+def test_a_diverging_run_shows_only_the_message_and_no_numpy_warning(xor, qtbot, capfd, recwarn):
+    document, controller = xor
+    document.set_training(optimizer="sgd", learning_rate=1e30, target_accuracy=None)
+    messages = []
+    controller.message.connect(messages.append)
+    controller.play()  # the training process starts here: its stderr is this test's
+    qtbot.waitUntil(lambda: not controller.running, timeout=20000)
+    assert messages and "lower learning rate" in messages[-1]
+    assert "RuntimeWarning" not in capfd.readouterr().err  # the training process said nothing
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]  # nor the window

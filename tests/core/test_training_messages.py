@@ -1,0 +1,119 @@
+"""What training says when it cannot go on: data too large for the model's precision names its
+column and row, and a run that diverges says so in words only (no NumPy warnings on the way)."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+
+from core.design import Design
+from core.errors import DataError, TrainingError
+from core.fileformat import load_design
+from core.training import Trainer
+from tests.core.test_examples import EXAMPLES
+
+
+def csv_design(tmp_path, rows: list[str], task: str = "regression") -> Design:
+    """Inputs a, b of a CSV file → one identity neuron predicting column y."""
+    path = tmp_path / "table.csv"
+    path.write_text("a,b,y\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    d = Design()
+    d.set_dataset("csv", {"path": str(path), "label": "y", "features": "", "task": task}, seed=0)
+    d.set_training(loss="mse", optimizer="sgd", learning_rate=0.01, batch_size=2, epochs=2,
+                   test_fraction=0.0)
+    d.add_node("input", {"feature": "a"}, node_id="a")
+    d.add_node("input", {"feature": "b"}, node_id="b")
+    d.add_node("neuron", {"activation": "identity"}, node_id="out")
+    d.add_connection("a", "out")
+    d.add_connection("b", "out")
+    return d
+
+
+ROWS = ["1,2,3", "2,3,5", "3,4,7", "4,5,9"]
+
+
+def test_a_value_too_large_for_float32_names_its_column_and_row(tmp_path):
+    rows = list(ROWS)
+    rows[2] = "3,1e39,7"  # finite in float64, infinite in float32
+    design = csv_design(tmp_path, rows)
+    with pytest.raises(DataError) as caught:
+        Trainer(design)
+    message = str(caught.value)
+    assert "'b'" in message and "row 3" in message and "1e+39" in message
+    assert "float32" in message and "float64" in message and "rescale" in message
+    assert "learning rate" not in message
+
+
+def test_the_same_data_trains_in_float64(tmp_path):
+    rows = list(ROWS)
+    rows[2] = "3,1e39,7"
+    design = csv_design(tmp_path, rows)
+    design.set_training(dtype="float64")
+    Trainer(design)  # fits: no error
+
+
+def test_a_target_too_large_for_float32_is_named_too(tmp_path):
+    rows = list(ROWS)
+    rows[1] = "2,3,-5e38"
+    with pytest.raises(DataError, match=r"target 'y', data row 2: the value -5e\+38 is too large "
+                                        r"for float32"):
+        Trainer(csv_design(tmp_path, rows))
+
+
+def test_a_feature_that_overflows_float32_names_the_input(tmp_path):
+    rows = list(ROWS)
+    rows[3] = "1e20,5,9"
+    design = csv_design(tmp_path, rows)
+    design.set_node_params("a", feature="a^2")  # 1e40: too large for float32
+    with pytest.raises(DataError, match=r"column 'a\^2', data row 4"):
+        Trainer(design)
+
+
+def _runtime_warnings(record) -> list[str]:
+    return [str(w.message) for w in record if issubclass(w.category, RuntimeWarning)]
+
+
+def diverging_xor() -> Design:
+    design = load_design(EXAMPLES / "xor.ncanvas")
+    design.set_training(optimizer="sgd", learning_rate=1e30, target_accuracy=None)
+    return design
+
+
+def test_a_run_that_diverges_says_so_without_numpys_warnings():
+    design = diverging_xor()
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        trainer = Trainer(design)
+        with pytest.raises(TrainingError, match="lower learning rate"):
+            trainer.train()
+        trainer.evaluate()  # the weights kept are finite; their metrics may not be
+    assert _runtime_warnings(record) == []
+
+
+def test_the_views_of_a_diverging_run_raise_no_warning_either():
+    from core import probes
+
+    design = diverging_xor()
+    trainer = Trainer(design)
+    with pytest.raises(TrainingError):
+        trainer.train()
+    plane = probes.Plane.around(trainer.build.data.X)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        probes.take_snapshot(trainer, plane=plane)
+    assert _runtime_warnings(record) == []
+
+
+def test_the_command_line_says_which_value_does_not_fit_and_exits_2(tmp_path, capsys):
+    from core.fileformat import save_design
+    from main import main
+
+    rows = list(ROWS)
+    rows[2] = "3,1e39,7"
+    path = tmp_path / "big.ncanvas"
+    save_design(csv_design(tmp_path, rows), path)
+    assert main(["train", str(path), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: column 'b', data row 3: the value 1e+39 is too large for float32")
+    assert "learning rate" not in err and len(err.strip().splitlines()) == 1
