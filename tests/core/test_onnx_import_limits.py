@@ -1,10 +1,13 @@
-"""ONNX import at its limits: long graphs are put in order in linear time, in the order they
-always had."""
+"""ONNX import at its limits: metadata that is not what an export writes (nested too deeply, an
+array where an object belongs, not JSON) is refused with one OnnxImportError naming the entry and
+what is wrong; long graphs are put in order in linear time, in the order they always had."""
 
 from __future__ import annotations
 
+import json
 import random
 import warnings
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -15,8 +18,75 @@ with warnings.catch_warnings():
     onnx = pytest.importorskip("onnx", reason="the export extra is not installed")
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
+from core.export_onnx import DESIGN_KEY, PARAMS_KEY, to_onnx  # noqa: E402
 from core.import_onnx import OnnxImportError, read_onnx  # noqa: E402
 from core.onnx_graph import GraphReader  # noqa: E402
+from tests.core.test_export_numpy import example  # noqa: E402
+
+
+# ============================================================================ hostile metadata
+def with_metadata(tmp_path: Path, key: str, value: str) -> Path:
+    """The xor example exported as ONNX, one metadata entry replaced (the graph untouched, so the
+    file still claims to be that very export)."""
+    model = to_onnx(example("xor"))
+    for prop in model.metadata_props:
+        if prop.key == key:
+            prop.value = value
+    path = tmp_path / "damaged.onnx"
+    onnx.save(model, path)
+    return path
+
+
+def params_of_xor() -> dict:
+    props = {p.key: p.value for p in to_onnx(example("xor")).metadata_props}
+    return json.loads(props[PARAMS_KEY])
+
+
+DAMAGED = {  # name → (entry, its text, what the message says)
+    "design nested deeply": (DESIGN_KEY, "[" * 100_000 + "]" * 100_000, "nested too deeply"),
+    "design objects nested deeply": (DESIGN_KEY, '{"a":' * 50_000 + "1" + "}" * 50_000,
+                                     "nested too deeply"),
+    "design nested past the limit": (DESIGN_KEY, "[" * 80 + "]" * 80, "nested too deeply"),
+    "parameters nested deeply": (PARAMS_KEY, "[" * 100_000 + "]" * 100_000, "nested too deeply"),
+    "design as an array": (DESIGN_KEY, "[]", "must hold a design (a JSON object), not an array"),
+    "design as null": (DESIGN_KEY, "null", "not null"),
+    "parameters as an array": (PARAMS_KEY, "[1, 2]", "must be a JSON object (layer → its parameters), "
+                                                     "not an array"),
+    "a layer's parameters as an array": (
+        PARAMS_KEY, json.dumps({k: [1] for k in params_of_xor()}), "at 'layer1' must be a JSON object"),
+    "an initializer named by a number": (
+        PARAMS_KEY, json.dumps({k: {p: 3 for p in v} for k, v in params_of_xor().items()}),
+        "must name initializers (strings), not hold a number"),
+    "design not JSON": (DESIGN_KEY, "{", "is not valid JSON"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(DAMAGED))
+def test_damaged_metadata_is_one_clear_error(case, tmp_path):
+    key, text, said = DAMAGED[case]
+    path = with_metadata(tmp_path, key, text)
+    with pytest.raises(OnnxImportError) as caught:
+        read_onnx(path)
+    message = str(caught.value)
+    assert message.startswith(f"{path}: its metadata {key!r}")
+    assert said in message
+    assert len(message) < 300  # the message, never the metadata echoed
+
+
+def test_an_initializer_the_graph_lacks_is_named_and_the_graph_read_instead(tmp_path):
+    params = {k: {p: "nowhere" for p in v} for k, v in params_of_xor().items()}
+    result = read_onnx(with_metadata(tmp_path, PARAMS_KEY, json.dumps(params)))
+    assert not result.restored
+    assert "no initializer 'nowhere'" in result.notes[0]
+    assert [n.kind for n in result.design.nodes.values()] == ["data", "dense", "dense"]
+
+
+def test_sound_metadata_still_restores_the_design(tmp_path):
+    path = tmp_path / "xor.onnx"
+    onnx.save(to_onnx(example("xor")), path)
+    result = read_onnx(path)
+    assert result.restored and result.notes == []
+    assert set(result.design.nodes) == set(example("xor").nodes)
 
 
 # ============================================================================ long graphs
