@@ -128,10 +128,12 @@ IMPORTS = '''
 import argparse
 import base64
 import copy
+import gc
 import io
 import json
 import math
 import os
+import sys
 
 import numpy as np
 import torch
