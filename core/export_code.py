@@ -1,5 +1,6 @@
-"""What the PyTorch and NumPy exports share: the walk over a compiled model, and the source of its
-input features, activations and forward pass, written once for both array libraries."""
+"""What the PyTorch and NumPy exports share: the walk over a compiled model, the source of its
+input features, activations and forward pass, written once for both array libraries, and the only
+ways design text enters generated source (safe_text for comments and docstrings, str_literal)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,34 @@ TRANSLATIONS = {
 }
 INPUT_KINDS = ("input", "data")
 GELU_SCALE = math.sqrt(2.0 / math.pi)
+NAME_LIMIT = 80  # characters of one design name shown in a comment or a docstring (then "…")
+FEATURE_OPS = ("raw", "square", "product", "sin", "cos")  # what core.features parses a feature as
+
+
+# ---------------------------------------------------------------------- design text in source
+_ESCAPED = {"\\": "\\\\", '"': '\\"'}
+
+
+def safe_text(text: Any, limit: int = NAME_LIMIT) -> str:
+    """Design text (a name, a label, an id, a file name) fit for a comment or a docstring of
+    generated source: one line of printable characters. A backslash, a double quote and every
+    character that is not printable (each kind of line break: \\n, \\r, \\x0b, \\x0c, \\x1c-\\x1e,
+    \\x85, \\u2028, \\u2029; NUL and other controls; bidirectional marks) are written as Python
+    escapes, as ascii() writes them, so that the text can neither end the comment's line nor close
+    the docstring. Text over `limit` characters is cut, with "…". This, or a repr() literal
+    (`str_literal`), is the only way design text enters generated source."""
+    text = str(text)
+    if len(text) > limit:
+        text = text[:limit] + "…"
+    return "".join(_ESCAPED.get(c) or (c if c.isprintable() else ascii(c)[1:-1]) for c in text)
+
+
+def str_literal(value: Any) -> str:
+    """A str (or a tuple of them) as a Python literal: repr() of str values only, which escapes
+    quotes, backslashes and every character that is not printable."""
+    if isinstance(value, (tuple, list)):
+        return repr(tuple(str(v) for v in value))
+    return repr(str(value))
 
 
 @dataclass(frozen=True)
@@ -171,11 +200,11 @@ def _title(design, index: int, op, kind: str) -> str:
     layer = op.layer
     nodes = [design.nodes[n] for n in op.node_ids]
     if nodes[0].kind == "neuron":
-        names = ", ".join(n.label or n.id for n in nodes)
+        names = ", ".join(safe_text(n.label or n.id) for n in nodes)
         what = f"neuron{'s' if len(nodes) > 1 else ''} {names}"
     else:
         label = registry.blocks.get(nodes[0].kind).label
-        what = f"{label} {nodes[0].label or nodes[0].id}"
+        what = f"{label} {safe_text(nodes[0].label or nodes[0].id)}"
     single = (layer.time_steps, layer.n_features) if hasattr(layer, "time_steps") else (layer.n_in,)
     shapes = [getattr(layer, "in_shapes", None) or [getattr(layer, "in_shape", single)],
               getattr(layer, "out_shape", (layer.n_out,))]
@@ -196,21 +225,24 @@ def _shape_text(shape) -> str:
 
 
 def _features(design, build: Build) -> list[tuple[str, str]]:
-    """The source of each input column block over the raw rows X, as Build.feature_rows computes it."""
-    names = [n.params["feature"] if n.kind == "input" else "every data column"
+    """The source of each input column block over the raw rows X, as Build.feature_rows computes it,
+    and the feature's name made safe for a comment."""
+    names = [safe_text(n.params["feature"]) if n.kind == "input" else "every data column"
              for n in design.nodes.values() if n.kind in INPUT_KINDS]
     out = []
     for feature, name in zip(build.features, names, strict=True):
         if feature is None:
             out.append(("X", name))
             continue
-        a = f"X[:, {feature.columns[0]}:{feature.columns[0] + 1}]"
+        if feature.op not in FEATURE_OPS:
+            raise ValueError(f"unknown feature operation {feature.op!r}")
+        a = f"X[:, {int(feature.columns[0])}:{int(feature.columns[0]) + 1}]"
         if feature.op == "raw":
             source = a
         elif feature.op == "square":
             source = f"{a} * {a}"
         elif feature.op == "product":
-            b = feature.columns[1]
+            b = int(feature.columns[1])
             source = f"{a} * X[:, {b}:{b + 1}]"
         else:
             source = f"{{xp}}.{feature.op}({a})"
@@ -371,107 +403,24 @@ class _WholeGroup:
     columns: Any = None
 
 
-def array_literal(values: np.ndarray, indent: str = "    ", width: int = 100, first: int = 0) -> str:
-    """A float64 array as exact source: a nested list of shortest round-trip numbers (`first`:
-    the characters before it on its first line)."""
-    values = np.asarray(values, dtype=np.float64)
-    if values.ndim == 0:
-        return repr(float(values))
-    text = _nested(values.tolist())
-    return wrap_list(text, indent, width, first)
-
-
-def _nested(value) -> str:
-    if isinstance(value, list):
-        return "[" + ", ".join(_nested(v) for v in value) + "]"
-    return repr(float(value))
-
-
-def wrap_list(text: str, indent: str = "    ", width: int = 100, first: int = 0) -> str:
-    """Break a long list after commas so no line passes `width` (`first`: the characters before
-    it on its first line)."""
-    lines, line = [], ""
-    for token in text.split(", "):
-        piece = token if not line else line + ", " + token
-        used = (first if not lines else len(indent)) + len(piece)
-        if used > width and line:
-            lines.append(line + ",")
-            line = token
-        else:
-            line = piece
-    lines.append(line)
-    return ("\n" + indent).join(lines)
-
-
-def wrap_code(line: str, width: int = 100) -> list[str]:
-    """One generated line as lines of at most `width` where it can be: a trailing comment moves
-    above, and the code breaks after commas, the outermost first, aligned inside their brackets."""
-    if len(line) <= width:
-        return [line]
-    code, comment = _split_comment(line)
-    indent = line[:len(line) - len(line.lstrip())]
-    above = [f"{indent}# {comment}"] if comment else []
-    commas, openers, quote = [], [], ""
-    for i, char in enumerate(code):
-        if quote:
-            quote = "" if char == quote else quote
-        elif char in "\"'":
-            quote = char
-        elif char in "([{":
-            openers.append(i)
-        elif char in ")]}" and openers:
-            openers.pop()
-        elif char == "," and openers:
-            commas.append((len(openers), i, openers[-1]))
-    lines = [code]
-    for depth in sorted({d for d, _, _ in commas}):
-        cuts = [(i, opener) for d, i, opener in commas if d <= depth]
-        lines = _packed(code, cuts, width)
-        if max(map(len, lines)) <= width:
-            break
-    return above + lines
-
-
-def _packed(code: str, cuts: list[tuple[int, int]], width: int) -> list[str]:
-    """The code cut after the given commas, pieces joined back while they fit on a line; a new
-    line starts one column inside the bracket that holds the comma before it."""
-    pieces, start, column = [], 0, 0
-    for i, opener in cuts:
-        pieces.append((column, code[start:i + 1].strip() if start else code[:i + 1]))
-        start, column = i + 1, opener + 1
-    pieces.append((column, code[start:].strip()))
-    lines = [pieces[0][1]]
-    for column, text in pieces[1:]:
-        if len(lines[-1]) + 1 + len(text) <= width:
-            lines[-1] += " " + text
-        else:
-            lines.append(" " * column + text)
-    return lines
-
-
-def _split_comment(line: str) -> tuple[str, str]:
-    """(code, comment) of a line whose comment starts with '  # ' outside any string."""
-    quote = ""
-    for i, char in enumerate(line):
-        if quote:
-            quote = "" if char == quote else quote
-        elif char in "\"'":
-            quote = char
-        elif line.startswith("  # ", i):
-            return line[:i], line[i + 4:]
-    return line, ""
-
-
 def describe_output(plan: Plan) -> str:
     """A plain sentence about what the network gives, for the files' docstrings."""
     width = plan.model.output_width
     activation = plan.model.output_activation
     if plan.build.task == "classification":
-        names = ", ".join(plan.build.data.class_names) or f"{plan.build.data.num_classes} classes"
+        names = names_text(plan.build.data.class_names) or f"{plan.build.data.num_classes} classes"
         what = "class probabilities" if activation in ("softmax", "sigmoid") else "class scores"
         return f"{width} value(s) per row ({activation} output): {what} for {names}"
-    targets = ", ".join(plan.build.data.target_names) or "the target"
+    targets = names_text(plan.build.data.target_names) or "the target"
     return f"{width} value(s) per row ({activation} output): the predicted {targets}"
+
+
+def names_text(names, most: int | None = None) -> str:
+    """Design names for a docstring or a comment, each made safe, joined with commas (after `most`
+    of them, "…")."""
+    names = list(names)
+    shown = ", ".join(safe_text(n) for n in names[:most])
+    return shown + (", …" if most is not None and len(names) > most else "")
 
 
 def write_source(path, source: str) -> None:

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import textwrap
-
 from core.export_code import (
     ForwardWriter,
     Plan,
     Step,
     activation_functions,
-    array_literal,
     describe_output,
     make_plan,
+    names_text,
+    safe_text,
+    str_literal,
     used_activations,
-    wrap_code,
     write_source,
 )
+from core.export_lines import array_literal, docstring_lines, wrap_code
 
 LITERAL_LIMIT = 256  # arrays up to this many values are written as numbers, larger ones as hex
 
@@ -31,16 +31,15 @@ def numpy_source(design) -> str:
     plan = make_plan(design, "NumPy")
     writer = NumpyWriter(plan)
     body = writer.lines()
-    names = ", ".join(plan.build.data.feature_names[:8]) + (
-        ", …" if len(plan.build.data.feature_names) > 8 else "")
+    names = names_text(plan.build.data.feature_names, 8)
     kinds = {s.kind for s in plan.steps}
     activations = used_activations(plan) | ({"sigmoid"} if kinds & {"lstm", "gru"} else set())
     out = [
-        f'"""A network built in Neural Canvas on the {plan.build.data.name!r} data set, with its '
-        f"weights, as plain NumPy.",
+        f'"""A network built in Neural Canvas on the \'{safe_text(plan.build.data.name)}\' data set, '
+        "with its weights, as plain NumPy.",
         "",
-        *textwrap.wrap(f"predict(x) takes raw data rows (one row per sample; the columns {names}) and "
-                       f"gives {describe_output(plan)}.", 100),
+        *docstring_lines(f"predict(x) takes raw data rows (one row per sample; the columns {names}) "
+                         f"and gives {describe_output(plan)}."),
         "It computes what Neural Canvas computes when predicting: Dropout does nothing and BatchNorm",
         "uses its running statistics. NumPy is the only import; images are channels-last (N, H, W, C).",
         '"""',
@@ -65,10 +64,9 @@ def numpy_source(design) -> str:
 
 
 def _classify(plan: Plan) -> list[str]:
-    names = tuple(plan.build.data.class_names)
     return [
         "", "",
-        f"CLASS_NAMES = {names!r}",
+        f"CLASS_NAMES = {str_literal(tuple(plan.build.data.class_names))}",
         f"THRESHOLD = {float(plan.build.threshold())!r}  # a single output above it means class 1",
         "", "",
         "def classify(x):",

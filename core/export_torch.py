@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import io
-import textwrap
 
 import numpy as np
 
@@ -18,11 +17,13 @@ from core.export_code import (
     activation_functions,
     describe_output,
     make_plan,
+    names_text,
+    safe_text,
+    str_literal,
     used_activations,
-    wrap_code,
-    wrap_list,
     write_source,
 )
+from core.export_lines import docstring_lines, wrap_code, wrap_list
 from core.export_torch_text import LAYERS, LOOP
 
 # optimizer id → (the torch.optim call, {engine slot: torch state key})
@@ -53,8 +54,8 @@ LOSSES = {
 }
 SCHEDULES = {
     "constant": "return LEARNING_RATE",
-    "step": "return LEARNING_RATE * {gamma!r} ** (epoch // {step_size!r})",
-    "cosine": "return {min_lr!r} + (LEARNING_RATE - {min_lr!r}) * (1 + math.cos(math.pi * min(epoch, "
+    "step": "return LEARNING_RATE * {gamma} ** (epoch // {step_size})",
+    "cosine": "return {min_lr} + (LEARNING_RATE - {min_lr}) * (1 + math.cos(math.pi * min(epoch, "
               "epochs) / max(1, epochs))) / 2",
 }
 MODULE_KINDS = ("linear", "conv2d", "batchnorm", "simple_rnn", "lstm", "gru")
@@ -95,12 +96,14 @@ def torch_source(design) -> str:
 
 def _header(plan: Plan) -> str:
     data = plan.build.data
-    columns = ", ".join(data.feature_names[:6]) + (", …" if data.num_features > 6 else "")
-    return f'''"""A network built in Neural Canvas on the {data.name!r} data set, as PyTorch: the module with
-its current weights, the data set and its train/test split, the training settings, and a loop.
+    columns = names_text(data.feature_names, 6)
+    return f'''"""A network built in Neural Canvas on the '{safe_text(data.name)}' data set, as PyTorch:
+the module with its current weights, the data set and its train/test split, the training settings,
+and a loop.
 
-{textwrap.fill(f"The network gives {describe_output(plan)}. It takes raw data rows X "
-               f"({data.num_features} columns: {columns}) and computes its own input features.", 100)}
+{chr(10).join(docstring_lines(f"The network gives {describe_output(plan)}. It takes raw data rows X "
+                              f"({int(data.num_features)} columns: {columns}) and computes its own "
+                              "input features."))}
 
     python THIS_FILE.py [--steps N] [--epochs E] [--save weights.pt] [--dtype float64] [--restart]
     torchrun --nproc_per_node=N THIS_FILE.py [the same options]
@@ -125,10 +128,12 @@ IMPORTS = '''
 import argparse
 import base64
 import copy
+import gc
 import io
 import json
 import math
 import os
+import sys
 
 import numpy as np
 import torch
@@ -143,24 +148,30 @@ from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
 def _settings(plan: Plan) -> str:
     s, state = plan.design.training, plan.design.state
     lines = ["# " + "-" * 30 + " the training settings, as the design has them",
-             f"SEED = {s.seed!r}  # the shuffle of each epoch: np.random.default_rng([SEED, epoch])",
-             f"BATCH_SIZE = {s.batch_size!r}",
-             f"EPOCHS = {s.epochs!r}",
+             f"SEED = {int(s.seed)!r}  # the shuffle of each epoch: np.random.default_rng([SEED, epoch])",
+             f"BATCH_SIZE = {int(s.batch_size)!r}",
+             f"EPOCHS = {int(s.epochs)!r}",
              f"LEARNING_RATE = {float(s.learning_rate)!r}  # the base rate; learning_rate() schedules it",
              f"L1 = {float(s.l1)!r}  # penalties on the kernels (not biases), added to their gradients",
              f"L2 = {float(s.l2)!r}",
              f"CLIP_NORM = {float(s.clip_norm)!r}  # 0: no clipping",
              f"TEST_FRACTION = {float(s.test_fraction)!r}  # the split itself is embedded",
-             f"DTYPE = {s.dtype!r}",
-             f"TARGET_LOSS = {s.target_loss!r}  # stop when the training loss reaches it",
-             f"TARGET_ACCURACY = {s.target_accuracy!r}  # … or the (test) accuracy reaches it",
-             f"EARLY_STOPPING_PATIENCE = {s.early_stopping_patience!r}  # 0: off",
-             f"TASK = {plan.build.task!r}",
+             f"DTYPE = {str_literal(s.dtype)}",
+             f"TARGET_LOSS = {_optional(s.target_loss)}  # stop when the training loss reaches it",
+             f"TARGET_ACCURACY = {_optional(s.target_accuracy)}  # … or the (test) accuracy reaches it",
+             f"EARLY_STOPPING_PATIENCE = {int(s.early_stopping_patience)!r}  # 0: off",
+             f"TASK = {str_literal(plan.build.task)}",
              f"THRESHOLD = {float(plan.build.threshold())!r}  # a single output above it means class 1",
              "# where training stood when exported (epochs done, steps done, rows of the epoch under way)",
-             f"START_EPOCH, START_STEP, START_CURSOR = {state.epoch!r}, {state.step!r}, {state.cursor!r}",
-             f"DECAY = {tuple(_decay(plan))!r}  # the parameters L1 and L2 act on"]
+             f"START_EPOCH, START_STEP, START_CURSOR = {int(state.epoch)!r}, {int(state.step)!r}, "
+             f"{int(state.cursor)!r}",
+             f"DECAY = {str_literal(tuple(_decay(plan)))}  # the parameters L1 and L2 act on"]
     return "\n".join(wrapped for line in lines for wrapped in wrap_code(line))
+
+
+def _optional(value) -> str:
+    """A setting that is a number or None, as a literal."""
+    return "None" if value is None else repr(float(value))
 
 
 def _decay(plan: Plan) -> list[str]:
@@ -185,23 +196,25 @@ def _network(plan: Plan, writer: TorchWriter) -> str:
 
 def _module_call(step: Step) -> str:
     layer, kind = step.layer, step.kind
-    learned = {n: int(step.params[n].size) for n in getattr(layer, "learned", ())}
+    learned = {str(n): int(step.params[n].size) for n in getattr(layer, "learned", ())}
     for group in getattr(layer, "groups", ()):
-        learned.update({n: int(step.params[n].size) for n in group.learned})
+        learned.update({str(n): int(step.params[n].size) for n in group.learned})
     extra = ("" if "bias" in step.params or kind not in ("linear", "conv2d") else ", bias=False") + (
         f", learned={learned!r}" if learned else "")
     if kind == "linear":
         if layer.mask is not None:
             extra += f", mask={wrap_list(str(layer.mask.astype(int).tolist()), ' ' * 12)}"
-        return f"Linear({layer.n_in}, {layer.n_out}{extra})"
+        return f"Linear({int(layer.n_in)}, {int(layer.n_out)}{extra})"
     if kind == "conv2d":
         pads = (layer.pad_top, layer.pad_bottom, layer.pad_left, layer.pad_right)
         return (f"Conv2D({tuple(layer.in_shape)}, filters={layer.filters}, kernel_size={layer.kernel_size}, "
                 f"stride={layer.strides}, padding={pads}{extra})")
     if kind == "batchnorm":
-        return f"BatchNorm({layer.features}, momentum={layer.momentum!r}, epsilon={layer.epsilon!r})"
+        return (f"BatchNorm({int(layer.features)}, momentum={float(layer.momentum)!r}, "
+                f"epsilon={float(layer.epsilon)!r})")
     name = {"simple_rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}[kind]
-    return f"{name}({layer.n_features}, {layer.units}, return_sequences={layer.return_sequences})"
+    return (f"{name}({int(layer.n_features)}, {int(layer.units)}, "
+            f"return_sequences={bool(layer.return_sequences)})")
 
 
 class TorchWriter(ForwardWriter):
@@ -218,7 +231,7 @@ class TorchWriter(ForwardWriter):
 
     def layer_lines(self, step: Step, x: str, out: str) -> list[str]:
         if step.kind == "dropout":
-            return [f"{out} = F.dropout({x}, p={step.layer.rate!r}, training=self.training)"]
+            return [f"{out} = F.dropout({x}, p={float(step.layer.rate)!r}, training=self.training)"]
         return [f"{out} = self.{step.name}({x})"]
 
     def logits_lines(self, z: str) -> list[str]:
@@ -266,7 +279,8 @@ def _training(plan: Plan) -> str:
         "", "",
         "def learning_rate(epoch, epochs):",
         f'    """The {s.schedule} schedule: the rate for an epoch of a run of `epochs` epochs."""',
-        "    " + SCHEDULES[s.schedule].format(**schedule),
+        "    " + SCHEDULES[s.schedule].format(**{k: repr(int(v) if k == "step_size" else float(v))
+                                                for k, v in schedule.items()}),
     ])
 
 

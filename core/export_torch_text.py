@@ -304,8 +304,8 @@ def main(argv=None):
     if BATCH_SIZE % world and rank == 0:
         print(json.dumps({"event": "note", "text": f"{world} processes do not divide the batch of "
                           f"{BATCH_SIZE}: the batches differ from Neural Canvas's"}), flush=True)
-    losses, reason, best = [], "", {"loss": None, "state": None, "since": 0}
-    while epoch < args.epochs and not reason:
+    losses, reason, failure, best = [], "", "", {"loss": None, "state": None, "since": 0}
+    while epoch < args.epochs and not reason and not failure:
         sampler.set_epoch(epoch)
         sampler.skip, cursor = cursor, 0
         rate = learning_rate(epoch, args.epochs)
@@ -319,9 +319,10 @@ def main(argv=None):
                 loss /= world
             step += 1
             losses.append(float(loss))
-            if not math.isfinite(losses[-1]):
-                raise SystemExit(f"the loss became {losses[-1]} at epoch {epoch + 1}, step {step}; "
-                                 "try a lower learning rate")
+            if not math.isfinite(losses[-1]):  # the same in every process: the loss is all-reduced
+                failure = (f"the loss became {losses[-1]} at epoch {epoch + 1}, step {step}; "
+                           "try a lower learning rate")
+                break
             if rank == 0:
                 print(json.dumps({"event": "step", "epoch": epoch + 1, "step": step, "loss": losses[-1]}),
                       flush=True)
@@ -335,13 +336,31 @@ def main(argv=None):
                 flag = torch.tensor([1.0 if reason else 0.0], device=device)
                 dist.broadcast(flag, 0)
                 reason = reason or ("stopped by process 0" if flag.item() else "")
-    if rank == 0:
+    if rank == 0 and not failure:
         if args.save:
             torch.save(net.state_dict(), args.save)
         print(json.dumps({"event": "finished", "epochs": epoch, "steps": step,
                           "reason": reason or f"reached {args.epochs} epochs", "saved": args.save}),
               flush=True)
     if distributed:
-        dist.destroy_process_group()
+        del model  # DistributedDataParallel holds the process group: it goes before the group
+        leave_process_group(device)
+    if failure:
+        raise SystemExit(failure)
     return losses
+
+
+def leave_process_group(device):
+    """The end of a run under torchrun, in an order gloo and nccl always take: every process waits
+    until all have finished (process 0 has saved and printed), the DistributedDataParallel wrapper
+    the caller dropped is collected (it holds the group through its reducer), the group is
+    destroyed, and the output is flushed before the process exits."""
+    if device.type == "cuda":  # nccl: the barrier on this process's GPU
+        dist.barrier(device_ids=[device.index])
+    else:
+        dist.barrier()
+    gc.collect()
+    dist.destroy_process_group()
+    sys.stdout.flush()
+    sys.stderr.flush()
 '''

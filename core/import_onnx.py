@@ -25,6 +25,7 @@ from core.onnx_layers import translation
 __all__ = ["ImportedDesign", "OnnxImportError", "import_onnx", "read_onnx"]
 
 SPACING = 200.0  # between the columns of a laid-out import
+MAX_METADATA_DEPTH = 64  # levels of JSON in the metadata; a carried design has about six
 
 
 @dataclass
@@ -56,7 +57,8 @@ def read_onnx(path: str | os.PathLike) -> ImportedDesign:
         return design_from_model(model)
     except NeuralCanvasError as exc:  # the graph's own problem, named; the file named first
         raise OnnxImportError(f"{name}: {exc}") from None
-    except (ValueError, IndexError, KeyError, TypeError) as exc:  # a graph too odd to read
+    except (ValueError, IndexError, KeyError, TypeError, AttributeError, RecursionError) as exc:
+        # a graph too odd to read
         raise OnnxImportError(f"{name}: cannot read this graph ({type(exc).__name__}: {exc})") from exc
 
 
@@ -64,10 +66,14 @@ def design_from_model(model) -> ImportedDesign:
     """The design an onnx.ModelProto describes (see the module docstring)."""
     notes: list[str] = []
     props = {p.key: p.value for p in model.metadata_props}
-    if DESIGN_KEY in props:
+    if DESIGN_KEY in props and props.get(GRAPH_KEY) != graph_digest(model.graph):
+        notes.append("The file carries a Neural Canvas design, but its graph was changed after the "
+                     "export; the network is read from the graph instead, without its layout.")
+    elif DESIGN_KEY in props:
+        data, stored = _carried(props)  # metadata that is not what an export writes: refused
         try:
-            return ImportedDesign(_restored(model, props), notes, restored=True)
-        except (NeuralCanvasError, ValueError, KeyError, TypeError) as exc:
+            return ImportedDesign(_restored(model, data, stored), notes, restored=True)
+        except (NeuralCanvasError, ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
             notes.append(f"The file carries a Neural Canvas design, but it cannot be restored ({exc});"
                          " the network is read from the graph instead, without its layout.")
     reader = GraphReader(model)
@@ -79,22 +85,79 @@ def design_from_model(model) -> ImportedDesign:
 
 
 # ============================================================================ our own files
-def _restored(model, props: dict[str, str]) -> Design:
+def _carried(props: dict[str, str]) -> tuple[dict, dict[str, dict[str, str]]]:
+    """The design (parsed JSON) and the parameter map that an export keeps in the metadata;
+    OnnxImportError names the entry and what is wrong when they are not what an export writes
+    (not JSON, nested too deeply, an array where an object belongs, …)."""
+    data = _metadata_json(props, DESIGN_KEY)
+    if not isinstance(data, dict):
+        raise OnnxImportError(f"its metadata {DESIGN_KEY!r} must hold a design (a JSON object), "
+                              f"not {_json_kind(data)}")
+    stored = _metadata_json(props, PARAMS_KEY) if PARAMS_KEY in props else {}
+    if not isinstance(stored, dict):
+        raise OnnxImportError(f"its metadata {PARAMS_KEY!r} must be a JSON object (layer → its "
+                              f"parameters), not {_json_kind(stored)}")
+    for key, names in stored.items():
+        where = f"its metadata {PARAMS_KEY!r} at {key if len(key) <= 40 else key[:40] + '…'!r}"
+        if not isinstance(names, dict):
+            raise OnnxImportError(f"{where} must be a JSON object (parameter → initializer name), "
+                                  f"not {_json_kind(names)}")
+        for name in names.values():
+            if not isinstance(name, str):
+                raise OnnxImportError(f"{where} must name initializers (strings), not hold "
+                                      f"{_json_kind(name)}")
+    return data, stored
+
+
+def _metadata_json(props: dict[str, str], key: str):
+    """One metadata entry as JSON, at most MAX_METADATA_DEPTH levels deep."""
+    deep = OnnxImportError(f"its metadata {key!r} is nested too deeply (more than {MAX_METADATA_DEPTH} "
+                           "levels; a design has a few)")
+    try:
+        value = json.loads(props[key])
+    except RecursionError:
+        raise deep from None
+    except ValueError as exc:
+        raise OnnxImportError(f"its metadata {key!r} is not valid JSON ({exc})") from None
+    if _too_deep(value):
+        raise deep
+    return value
+
+
+def _too_deep(value) -> bool:
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            if depth >= MAX_METADATA_DEPTH:
+                return True
+            stack.extend((v, depth + 1) for v in (item.values() if isinstance(item, dict) else item))
+    return False
+
+
+def _json_kind(value) -> str:
+    return {dict: "an object", list: "an array", str: "a string", bool: "true or false",
+            type(None): "null"}.get(type(value), "a number")
+
+
+def _restored(model, data: dict, stored: dict[str, dict[str, str]]) -> Design:
     """The design the metadata keeps, with the weights of the graph's initializers."""
     from onnx import numpy_helper  # noqa: PLC0415
 
     from core.compile import compile_design  # noqa: PLC0415
     from core.fileformat import design_from_dict  # noqa: PLC0415
 
-    if props.get(GRAPH_KEY) != graph_digest(model.graph):
-        raise ValueError("its graph was changed after the export")
-    design = design_from_dict(json.loads(props[DESIGN_KEY]))
+    design = design_from_dict(data)
     build = compile_design(design)
-    stored = json.loads(props.get(PARAMS_KEY, "{}"))
     arrays = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}
     for index, (op, key) in enumerate(zip(build.model.ops, op_keys(design, build), strict=True)):
         _, engine = translation(op.layer)
-        found = {pname: arrays[init].astype(np.float64) for pname, init in stored.get(key, {}).items()}
+        names = stored.get(key, {})
+        absent = [init for init in names.values() if init not in arrays]
+        if absent:
+            raise ValueError(f"the graph has no initializer {absent[0][:40]!r}, which holds a weight "
+                             f"of {key!r}")
+        found = {pname: arrays[init].astype(np.float64) for pname, init in names.items()}
         values = engine(op.layer, found)
         for pname, shape in op.layer.param_shapes().items():
             if pname not in values or values[pname].shape != tuple(shape):

@@ -53,7 +53,9 @@ class GraphReader(ActivationFolding, ImageOperators):
         self.position = {id(node): k for k, node in enumerate(self.nodes)}
 
     def _needed(self, nodes: list) -> list:
-        """The nodes the output depends on, in an order where each comes after its inputs."""
+        """The nodes the output depends on, in an order where each comes after its inputs: in
+        rounds, each round the nodes whose inputs the earlier rounds computed, in the graph's
+        order (Kahn's algorithm, each node and each input looked at once)."""
         producer = {out: node for node in nodes for out in node.output if out}
         needed, stack = set(), [self.output]
         while stack:
@@ -61,17 +63,32 @@ class GraphReader(ActivationFolding, ImageOperators):
             if node is not None and id(node) not in needed:
                 needed.add(id(node))
                 stack.extend(n for n in node.input if n)
-        ordered, ready, placed = [], {self.input.name, *self.consts, ""}, set()
         pending = [n for n in nodes if id(n) in needed]
-        while pending:
-            progress = [n for n in pending if all(i in ready for i in n.input)]
-            if not progress:
-                raise OnnxImportError(f"{named(pending[0])}: its inputs are never computed (a cycle?)")
-            for node in progress:
-                ordered.append(node)
-                placed.add(id(node))
-                ready.update(node.output)
-            pending = [n for n in pending if id(n) not in placed]
+        ready = {self.input.name, *self.consts, ""}
+        missing: list[set[str]] = []  # per pending node, its inputs not computed yet
+        waiting: dict[str, list[int]] = {}  # an input → the pending nodes that wait for it
+        for k, node in enumerate(pending):
+            missing.append({i for i in node.input if i not in ready})
+            for name in missing[k]:
+                waiting.setdefault(name, []).append(k)
+        ordered: list = []
+        round_ = [k for k in range(len(pending)) if not missing[k]]
+        while round_:
+            ordered += [pending[k] for k in round_]
+            following = []
+            for k in round_:
+                for name in pending[k].output:
+                    if name in ready:
+                        continue
+                    ready.add(name)
+                    for w in waiting.pop(name, ()):
+                        missing[w].discard(name)
+                        if not missing[w]:
+                            following.append(w)
+            round_ = sorted(following)
+        if len(ordered) < len(pending):
+            first = next(k for k in range(len(pending)) if missing[k])
+            raise OnnxImportError(f"{named(pending[first])}: its inputs are never computed (a cycle?)")
         return ordered
 
     # ------------------------------------------------------------------ the pass

@@ -229,6 +229,84 @@ def test_ddp_with_two_processes_gives_the_engines_losses(tmp_path):
     assert torch.load(saved)["op0.kernel"].shape == (2, 4)
 
 
+class RecordedGroup:
+    """torch.distributed as the exported file uses it, for one process (rank 0 of 1), writing
+    down what happens to the process group and in which order."""
+
+    def __init__(self, saved):
+        self.log: list[str] = []
+        self.saved = saved
+
+    def init_process_group(self, backend):
+        self.log.append("init")
+
+    def get_rank(self):
+        return 0
+
+    def get_world_size(self):
+        return 1
+
+    def all_reduce(self, tensor):
+        pass
+
+    def broadcast(self, tensor, src):
+        pass
+
+    def barrier(self):
+        self.log.append("barrier" + (" after the save" if self.saved.exists() else ""))
+
+    def destroy_process_group(self):
+        self.log.append("destroy")
+
+
+def recorded_run(module, monkeypatch, saved, argv) -> tuple[list[str], BaseException | None]:
+    """main(argv) as under torchrun, with the process group recorded and a DistributedDataParallel
+    wrapper whose end is recorded too."""
+    import weakref
+
+    group = RecordedGroup(saved)
+
+    class Wrapper:
+        def __init__(self, net, device_ids=None):
+            self.net, self.cycle = net, self  # a cycle, as DDP's hooks make: freed only by gc
+            weakref.finalize(self, group.log.append, "wrapper freed")
+
+        def __call__(self, *args, **kwargs):
+            return self.net(*args, **kwargs)
+
+    monkeypatch.setattr(module, "dist", group)
+    monkeypatch.setattr(module, "DistributedDataParallel", Wrapper)
+    monkeypatch.setenv("RANK", "0")
+    monkeypatch.setenv("WORLD_SIZE", "1")
+    try:
+        module.main(argv)
+    except SystemExit as exc:
+        return group.log, exc
+    return group.log, None
+
+
+def test_under_torchrun_every_process_leaves_the_group_in_order(tmp_path, monkeypatch, capsys):
+    """The end of a DDP run (once a gloo abort in about 1 of 15 torchrun runs): process 0 saves
+    and prints first, every process waits for the others at a barrier, the DDP wrapper is freed,
+    and only then is the group destroyed."""
+    _, module = export(example("xor"), tmp_path)
+    saved = tmp_path / "weights.pt"
+    log, failure = recorded_run(module, monkeypatch, saved, ["--steps", "3", "--save", str(saved)])
+    assert failure is None
+    assert log == ["init", "barrier after the save", "wrapper freed", "destroy"]
+    assert '"event": "finished"' in capsys.readouterr().out
+
+
+def test_a_diverging_run_leaves_the_group_before_it_stops(tmp_path, monkeypatch, capsys):
+    design = example("xor")
+    design.set_training(optimizer="sgd", learning_rate=1e20)
+    _, module = export(design, tmp_path)
+    log, failure = recorded_run(module, monkeypatch, tmp_path / "never.pt", ["--steps", "50"])
+    assert "try a lower learning rate" in str(failure.code)
+    assert log == ["init", "barrier", "wrapper freed", "destroy"]
+    assert '"event": "finished"' not in capsys.readouterr().out
+
+
 # ---------------------------------------------------------------------- failures
 @pytest.mark.parametrize("broken, named", [(cyclic_design, ("h1", "h5")),
                                            (inputless_design, ("lonely",))])

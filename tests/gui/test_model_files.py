@@ -112,3 +112,41 @@ def test_a_bad_onnx_file_changes_nothing_and_says_why(window, monkeypatch, tmp_p
     monkeypatch.setattr(QMessageBox, "critical", lambda parent, title, text: said.append(text))
     assert window.open_path(str(bad)) is False  # File → Open takes .onnx files too
     assert said and window.document.design == before
+
+
+@pytest.mark.parametrize("menu", ["File → Open", "File → Import → ONNX Model"])
+@pytest.mark.parametrize("damage", ["nested too deeply", "an array for an object"])
+def test_an_onnx_file_with_damaged_metadata_shows_why_and_changes_nothing(window, monkeypatch, tmp_path,
+                                                                          menu, damage):
+    """Metadata that once raised RecursionError or AttributeError (no dialog, a traceback in the
+    terminal) now shows the import's message, and the open design stays as it was."""
+    pytest.importorskip("onnx", reason="the export extra is not installed")
+    import onnx
+
+    from core.export_onnx import DESIGN_KEY, PARAMS_KEY, to_onnx
+
+    window.open_path(str(EXAMPLES / "xor.ncanvas"))
+    before = window.document.design.copy()
+    model = to_onnx(core.load(EXAMPLES / "xor.ncanvas"))
+    key, text = {"nested too deeply": (DESIGN_KEY, "[" * 100_000 + "]" * 100_000),
+                 "an array for an object": (PARAMS_KEY, "[]")}[damage]
+    for prop in model.metadata_props:
+        if prop.key == key:
+            prop.value = text
+    path = tmp_path / "damaged.onnx"
+    onnx.save(model, path)
+    said: list[tuple[str, str]] = []
+    monkeypatch.setattr(QMessageBox, "critical", lambda parent, title, text: said.append((title, text)))
+    if menu == "File → Open":
+        monkeypatch.setattr(QFileDialog, "getOpenFileName",
+                            staticmethod(lambda *args, **kwargs: (str(path), "")))
+        window.act_open.trigger()
+    else:
+        monkeypatch.setattr(model_files, "onnx_file_name", lambda parent: str(path))
+        window.act_import_onnx.trigger()
+    assert len(said) == 1
+    title, text = said[0]
+    assert title == "Cannot import the ONNX model"
+    assert text.startswith(f"{path}: its metadata {key!r}")
+    assert ("nested too deeply" if damage == "nested too deeply" else "not an array") in text
+    assert window.document.design == before
