@@ -24,7 +24,8 @@ __all__ = ["TASKS", "CsvTable", "Preview", "guess_task", "iter_rows", "read_prev
 TASKS = ("classification", "regression")
 DTYPES = ("float32", "float64")
 MAX_COLUMNS_LISTED = 20  # column names listed when a column is not found
-BLOCK_ROWS = 4096  # rows converted at a time
+BLOCK_ROWS = 4096  # rows converted at a time, at most
+BLOCK_CELLS = 1 << 16  # cells converted at a time, at most (a wide file has fewer rows a block)
 
 
 @dataclass(frozen=True, eq=False)
@@ -135,7 +136,8 @@ def _choose_columns(fname: str, header: list[str], label: str, features: Sequenc
             problems.add(f"{at}: no feature columns besides the label {shown(label)}")
         return chosen
     chosen = [str(f) for f in features]
-    unknown = [f for f in chosen if f not in header]
+    names = set(header)
+    unknown = [f for f in chosen if f not in names]
     if unknown:
         noun = "column" if len(unknown) == 1 else "columns"
         problems.add(f"{at}: unknown {noun} {_listed(unknown)} (columns: {available})")
@@ -153,8 +155,9 @@ class _Reader:
                  dtype) -> None:
         self.fname, self.width, self.label, self.task = fname, len(header), label, task
         self.names = [*chosen, label] if task == "regression" else chosen
-        self.columns = [header.index(name) for name in self.names]
-        self.label_column = header.index(label)
+        where = {name: i for i, name in enumerate(header)}  # no name twice: refused before
+        self.columns = [where[name] for name in self.names]
+        self.label_column = where[label]
         self.dtype = np.dtype(dtype)
         self.features = FilledArray(len(chosen), self.dtype)
         self.targets = FilledArray(1, self.dtype) if task == "regression" else None
@@ -277,10 +280,10 @@ def _convert(rows: CsvRows, lines, label: str, features, task: str, dtype) -> Cs
     problems.raise_if_any()
     reader = _Reader(fname, header, chosen, label, task, dtype)
     block: list[tuple[int, list[str]]] = []
-    seen = 0
+    seen, block_rows = 0, max(1, min(BLOCK_ROWS, BLOCK_CELLS // len(header)))
     for row in lines:
         block.append(row)
-        if len(block) == BLOCK_ROWS:
+        if len(block) == block_rows:
             seen += len(block)
             reader.convert(block, _estimate(rows, seen))
             block = []
@@ -295,4 +298,4 @@ def _convert(rows: CsvRows, lines, label: str, features, task: str, dtype) -> Cs
 def _estimate(rows: CsvRows, seen: int) -> int:
     """The data rows the whole file holds, judged from the bytes the first `seen` rows took."""
     read = max(rows.bytes_read, 1)
-    return int(seen * max(rows.size, read) / read * 1.05) + BLOCK_ROWS
+    return int(seen * max(rows.size, read) / read * 1.05) + seen

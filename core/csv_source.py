@@ -20,6 +20,7 @@ from core.errors import DataError, DataFileRefused
 
 MAX_CSV_BYTES = 1 << 30  # 1 GiB: read into float32 arrays, a file this size needs about 1 GB
 SHOWN_CHARS = 40  # a column name or cell longer than this is cut in messages
+MAX_LINE_CHARS = 1 << 20  # a longer line is refused: its cells would not fit in memory as text
 MAX_HEADER_CELL = 256  # a first line with a longer cell is not a header of column names
 
 _KINDS = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
@@ -155,7 +156,7 @@ class CsvRows:
         end = f"end-of-file-{uuid.uuid4().hex}"
         text = io.TextIOWrapper(io.BufferedReader(raw), encoding="utf-8-sig", newline="")
         with text:
-            reader = csv.reader(_with_end(text, end))
+            reader = csv.reader(_lines(text, self.name, end))
             try:
                 for row in reader:
                     if row and row[-1].endswith(end):
@@ -182,8 +183,14 @@ class CsvRows:
                 "ends inside it)")
 
 
-def _with_end(lines, end: str):
-    yield from lines
+def _lines(text: io.TextIOBase, name: str, end: str) -> Iterator[str]:
+    """The file's lines, each at most MAX_LINE_CHARS long, then `end`."""
+    number = 0
+    while line := text.readline(MAX_LINE_CHARS + 1):
+        number += 1
+        if len(line) > MAX_LINE_CHARS:
+            raise DataError(f"{name}, line {number}: is longer than {MAX_LINE_CHARS:,} characters")
+        yield line
     yield end
 
 
