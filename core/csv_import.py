@@ -41,6 +41,7 @@ class CsvTable:
 
 PREVIEW_ROWS = 8  # rows of the file a preview shows
 SAMPLED_ROWS = 2000  # rows looked at to guess whether the label is a class or a number
+SAMPLED_CELLS = 1 << 18  # at most, so that a wide file's sample stays small
 FEW_CLASSES = 10  # a label of at most this many whole numbers is taken for a class
 
 
@@ -51,7 +52,7 @@ class Preview:
     header: tuple[str, ...]
     rows: tuple[tuple[int, tuple[str, ...]], ...]  # (line number, cells) of the first rows
     count: int  # data rows in the file
-    sampled: tuple[tuple[str, ...], ...]  # the first SAMPLED_ROWS rows, to guess the task from
+    sampled: tuple[tuple[str, ...], ...]  # the first rows (SAMPLED_ROWS at most), to guess the task
 
 
 def _empty(fname: str) -> DataError:
@@ -65,7 +66,7 @@ def read_preview(path: str | os.PathLike) -> Preview:
     header: tuple[str, ...] | None = None
     shown_rows: list[tuple[int, tuple[str, ...]]] = []
     sampled: list[tuple[str, ...]] = []
-    count = 0
+    count = sample = 0
     with closing(iter(rows)) as lines:
         for line, row in lines:
             if header is None:
@@ -73,14 +74,14 @@ def read_preview(path: str | os.PathLike) -> Preview:
                 problem = header_problem(rows.name, header)
                 if problem:
                     raise DataError(problem)
+                sample = max(PREVIEW_ROWS, min(SAMPLED_ROWS, SAMPLED_CELLS // len(header)))
                 continue
             count += 1
-            if len(shown_rows) < PREVIEW_ROWS or len(sampled) < SAMPLED_ROWS:
+            if len(sampled) < sample:
                 cells = tuple(cell.strip() for cell in row)
                 if len(shown_rows) < PREVIEW_ROWS:
                     shown_rows.append((line, cells))
-                if len(sampled) < SAMPLED_ROWS:
-                    sampled.append(cells)
+                sampled.append(cells)
     if header is None:
         raise _empty(rows.name)
     return Preview(header, tuple(shown_rows), count, tuple(sampled))
