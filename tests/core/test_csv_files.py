@@ -324,3 +324,21 @@ def test_reading_a_csv_takes_less_memory_than_the_file_holds_text(tmp_path, make
     found = run_isolated(PEAK_OF_READ, str(path), read)
     assert found["rows"] == rows
     assert found["used"] < 3 * size  # about 1 time the file; 11 times when each cell was a str
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_a_design_trains_on_its_csv_numbers_in_its_own_dtype(tmp_path, dtype):
+    from core.compile import compile_design
+    from core.design import Design
+
+    rows = "".join(f"{0.1 * i:.1f},{i % 2}\n" for i in range(1, 21))
+    path = write(tmp_path, "a,label\n" + rows)
+    d = Design()
+    a = d.add_node("input", {"feature": "a"})
+    out = d.add_node("neuron", {"activation": "sigmoid"})
+    d.add_connection(a.id, out.id)
+    d.set_dataset("csv", {"path": str(path), "label": "label", "features": "a",
+                          "task": "classification"})
+    d.set_training(loss="binary_cross_entropy", dtype=dtype)
+    X = compile_design(d).data.X
+    assert X.dtype == np.dtype(dtype) and X[0, 0] == np.dtype(dtype).type("0.1")
