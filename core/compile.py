@@ -135,8 +135,8 @@ def compile_design(design, dtype: Any = None, seed: int | None = None) -> Build:
     from core.validation import load_cached_dataset  # noqa: PLC0415
 
     choice = design.dataset
-    data = load_cached_dataset(choice.name, dict(choice.params), choice.seed)
     dtype = resolve_dtype(dtype or design.training.dtype)
+    data = load_cached_dataset(choice.name, dict(choice.params), choice.seed, dtype.name)
     seed = design.training.seed if seed is None else seed
     init_rng, run_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(2))
     return _Compiler(design, structure, data, dtype, init_rng, run_rng).build(

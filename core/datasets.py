@@ -14,6 +14,7 @@ import numpy as np
 
 from core import registry
 from core.csv_import import TASKS, read_table
+from core.csv_source import refuse_unsafe_file
 from core.errors import DataError
 from core.errors import shown as quoted
 from core.painted import check_painted, make_painted
@@ -26,8 +27,8 @@ class Dataset:
     """Samples X with targets y and the names that go with them; arrays are host NumPy."""
 
     name: str
-    X: np.ndarray  # (n, d) float64
-    y: np.ndarray  # classification: (n,) int64 in 0..k-1; regression: (n, m) float64
+    X: np.ndarray  # (n, d) float64; float32 from a CSV file (or the dtype it was read in)
+    y: np.ndarray  # classification: (n,) int64 in 0..k-1; regression: (n, m) like X
     feature_names: tuple[str, ...]
     task: str  # "classification" or "regression"
     num_classes: int  # 0 for regression
@@ -93,6 +94,8 @@ class DatasetSpec:
     make: Callable[[dict, np.random.Generator], Dataset]
     # extra checks on the full parameter dict that no single ParamSpec can express
     check: Callable[[dict], list[str]] | None = None
+    # make(params, rng, dtype) reads numbers from a file into arrays of that dtype
+    reads_numbers: bool = False
 
 
 _SPECS: dict[str, DatasetSpec] = {}
@@ -178,11 +181,23 @@ def resolve_params(name: str, params: Mapping | None) -> dict:
     return resolved
 
 
-def load_dataset(name: str, params: Mapping | None = None, seed: int = 0) -> Dataset:
-    """Validate, then generate or read the data set; the same seed gives identical arrays."""
+def load_dataset(name: str, params: Mapping | None = None, seed: int = 0,
+                 dtype: str = "float32") -> Dataset:
+    """Validate, then generate or read the data set; the same seed gives identical arrays.
+    A data set read from a file holds its numbers in `dtype` (float32 or float64)."""
     resolved = resolve_params(name, params)
-    data = _SPECS[name].make(resolved, np.random.default_rng(seed))
+    spec, rng = _SPECS[name], np.random.default_rng(seed)
+    data = spec.make(resolved, rng, dtype) if spec.reads_numbers else spec.make(resolved, rng)
     return as_own_target(data) if resolved.get("target") == "inputs" else data
+
+
+def refuse_unsafe_data(name: str, params: Mapping | None) -> None:
+    """DataFileRefused when the data set would read a file that is never read (a FIFO, a
+    device, a file too large); nothing is read. A missing file passes: validation says so."""
+    spec = _SPECS.get(name)
+    path = (params or {}).get("path")
+    if spec is not None and spec.reads_numbers and isinstance(path, str) and path.strip():
+        refuse_unsafe_file(path)
 
 
 def as_own_target(data: Dataset) -> Dataset:
@@ -215,9 +230,11 @@ def read_csv(
     label: str,
     features: Sequence[str] | None = None,
     task: str = "classification",
+    dtype: str = "float32",
 ) -> Dataset:
-    """A data set from a CSV file with a header row; DataError names file, line and column."""
-    table = read_table(path, label, features, task)
+    """A data set from a CSV file with a header row, its numbers in `dtype`; DataError names
+    the file, line and column of every problem."""
+    table = read_table(path, label, features, task, dtype)
     return Dataset(
         name=os.path.basename(os.fspath(path)),
         X=table.X,
@@ -373,10 +390,10 @@ def _make_cricket(p: dict, rng: np.random.Generator) -> Dataset:
     return Dataset("cricket", X, y, names, "classification", 2, ("stay", "go"))
 
 
-def _make_csv(p: dict, rng: np.random.Generator) -> Dataset:
+def _make_csv(p: dict, rng: np.random.Generator, dtype: str = "float32") -> Dataset:
     """Your own table of numbers, read from a comma-separated file."""
     features = [f.strip() for f in p["features"].split(",") if f.strip()] or None
-    return read_csv(p["path"], p["label"], features, p["task"])
+    return read_csv(p["path"], p["label"], features, p["task"], dtype)
 
 
 def _check_csv(p: dict) -> list[str]:
@@ -396,12 +413,14 @@ POINTS = ParamSpec("points", (), "list", description="[x1, x2, class] of each pa
 
 
 def _register(
-    id: str, label: str, task: str, params: tuple, make: Callable, check: Callable | None = None
+    id: str, label: str, task: str, params: tuple, make: Callable, check: Callable | None = None,
+    reads_numbers: bool = False,
 ) -> None:
     """Add a data set under `id`; the make function's docstring is its one-sentence description.
     Each takes the parameter "target" too: its labels, or its own inputs (for an autoencoder)."""
     params = (*params, TARGET)
-    spec = DatasetSpec(id, label, " ".join(make.__doc__.split()), task, params, make, check)
+    spec = DatasetSpec(id, label, " ".join(make.__doc__.split()), task, params, make, check,
+                       reads_numbers)
     _SPECS[id] = spec
     registry.datasets.register(id)(spec)
 
@@ -423,4 +442,4 @@ _register("multi_gaussian", "Multiple Gaussians", "regression", (N, NOISE), _mak
 _register("painted", "Painted", "classification", (POINTS, CLASSES), make_painted, check_painted)
 _register("digits", "Digits", "classification", (), _make_digits)
 _register("cricket", "Cricket", "classification", (), _make_cricket)
-_register("csv", "CSV file", "classification", CSV_PARAMS, _make_csv, _check_csv)
+_register("csv", "CSV file", "classification", CSV_PARAMS, _make_csv, _check_csv, reads_numbers=True)

@@ -103,6 +103,10 @@ class DataError(NeuralCanvasError):
     """A data set that cannot be loaded (a bad CSV cell, an unknown column, …)."""
 
 
+class DataFileRefused(DataError):
+    """A data file that is never read: not a regular file (a FIFO, a device), or too large."""
+
+
 class TrainingError(NeuralCanvasError):
     """Training stopped because something went wrong (a NaN loss, for example)."""
 

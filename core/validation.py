@@ -19,8 +19,9 @@ CLASSIFICATION_LOSSES = {"softmax_cross_entropy", "binary_cross_entropy", "hinge
 _CACHE: OrderedDict[tuple, Any] = OrderedDict()
 
 
-def load_cached_dataset(name: str, params: Mapping[str, Any], seed: int):
-    """The data set of a choice, cached by its parameters (and a CSV file's modification time)."""
+def load_cached_dataset(name: str, params: Mapping[str, Any], seed: int, dtype: str = "float32"):
+    """The data set of a choice, cached by its parameters (and a CSV file's modification time);
+    numbers read from a file are held in `dtype` (float32 or float64)."""
     from core.datasets import load_dataset  # noqa: PLC0415
 
     stamp = None
@@ -30,11 +31,11 @@ def load_cached_dataset(name: str, params: Mapping[str, Any], seed: int):
             stamp = os.stat(path).st_mtime_ns
         except OSError:
             stamp = "missing"
-    key = (name, json.dumps(params, sort_keys=True, default=str), seed, stamp)
+    key = (name, json.dumps(params, sort_keys=True, default=str), seed, stamp, dtype)
     if key in _CACHE:
         _CACHE.move_to_end(key)
         return _CACHE[key]
-    data = load_dataset(name, params, seed)
+    data = load_dataset(name, params, seed, dtype)
     _CACHE[key] = data
     while len(_CACHE) > 8:
         _CACHE.popitem(last=False)
@@ -184,7 +185,8 @@ def _load_data(design):
     if messages:
         return None, [Problem(m, path="dataset") for m in messages]
     try:
-        data = load_cached_dataset(choice.name, dict(choice.params), choice.seed)
+        data = load_cached_dataset(choice.name, dict(choice.params), choice.seed,
+                                   _data_dtype(design))
     except DataError as exc:
         return None, [Problem(str(exc), path="dataset")]
     fraction = design.training.test_fraction
@@ -196,6 +198,11 @@ def _load_data(design):
             return data, [Problem(f"the data set has {data.num_samples} sample(s): with test "
                                   f"fraction {fraction} none is left to train on", path="dataset")]
     return data, []
+
+
+def _data_dtype(design) -> str:
+    """The dtype a design's file data is read in: its training dtype where that is float64."""
+    return "float64" if getattr(design.training, "dtype", None) == "float64" else "float32"
 
 
 def _topological_order(design) -> tuple[list[str] | None, list[Problem]]:

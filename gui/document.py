@@ -12,8 +12,9 @@ from PySide6.QtCore import QObject, QStandardPaths, QTimer, Signal
 from PySide6.QtGui import QUndoStack
 
 from core import painted, registry, regroup
+from core.datasets import refuse_unsafe_data
 from core.design import Connection, Design, Node, layered_positions
-from core.errors import FileFormatError, NeuralCanvasError, Problem
+from core.errors import DataFileRefused, FileFormatError, NeuralCanvasError, Problem
 from core.fileformat import load_design, save_design
 from core.validation import check_design
 from gui import commands, recovery
@@ -96,13 +97,17 @@ class Document(QObject):
 
     # ------------------------------------------------------------------ files
     def replace_design(self, design: Design, path: str | None) -> None:
+        shapes: dict[str, tuple[int, ...]] = {}
+        # checked (its data read) before anything changes: a failure leaves the open design as it
+        # was, and the views, which rebind at once, find these problems ready to mark
+        problems, _structure = check_design(design, shapes=shapes)
         self._unwatch(self.design)
         self.design = design
         self.path = path
         self.undo_stack.clear()
         self._watch(design)
         self._validate_timer.stop()
-        self._check(design)  # before the views rebind: they mark these at once
+        self.problems, self.shapes = problems, shapes
         self.design_replaced.emit()
         self.changed.emit()
         self.validated.emit(self.problems)
@@ -118,6 +123,10 @@ class Document(QObject):
         work in progress saved yesterday reopens today.
         """
         design = load_design(path, validate=False)
+        try:  # a data file that is a FIFO, a device or too large is refused, not read
+            refuse_unsafe_data(design.dataset.name, design.dataset.params)
+        except DataFileRefused as exc:
+            raise FileFormatError([Problem(str(exc), path="$.dataset.params.path")], path) from None
         self.replace_design(design, os.path.abspath(path))
 
     def save(self, path: str | None = None) -> None:

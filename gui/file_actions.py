@@ -54,8 +54,7 @@ class FileActions:
     def open_example(self) -> None:
         if self.maybe_save():
             path = choose_example(self)
-            if path:
-                self.open_path(path)
+            if path and self.open_path(path):
                 self.document.path = None  # Save asks for a new name: examples stay pristine
                 self._refresh_title()
 

@@ -99,8 +99,9 @@ class PointsPlot(pg.PlotWidget):
     def fit(self) -> None:
         """The whole data set in view; a painting's plane is at least the playground's."""
         s = self.shown
-        lo = np.array([np.inf, np.inf]) if s is None or not len(s.X) else s.X.min(axis=0)
-        hi = -lo if s is None or not len(s.X) else s.X.max(axis=0)
+        # in float64: a CSV file's float32 numbers would overflow pyqtgraph's range arithmetic
+        lo = np.array([np.inf, np.inf]) if s is None or not len(s.X) else s.X.min(axis=0).astype(float)
+        hi = -lo if s is None or not len(s.X) else s.X.max(axis=0).astype(float)
         if self.painting or s is None or not len(s.X):
             lo, hi = np.minimum(lo, PAINT_RANGE[0]), np.maximum(hi, PAINT_RANGE[1])
         self.setRange(xRange=(lo[0], hi[0]), yRange=(lo[1], hi[1]), padding=0.04)

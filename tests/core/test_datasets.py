@@ -272,7 +272,10 @@ GOOD = "height,width,kind\n1.5,2,pear\n3,4,apple\n\n5,6e-1,fig\n0.5,1,apple\n"
 def test_good_file_loads_with_sorted_string_labels(tmp_path):
     data = read_csv(write(tmp_path, GOOD), "kind")
     assert data.feature_names == ("height", "width")
-    np.testing.assert_array_equal(data.X, [[1.5, 2], [3, 4], [5, 0.6], [0.5, 1]])
+    assert data.X.dtype == np.float32  # a CSV file's numbers are read as float32
+    np.testing.assert_array_equal(data.X, np.float32([[1.5, 2], [3, 4], [5, 0.6], [0.5, 1]]))
+    exact = read_csv(write(tmp_path, GOOD), "kind", dtype="float64")  # a float64 design's read
+    np.testing.assert_array_equal(exact.X, [[1.5, 2], [3, 4], [5, 0.6], [0.5, 1]])
     assert data.class_names == ("apple", "fig", "pear")
     assert data.y.tolist() == [2, 0, 1, 0] and data.y.dtype == np.int64
     assert data.num_classes == 3 and data.task == "classification"

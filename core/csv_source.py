@@ -1,0 +1,207 @@
+"""A CSV file opened safely and read as rows: only a regular file, at most MAX_CSV_BYTES read, an
+unclosed quote or a first line that is no header refused, every problem naming the file (and line).
+
+A design names its own CSV file, and a design may come from anyone: the file may be a FIFO that
+never answers, a device that never ends, or a private file whose first line must not be echoed
+back in an error message. Nothing here shows file content that is not a CSV header.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import stat
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+from core.errors import DataError, DataFileRefused
+
+MAX_CSV_BYTES = 1 << 30  # 1 GiB: read into float32 arrays, a file this size needs about 1 GB
+SHOWN_CHARS = 40  # a column name or cell longer than this is cut in messages
+MAX_LINE_CHARS = 1 << 20  # a longer line is refused: its cells would not fit in memory as text
+MAX_HEADER_CELL = 256  # a first line with a longer cell is not a header of column names
+
+_KINDS = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
+          (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+
+
+def shown(text: str, limit: int = SHOWN_CHARS) -> str:
+    """A name or cell as it appears in a message: quoted, escaped, cut to a readable length."""
+    return repr(text if len(text) <= limit else text[: limit - 1] + "…")
+
+
+def _size_text(count: int) -> str:
+    return f"{count / (1 << 20):,.0f} MiB" if count >= 1 << 20 else f"{count:,} bytes"
+
+
+class _Capped(io.RawIOBase):
+    """A file descriptor read through a counter: DataError once more than `limit` bytes came
+    (a file that grows while it is read, or one that says it is empty and is not)."""
+
+    def __init__(self, fd: int, limit: int, name: str) -> None:
+        super().__init__()
+        self._file = io.FileIO(fd, "rb", closefd=True)
+        self._limit, self._name, self.count = limit, name, 0
+        self.size = 0  # what the file said its size was when opened
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int | None:
+        count = self._file.readinto(buffer)
+        self.count += count or 0
+        if self.count > self._limit:
+            raise DataFileRefused(f"{self._name}: is larger than {_size_text(self._limit)}, the most a CSV "
+                            "file may hold")
+        return count
+
+    def close(self) -> None:
+        self._file.close()
+        super().close()
+
+
+def _refuse_kind(path: Path, info: os.stat_result) -> None:
+    """DataError unless the stat result is a regular file of at most MAX_CSV_BYTES."""
+    if stat.S_ISDIR(info.st_mode):
+        raise DataError(f"{path}: is a folder, not a CSV file")
+    if not stat.S_ISREG(info.st_mode):
+        kind = next((what for test, what in _KINDS if test(info.st_mode)), "not a regular file")
+        raise DataFileRefused(f"{path}: is {kind}, not a CSV file; a data set is read only from "
+                              "a regular file")
+    if info.st_size > MAX_CSV_BYTES:
+        raise DataFileRefused(f"{path}: is {_size_text(info.st_size)}; a CSV file may hold at "
+                              f"most {_size_text(MAX_CSV_BYTES)}")
+
+
+def open_csv_bytes(path: str | os.PathLike) -> _Capped:
+    """The file opened for reading, if it is a regular file of at most MAX_CSV_BYTES; DataError
+    otherwise. Anything else is refused before it is opened, and a FIFO put in its place
+    meanwhile cannot block the open (O_NONBLOCK): nothing but its kind is read."""
+    path = Path(path)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    flags |= getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        _refuse_kind(path, os.stat(path))
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise DataError(f"{path}: is a folder, not a CSV file") from None
+    except OSError as exc:
+        raise DataError(f"{path}: cannot be read ({exc.strerror})") from None
+    except ValueError:  # a NUL in the name
+        raise DataError(f"{shown(str(path))}: is not a file name") from None
+    try:
+        info = os.fstat(fd)
+        _refuse_kind(path, info)
+        raw = _Capped(fd, MAX_CSV_BYTES, str(path))
+    except BaseException:
+        os.close(fd)
+        raise
+    raw.size = info.st_size
+    return raw
+
+
+def refuse_unsafe_file(path: str | os.PathLike) -> None:
+    """DataFileRefused if the file is one never read (not a regular file, or too large); a file
+    that is merely missing or unreadable passes here (reading it says why)."""
+    try:
+        open_csv_bytes(path).close()
+    except DataFileRefused:
+        raise
+    except DataError:
+        pass
+
+
+def header_problem(fname: str, header: list[str] | tuple[str, ...]) -> str | None:
+    """Why a first row is not a CSV header of column names, without showing it; None if it is.
+
+    Column names: at least two, comma-separated, printable, each at most MAX_HEADER_CELL
+    characters, none empty but the first (a table written with its row index)."""
+    empty = [i for i, cell in enumerate(header) if not cell]
+    if (len(header) < 2 or any(i > 0 for i in empty)
+            or any(not cell.isprintable() or len(cell) > MAX_HEADER_CELL for cell in header)):
+        return (f"{fname}: is not a CSV file with a header row; its first line must name the "
+                "columns, separated by commas")
+    return None
+
+
+def _line_breaks(text: str) -> int:
+    return text.count("\n") + text.count("\r") - text.count("\r\n")
+
+
+class CsvRows:
+    """(line number, cells) of each non-blank row of a CSV file, the header (line 1) first.
+
+    DataError names the file (and the line) when it cannot be read: not a regular file, too
+    large, not UTF-8, a cell too long, or a quote opened and never closed."""
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        self.path = Path(path)
+        self.name = self.path.name
+        self.size = 0  # the file's size in bytes, once opened
+        self._raw: _Capped | None = None
+
+    @property
+    def bytes_read(self) -> int:
+        """Bytes read from the file so far (a little ahead of the rows handed out)."""
+        return 0 if self._raw is None else self._raw.count
+
+    def __iter__(self) -> Iterator[tuple[int, list[str]]]:
+        raw = self._raw = open_csv_bytes(self.path)
+        self.size = raw.size
+        # the last "line" is a token no file holds: a row that ends in it was inside a quote
+        end = f"end-of-file-{uuid.uuid4().hex}"
+        text = io.TextIOWrapper(io.BufferedReader(raw), encoding="utf-8-sig", newline="")
+        with text:
+            reader = csv.reader(_lines(text, self.name, end))
+            try:
+                for row in reader:
+                    if row and row[-1].endswith(end):
+                        if row == [end]:
+                            return
+                        raise DataError(self._unclosed(reader.line_num - 1, row[-1][: -len(end)]))
+                    if not row or (len(row) == 1 and not row[0].strip()):
+                        continue  # a blank line
+                    yield reader.line_num, row
+            except csv.Error as exc:
+                raise DataError(f"{self.name}, line {reader.line_num}: {_csv_message(exc)}") from None
+            except UnicodeDecodeError:
+                raise DataError(f"{self.name}: is not UTF-8 text") from None
+            except OSError as exc:
+                raise DataError(f"{self.path}: cannot be read ({exc.strerror})") from None
+
+    def _unclosed(self, last_line: int, cell: str) -> str:
+        """The message for a quoted cell still open at the end of the file, naming the line
+        where its quote opens (the cell holds everything from there to the end)."""
+        breaks = _line_breaks(cell)
+        ends_with_break = cell.endswith(("\n", "\r"))
+        opens = max(1, last_line - breaks + (1 if ends_with_break else 0))
+        return (f"{self.name}, line {opens}: a quote opens a cell that is never closed (the file "
+                "ends inside it)")
+
+
+def _lines(text: io.TextIOBase, name: str, end: str) -> Iterator[str]:
+    """The file's lines, each at most MAX_LINE_CHARS long, then `end`."""
+    number = 0
+    while line := text.readline(MAX_LINE_CHARS + 1):
+        number += 1
+        if len(line) > MAX_LINE_CHARS:
+            raise DataError(f"{name}, line {number}: is longer than {MAX_LINE_CHARS:,} characters")
+        yield line
+    yield end
+
+
+def _csv_message(exc: csv.Error) -> str:
+    text = str(exc)
+    if "field larger than field limit" in text:
+        return f"a cell is longer than {csv.field_size_limit():,} characters"
+    return text
+
+
+def iter_rows(path: str | os.PathLike) -> Iterator[tuple[int, list[str]]]:
+    """(line number, cells) of each non-blank row of the file, the header (line 1) first;
+    DataError names the file (and the line) when it cannot be read."""
+    return iter(CsvRows(path))
