@@ -218,8 +218,10 @@ class _Reader:
             text = row[self.columns[c]].strip()
             where = f"{self.fname}, line {line}, column {shown(self.names[c])}"
             if math.isfinite(float(text)):
+                advice = ("train in float64 (Training settings, Precision) or scale the column down"
+                          if self.dtype == np.float32 else "scale the column down")
                 self.problems.add(f"{where}: {shown(text)} is too large for {self.dtype.name} "
-                                  f"numbers (at most ±{limit:.3g}); scale the column down")
+                                  f"numbers (at most ±{limit:.3g}); {advice}")
             else:
                 self.problems.add(f"{where}: {shown(text)} is not a finite number")
 

@@ -100,14 +100,14 @@ class Document(QObject):
         shapes: dict[str, tuple[int, ...]] = {}
         # checked (its data read) before anything changes: a failure leaves the open design as it
         # was, and the views, which rebind at once, find these problems ready to mark
-        problems, _structure = check_design(design, shapes=shapes)
+        problems, structure = check_design(design, shapes=shapes)
         self._unwatch(self.design)
         self.design = design
         self.path = path
         self.undo_stack.clear()
         self._watch(design)
         self._validate_timer.stop()
-        self.problems, self.shapes = problems, shapes
+        self.problems, self.shapes, self.structure = problems, shapes, structure
         self.design_replaced.emit()
         self.changed.emit()
         self.validated.emit(self.problems)

@@ -64,7 +64,7 @@ def names_of(texts: dict[str, str] | None) -> dict[str, str]:
 def fake_csv(names: dict[str, str]):
     """core.datasets.read_csv as it would read a file with these names (any text at all, NUL and
     '/' included, which no real file name holds)."""
-    def read_csv(path, label, features=None, task="classification"):
+    def read_csv(path, label, features=None, task="classification", dtype="float32"):
         rng = np.random.default_rng(0)
         X = rng.normal(size=(24, 2))
         feature_names = (names["feature0"], names["feature1"])
@@ -263,7 +263,9 @@ def csv_design(folder: Path) -> Design:
     import csv
 
     csv_path = folder / f'evil{IN_DOCSTRING.replace("/", "")}\r.csv'
-    columns = [f"a{IN_PREDICT}", f'b"""\x85{IN_FORWARD}', f"label{IN_DOCSTRING}"]
+    # a header is one line of printable names (core.csv_source.header_problem: others are refused
+    # unread), so the columns carry the payloads that need no line break; the labels carry both
+    columns = [f"a{IN_DOCSTRING}", "b" + IN_DOCSTRING.replace('"', "'"), f"label{IN_DOCSTRING}"]
     with csv_path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(columns)

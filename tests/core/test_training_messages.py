@@ -8,7 +8,7 @@ import warnings
 import pytest
 
 from core.design import Design
-from core.errors import DataError, TrainingError
+from core.errors import DataError, DesignError, TrainingError
 from core.fileformat import load_design
 from core.training import Trainer
 from tests.core.test_examples import EXAMPLES
@@ -37,11 +37,11 @@ def test_a_value_too_large_for_float32_names_its_column_and_row(tmp_path):
     rows = list(ROWS)
     rows[2] = "3,1e39,7"  # finite in float64, infinite in float32
     design = csv_design(tmp_path, rows)
-    with pytest.raises(DataError) as caught:
+    with pytest.raises(DesignError) as caught:  # the CSV reader finds it, naming the file's line
         Trainer(design)
     message = str(caught.value)
-    assert "'b'" in message and "row 3" in message and "1e+39" in message
-    assert "float32" in message and "float64" in message and "rescale" in message
+    assert "table.csv, line 4, column 'b'" in message and "1e39" in message
+    assert "too large for float32" in message and "float64" in message and "scale" in message
     assert "learning rate" not in message
 
 
@@ -56,8 +56,8 @@ def test_the_same_data_trains_in_float64(tmp_path):
 def test_a_target_too_large_for_float32_is_named_too(tmp_path):
     rows = list(ROWS)
     rows[1] = "2,3,-5e38"
-    with pytest.raises(DataError, match=r"target 'y', data row 2: the value -5e\+38 is too large "
-                                        r"for float32"):
+    with pytest.raises(DesignError, match=r"table.csv, line 3, column 'y': '-5e38' is too large "
+                                          r"for float32"):
         Trainer(csv_design(tmp_path, rows))
 
 
@@ -115,5 +115,6 @@ def test_the_command_line_says_which_value_does_not_fit_and_exits_2(tmp_path, ca
     save_design(csv_design(tmp_path, rows), path)
     assert main(["train", str(path), "--quiet"]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("error: column 'b', data row 3: the value 1e+39 is too large for float32")
+    assert err.startswith("error: ")
+    assert "table.csv, line 4, column 'b': '1e39' is too large for float32" in err
     assert "learning rate" not in err and len(err.strip().splitlines()) == 1
