@@ -12,6 +12,7 @@ from core import initializers, registry
 from core.activations import make_activation
 from core.backend import resolve_dtype, to_device, to_numpy
 from core.blocks.dense import ActivationGroup, LinearLayer, learned_names
+from core.bulk import collector_paused
 from core.errors import DesignError
 from core.features import Feature, parse_feature
 from core.losses import make_loss
@@ -128,6 +129,11 @@ class Build:
 
 def compile_design(design, dtype: Any = None, seed: int | None = None) -> Build:
     """Compile a valid design; raises DesignError with every error found."""
+    with collector_paused():  # a big design makes many small objects, none of them garbage
+        return _compile(design, dtype, seed)
+
+
+def _compile(design, dtype: Any, seed: int | None) -> Build:
     problems, structure = check_design(design)
     errors = errors_only(problems)
     if errors:
@@ -153,6 +159,10 @@ class _Compiler:
         self.initial: list[dict[str, np.ndarray]] = []
         self.neuron_maps: list[NeuronLayerMap] = []
         self.block_ops: dict[str, int] = {}
+        self.outdegree: dict[str, int] = {}
+        for wires in structure.incoming.values():
+            for c in wires:
+                self.outdegree[c.source] = self.outdegree.get(c.source, 0) + 1
 
     def build(self, warnings) -> Build:
         nodes = self.design.nodes
@@ -204,13 +214,11 @@ class _Compiler:
 
     def _pieces(self, sources: list[tuple[int, Any]]) -> tuple[list[Piece], dict[tuple, int]]:
         """Group source columns by slot, in order; return the pieces and each source's row."""
-        by_slot: dict[int, list[int]] = {}
+        by_slot: dict[int, set[int]] = {}
         for slot, col in sources:
             cols = range(col.start, col.stop) if isinstance(col, slice) else (
-                range(self.slot_width[slot]) if col is None else [col])
-            for c in cols:
-                if c not in by_slot.setdefault(slot, []):
-                    by_slot[slot].append(c)
+                range(self.slot_width[slot]) if col is None else (col,))
+            by_slot.setdefault(slot, set()).update(cols)
         pieces, rows, row = [], {}, 0
         for slot in sorted(by_slot):
             cols = sorted(by_slot[slot])
@@ -224,7 +232,7 @@ class _Compiler:
         design = self.design
         index = len(self.ops)
         slot = index + 1
-        incoming = {nid: design.incoming(nid) for nid in layer_nodes}
+        incoming = {nid: self.s.incoming[nid] for nid in layer_nodes}
         sources = [self.where[c.source] for nid in layer_nodes for c in incoming[nid]]
         pieces, rows = self._pieces(sources)
         n_in, n_out = len(rows), len(layer_nodes)
@@ -236,7 +244,7 @@ class _Compiler:
         group_act: dict[str, Any] = {}
         for col, nid in enumerate(layer_nodes):
             params = design.nodes[nid].params
-            outdegree = max(1, len(design.outgoing(nid)))
+            outdegree = max(1, self.outdegree.get(nid, 0))
             drawn = initializers.draw(params["initializer"], params["activation"], self.init_rng,
                                       (len(incoming[nid]),), len(incoming[nid]), outdegree)
             for k, conn in enumerate(incoming[nid]):
@@ -277,9 +285,10 @@ class _Compiler:
         design = self.design
         node = design.nodes[node_id]
         kind = registry.blocks.get(node.kind)
-        sources = [self.where[c.source] for c in design.incoming(node_id)]
+        wires = self.s.incoming[node_id]
+        sources = [self.where[c.source] for c in wires]
         whole = [s for s in sources if s[1] is None]
-        in_shapes = [self.s.shapes[c.source] for c in design.incoming(node_id)]
+        in_shapes = [self.s.shapes[c.source] for c in wires]
         if getattr(kind, "merges", False):  # one piece per connection, in the order connected
             pieces = [Piece(slot, _one_column(col), int(np.prod(shape)))
                       for (slot, col), shape in zip(sources, in_shapes, strict=True)]

@@ -127,6 +127,15 @@ class Design:
     def outgoing(self, node_id: str) -> list[Connection]:
         return [c for c in self.connections.values() if c.source == node_id]
 
+    def incoming_by_node(self) -> dict[str, list[Connection]]:
+        """Every node's incoming wires, in the order they were connected, in one pass (calling
+        `incoming` for each node of a big design would scan every wire once per node)."""
+        wires: dict[str, list[Connection]] = {n: [] for n in self.nodes}
+        for c in self.connections.values():
+            if c.target in wires:
+                wires[c.target].append(c)
+        return wires
+
     def connection_between(self, source: str, target: str) -> Connection | None:
         for c in self.connections.values():
             if c.source == source and c.target == target:

@@ -14,6 +14,7 @@ import numpy as np
 from pydantic import ValidationError
 
 from core.atomic import write_atomic
+from core.bulk import collector_paused
 from core.design import Connection, DatasetChoice, Design, Node, TrainingSettings, TrainingState
 from core.errors import FileFormatError, Problem
 from core.schema import (
@@ -177,15 +178,16 @@ def load_design(path: str | os.PathLike, *, validate: bool = True) -> Design:
 
 def loads(text: str, filename: str = "", *, validate: bool = True) -> Design:
     """The design in .ncanvas text; raises FileFormatError."""
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        problem = Problem(f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})",
-                          path="$")
-        raise FileFormatError([problem], filename) from exc
-    except (ValueError, TypeError, RecursionError) as exc:
-        raise FileFormatError([Problem(f"not valid JSON: {exc}", path="$")], filename) from exc
-    return design_from_dict(data, filename=filename, validate=validate)
+    with collector_paused():  # a big file becomes millions of objects, none of them garbage
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            problem = Problem(f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})",
+                              path="$")
+            raise FileFormatError([problem], filename) from exc
+        except (ValueError, TypeError, RecursionError) as exc:
+            raise FileFormatError([Problem(f"not valid JSON: {exc}", path="$")], filename) from exc
+        return design_from_dict(data, filename=filename, validate=validate)
 
 
 def design_from_dict(data: Any, filename: str = "", *, validate: bool = True) -> Design:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import heapq
 import json
 import math
 import os
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import field as default
 from typing import Any
 
 from core import registry
+from core.bulk import collector_paused
 from core.errors import DataError, Problem
 from core.features import parse_feature
 
@@ -47,15 +50,17 @@ class Structure:
 
     order: list[str]
     shapes: dict[str, tuple[int, ...]]
-    sources: dict[str, list[str]]
+    sources: dict[str, list[str]]  # each node's sources, in the order its wires were connected
     outputs: list[str]
     output_width: int
     output_activation: str
+    incoming: dict[str, list] = default(default_factory=dict)  # node id → its wires, in connection order
 
 
 def validate_design(design, data=None) -> list[Problem]:
     """Every problem with the design, errors and warnings, without raising."""
-    return check_design(design, data)[0]
+    with collector_paused():  # a big design makes many small objects, none of them garbage
+        return check_design(design, data)[0]
 
 
 def check_design(design, data=None, shapes: dict | None = None
@@ -194,35 +199,46 @@ def _load_data(design):
 
 
 def _topological_order(design) -> tuple[list[str] | None, list[Problem]]:
-    """Kahn's algorithm, ties broken by design order; a cycle names its nodes and wires."""
+    """Kahn's algorithm, ties broken by design order (a heap of design positions); a cycle names
+    its nodes and wires. Linear in the size of the design (up to the heap's log factor)."""
+    names = list(design.nodes)
+    position = {n: i for i, n in enumerate(names)}
     valid = [c for c in design.connections.values()
-             if c.source in design.nodes and c.target in design.nodes]
-    indegree = {n: 0 for n in design.nodes}
+             if c.source in position and c.target in position]
+    indegree = [0] * len(names)
+    outgoing: list[list[int]] = [[] for _ in names]
     for c in valid:
-        indegree[c.target] += 1
-    position = {n: i for i, n in enumerate(design.nodes)}
-    ready = [n for n in design.nodes if indegree[n] == 0]
+        indegree[position[c.target]] += 1
+        outgoing[position[c.source]].append(position[c.target])
+    ready = [i for i, d in enumerate(indegree) if d == 0]  # ascending: already a heap
     order: list[str] = []
-    outgoing: dict[str, list[str]] = {n: [] for n in design.nodes}
-    for c in valid:
-        outgoing[c.source].append(c.target)
     while ready:
-        ready.sort(key=position.__getitem__)
-        node = ready.pop(0)
-        order.append(node)
+        node = heapq.heappop(ready)
+        order.append(names[node])
         for target in outgoing[node]:
             indegree[target] -= 1
             if indegree[target] == 0:
-                ready.append(target)
-    if len(order) == len(design.nodes):
+                heapq.heappush(ready, target)
+    if len(order) == len(names):
         return order, []
-    stuck = {n for n in design.nodes if indegree[n] > 0}
-    while True:  # what only hangs below a loop is stuck too, but not part of it
-        leads_back = {c.source for c in valid if c.source in stuck and c.target in stuck}
-        if leads_back == stuck:
-            break
-        stuck = leads_back
-    wires = tuple(c.id for c in valid if c.source in stuck and c.target in stuck)
+    stuck = {names[i] for i, d in enumerate(indegree) if d > 0}
+    # What only hangs below a loop is stuck too, but not part of it: peel off, from the far end,
+    # every stuck node none of whose wires leads to another stuck node.
+    inner = [c for c in valid if c.source in stuck and c.target in stuck]
+    leads = dict.fromkeys(stuck, 0)
+    feeders: dict[str, list[str]] = {n: [] for n in stuck}
+    for c in inner:
+        leads[c.source] += 1
+        feeders[c.target].append(c.source)
+    ends = [n for n, count in leads.items() if count == 0]
+    while ends:
+        end = ends.pop()
+        stuck.discard(end)
+        for source in feeders[end]:
+            leads[source] -= 1
+            if leads[source] == 0:
+                ends.append(source)
+    wires = tuple(c.id for c in inner if c.source in stuck and c.target in stuck)
     nodes = tuple(n for n in design.nodes if n in stuck)
     return None, [Problem("these connections form a cycle: a feed-forward network cannot loop back",
                           nodes, wires)]
@@ -233,10 +249,12 @@ def _structure(design, order: list[str], data, shapes: dict | None = None
     problems: list[Problem] = []
     nodes = design.nodes
     sources: dict[str, list[str]] = {n: [] for n in nodes}
+    incoming: dict[str, list] = {n: [] for n in nodes}
     has_out = {n: False for n in nodes}
     for c in design.connections.values():
         if c.source in nodes and c.target in nodes:
             sources[c.target].append(c.source)
+            incoming[c.target].append(c)
             has_out[c.source] = True
     shapes = {} if shapes is None else shapes
     inputs = [n for n in order if nodes[n].kind in ("input", "data")]
@@ -285,8 +303,7 @@ def _structure(design, order: list[str], data, shapes: dict | None = None
                 in_shapes = [(sum(s[0] for s in in_shapes),)]
         result = kind.output_shape(node.params, in_shapes) if not _bad_params(kind, node) else None
         if isinstance(result, str):  # a shape that does not fit: marked on the wires too
-            problems.append(Problem(result, (node_id,),
-                                    tuple(c.id for c in design.incoming(node_id))))
+            problems.append(Problem(result, (node_id,), tuple(c.id for c in incoming[node_id])))
         elif result is not None:
             shapes[node_id] = tuple(result)
     outputs, width, activation, output_problems = _outputs(design, order, has_out, shapes)
@@ -296,7 +313,7 @@ def _structure(design, order: list[str], data, shapes: dict | None = None
     problems += _initializer_warnings(design, has_out)
     if any(p.severity == "error" for p in problems):
         return None, problems
-    return Structure(order, shapes, sources, outputs, width, activation), problems
+    return Structure(order, shapes, sources, outputs, width, activation, incoming), problems
 
 
 def _bad_params(kind, node) -> bool:

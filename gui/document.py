@@ -299,8 +299,9 @@ class Document(QObject):
         from core.validation import _topological_order  # noqa: PLC0415
 
         order, _ = _topological_order(design)
+        incoming = design.incoming_by_node()
         for node_id in order or list(design.nodes):
-            sources = [c.source for c in design.incoming(node_id)]
+            sources = [c.source for c in incoming[node_id]]
             depth[node_id] = 1 + max((depth.get(s, 0) for s in sources), default=-1)
         columns: dict[int, list[str]] = {}
         for node_id in design.nodes:
