@@ -202,14 +202,14 @@ class _Compiler:
         depth: dict[str, int] = {}
         for nid in neurons:  # topological order: sources come first
             depth[nid] = 1 + max((depth.get(s, 0) for s in self.s.sources[nid]), default=0)
-        outputs = [n for n in self.s.outputs if n in depth]
-        if outputs:
-            deepest = max(depth.values())
-            for nid in outputs:
-                depth[nid] = deepest
+        outputs = [n for n in self.s.outputs if n in depth]  # in design order: the output columns
         layers: dict[int, list[str]] = {}
+        last = set(outputs)
         for nid in neurons:
-            layers.setdefault(depth[nid], []).append(nid)
+            if nid not in last:
+                layers.setdefault(depth[nid], []).append(nid)
+        if outputs:
+            layers.setdefault(max(depth.values()), []).extend(outputs)
         return [layers[d] for d in sorted(layers)]
 
     def _pieces(self, sources: list[tuple[int, Any]]) -> tuple[list[Piece], dict[tuple, int]]:
@@ -227,6 +227,23 @@ class _Compiler:
                 row += 1
             pieces.append(Piece(slot, _as_index(cols, self.slot_width[slot]), len(cols)))
         return pieces, rows
+
+    def _runs(self, sources: list[tuple[int, Any]]) -> list[Piece]:
+        """A block's input, wire after wire in the order they were connected: the wires of a run
+        from one slot share one piece (a slice when their columns are adjacent, as a whole layer
+        connected in order is), so that the design, not the compiler's grouping, orders the rows."""
+        pieces: list[Piece] = []
+        slot, cols = -1, []
+        for source_slot, col in sources:
+            if source_slot != slot and cols:
+                pieces.append(Piece(slot, _as_index(cols, self.slot_width[slot]), len(cols)))
+                cols = []
+            slot = source_slot
+            cols.extend(range(col.start, col.stop) if isinstance(col, slice) else (
+                range(self.slot_width[slot]) if col is None else (col,)))
+        if cols:
+            pieces.append(Piece(slot, _as_index(cols, self.slot_width[slot]), len(cols)))
+        return pieces
 
     def _neuron_layer(self, layer_nodes: list[str]) -> None:
         design = self.design
@@ -295,8 +312,8 @@ class _Compiler:
             layer = kind.build(node.params, in_shapes)
         elif len(sources) == 1 and whole:
             pieces = [Piece(sources[0][0], None, self.slot_width[sources[0][0]])]
-        else:
-            pieces, _ = self._pieces(sources)
+        else:  # rows in the order the wires were connected, whatever the depth of each source
+            pieces = self._runs(sources)
         if not getattr(kind, "merges", False):
             in_shape = in_shapes[0] if len(in_shapes) == 1 else (sum(s[0] for s in in_shapes),)
             layer = kind.build(node.params, in_shape)

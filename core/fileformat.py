@@ -6,7 +6,7 @@ import copy
 import json
 import logging
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import fields
 from typing import Any
 
@@ -17,6 +17,7 @@ from core.atomic import write_atomic
 from core.bulk import collector_paused
 from core.design import Connection, DatasetChoice, Design, Node, TrainingSettings, TrainingState
 from core.errors import FileFormatError, Problem
+from core.file_migrations import MIGRATIONS
 from core.schema import (
     STATE_DTYPES,
     DesignFileModel,
@@ -33,9 +34,8 @@ from core.schema import (
 )
 
 FORMAT_NAME = "neuralcanvas-design"
-FORMAT_VERSION = 1
-# Version N → a function turning version-N data into version N+1 data; applied in order on load.
-MIGRATIONS: dict[int, Callable[[dict], dict]] = {}
+# 2: a block's input rows follow the order of its wires, the outputs the order of the nodes
+FORMAT_VERSION = 2
 
 _log = logging.getLogger(__name__)
 

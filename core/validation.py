@@ -293,6 +293,8 @@ def _structure(design, order: list[str], data, shapes: dict | None = None
                                         "neurons, or use a Dense block", (node_id, *vectors)))
                 continue
             shapes[node_id] = SCALAR
+            if has_out[node_id]:
+                problems += _hidden_row_wise(node)
             continue
         merges = getattr(kind, "merges", False)
         if merges and len(in_shapes) == 1:
@@ -306,7 +308,7 @@ def _structure(design, order: list[str], data, shapes: dict | None = None
             problems.append(Problem(result, (node_id,), tuple(c.id for c in incoming[node_id])))
         elif result is not None:
             shapes[node_id] = tuple(result)
-    outputs, width, activation, output_problems = _outputs(design, order, has_out, shapes)
+    outputs, width, activation, output_problems = _outputs(design, has_out, shapes)
     problems += output_problems
     if data is not None and outputs and width:
         problems += _output_fits_data(design, outputs, width, activation, data)
@@ -316,13 +318,30 @@ def _structure(design, order: list[str], data, shapes: dict | None = None
     return Structure(order, shapes, sources, outputs, width, activation, incoming), problems
 
 
+def _hidden_row_wise(node) -> list[Problem]:
+    """A hidden neuron with softmax (an activation of several sums at once) is refused: what it
+    would be normalised with is not something the design shows. Output neurons with softmax are
+    normalised together, all of them (they share one activation)."""
+    name = node.params.get("activation")
+    if not isinstance(name, str) or name not in registry.activations:
+        return []
+    activation = registry.activations.get(name)
+    if activation.elementwise:
+        return []
+    return [Problem(f"{activation.label} on a hidden neuron is refused (which neurons it would "
+                    f"normalise together is not something the design shows): use a Dense block "
+                    f"with {activation.label}, or {activation.label} on the output neurons only, "
+                    "which are normalised together", (node.id,))]
+
+
 def _bad_params(kind, node) -> bool:
     return bool(kind.param_problems(node.params))
 
 
-def _outputs(design, order, has_out, shapes):
+def _outputs(design, has_out, shapes):
     nodes = design.nodes
-    sinks = [n for n in order if not has_out[n] and nodes[n].kind not in ("input", "data")]
+    # in design order, not the graph's: a wire elsewhere never swaps two output columns
+    sinks = [n for n in nodes if not has_out[n] and nodes[n].kind not in ("input", "data")]
     if not sinks:
         return [], 0, "", [Problem("the design has no output: nothing is left unconnected at the end")]
     neuron_sinks = [n for n in sinks if nodes[n].kind == "neuron"]
