@@ -156,6 +156,7 @@ class Trainer:
         self.optimizer.checkpoint()
         kept = None if model.statistics is None else model.flat[model.statistics]
         self.optimizer.step(model.flat, model.grad, self._lr)
+        model.zero_absent()  # a momentum restored from a file may hold values there
         if kept is not None:  # AdamW's decoupled decay shrinks every value it is given
             model.flat[model.statistics] = kept
         if not bool(xp.isfinite(model.flat).all()):

@@ -298,3 +298,65 @@ def test_moving_nodes_or_undoing_a_deletion_changes_no_output(design, data):
         design.insert_connection(c)
     assert list(design.connections) == wires
     np.testing.assert_array_equal(core.predict(design, X), before)
+
+
+# ---------------------------------------------------------------------------- absent wires
+def sparse_neurons(optimizer: str = "adam") -> Design:
+    """x1 → h1, x2 → h2 (one layer whose kernel has two slots no wire fills) → out."""
+    d = Design()
+    d.set_dataset("circle", {"n": 60})
+    d.set_training(loss="binary_cross_entropy", optimizer=optimizer, learning_rate=0.05,
+                   batch_size=10, epochs=1, dtype="float64")
+    for f in ("x1", "x2"):
+        d.add_node("input", {"feature": f}, node_id=f)
+    for nid in ("h1", "h2", "out"):
+        d.add_node("neuron", {"activation": "sigmoid" if nid == "out" else "tanh", "bias": 0.1},
+                   node_id=nid)
+    for s, t, w in [("x1", "h1", 1.0), ("x2", "h2", -1.5), ("h1", "out", 2.0), ("h2", "out", 0.7)]:
+        d.add_connection(s, t, w)
+    return d
+
+
+def absent_slots(model) -> np.ndarray:
+    """Where in the model's buffer the kernel slots of absent wires lie (1), elsewhere 0."""
+    kept = model.parameters_numpy()
+    model.flat[...] = 0
+    for op in model.ops:
+        mask = getattr(op.layer, "mask", None)
+        if isinstance(mask, np.ndarray):
+            op.params["kernel"][~mask] = 1  # straight into the buffer, past every check
+    marks = model.parameters_numpy()
+    model.flat[...] = kept
+    return marks
+
+
+def test_values_written_where_no_wire_is_change_no_output():
+    d = sparse_neurons()
+    build = compile_design(d)
+    model = build.model
+    before = np.asarray(model.forward(build.feature_rows(X)))
+    marks = absent_slots(model)
+    assert marks.sum() == 2
+    kernel = np.full((2, 2), 9.0)  # a whole kernel written, the absent slots too
+    model.set_param(0, "kernel", kernel)
+    build.read_weights(d)  # the design's own weights back, as after an edit in the inspector
+    np.testing.assert_array_equal(np.asarray(model.forward(build.feature_rows(X))), before)
+    model.load_flat(model.parameters_numpy() + 5.0 * marks)  # a snapshot restored
+    np.testing.assert_array_equal(np.asarray(model.forward(build.feature_rows(X))), before)
+    assert not np.any(model.parameters_numpy()[marks == 1])
+
+
+def test_a_restored_momentum_where_no_wire_is_changes_no_weight():
+    """Adam's state, read from a file, with values in the slots of absent wires: training goes
+    exactly as from the same state without them."""
+    trained = []
+    for junk in (0.0, 3.0):
+        d = sparse_neurons()
+        model = compile_design(d).model
+        marks = absent_slots(model)
+        d.state.optimizer_state = {"m": 0.01 * np.ones(model.size) + junk * marks,
+                                   "v": 0.02 * np.ones(model.size) + junk * marks,
+                                   "t": np.array([4])}
+        core.train(d)
+        trained.append({c.id: c.weight for c in d.connections.values()})
+    assert trained[0] == trained[1]
