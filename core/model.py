@@ -29,6 +29,7 @@ class Op:
     out_slot: int
     need_dx: bool = True
     merges: bool = False  # the layer takes one array per piece (Add, Concatenate)
+    absent: Any = None  # where in the model's buffer its kernel slots of absent wires lie
     params: dict[str, Any] = field(default_factory=dict)
     grads: dict[str, Any] = field(default_factory=dict)
 
@@ -69,6 +70,7 @@ class Model:
             mask = getattr(op.layer, "mask", None)
             if name == "kernel" and isinstance(mask, np.ndarray):
                 absent.append(offset + np.flatnonzero(~mask.ravel()))
+                op.absent = xp.asarray(absent[-1])
             offset += size
         # the kernel slots of a neuron layer that no wire fills: always zero, whatever is written
         # into the buffer (a stored array, a restored snapshot, an optimizer's momentum)
@@ -83,8 +85,10 @@ class Model:
 
     # ------------------------------------------------------------------ parameters
     def set_param(self, op_index: int, name: str, value: Any) -> None:
-        self.ops[op_index].params[name][...] = xp.asarray(value, dtype=self.dtype)
-        self.zero_absent()
+        op = self.ops[op_index]
+        op.params[name][...] = xp.asarray(value, dtype=self.dtype)
+        if name == "kernel" and op.absent is not None:
+            self.flat[op.absent] = 0
 
     def parameters_numpy(self) -> np.ndarray:
         return to_numpy(self.flat).copy()
