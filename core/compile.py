@@ -259,6 +259,7 @@ class _Compiler:
         nmap = NeuronLayerMap(index)
         groups: dict[str, list[int]] = {}
         group_act: dict[str, Any] = {}
+        made: dict[tuple, tuple[Any, str]] = {}  # (activation, its settings) → (Activation, group)
         for col, nid in enumerate(layer_nodes):
             params = design.nodes[nid].params
             outdegree = max(1, self.outdegree.get(nid, 0))
@@ -273,9 +274,13 @@ class _Compiler:
             if params.get("bias") is not None:
                 bias[col] = params["bias"]
             nmap.neurons.append((nid, col))
-            activation = make_activation(params["activation"], params.get("activation_params"))
-            key = activation.id if activation.learnable else json.dumps(
-                [activation.id, activation.params], sort_keys=True)
+            own = params.get("activation_params") or {}
+            named = (params["activation"], tuple(sorted(own.items())))
+            if named not in made:  # a layer of 100,000 neurons has a few activations, not 100,000
+                activation = make_activation(params["activation"], own)
+                made[named] = activation, activation.id if activation.learnable else json.dumps(
+                    [activation.id, activation.params], sort_keys=True)
+            activation, key = made[named]
             groups.setdefault(key, []).append(col)
             group_act.setdefault(key, activation)
             self.where[nid] = (slot, col)
