@@ -107,7 +107,8 @@ class Design:
         self.events = DesignEvents()
         self._ids = itertools.count(1)
         # Where each node and connection id stands in its table, so that undoing a removal puts it
-        # back in place: the order decides input columns, tie-breaks and the draw of initial weights.
+        # back in place: the order of the wires into a block is the order of its input rows, the
+        # order of the output neurons that of the outputs; it also decides the draw of unset weights.
         self._rank: dict[tuple[str, str], int] = {}
         self._ranks = itertools.count()
 
