@@ -9,7 +9,7 @@ import os
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
-from dataclasses import field as default
+from dataclasses import field as dataclass_field
 from typing import Any
 
 from core import registry
@@ -54,7 +54,8 @@ class Structure:
     outputs: list[str]
     output_width: int
     output_activation: str
-    incoming: dict[str, list] = default(default_factory=dict)  # node id → its wires, in connection order
+    # node id → its wires, in the order they were connected
+    incoming: dict[str, list] = dataclass_field(default_factory=dict)
 
 
 def validate_design(design, data=None) -> list[Problem]:
