@@ -296,9 +296,9 @@ class Document(QObject):
         """Place nodes in columns by depth, left to right, each column centred."""
         design = self.design
         depth: dict[str, int] = {}
-        from core.validation import _topological_order  # noqa: PLC0415
+        from core.graph_order import topological_order  # noqa: PLC0415
 
-        order, _ = _topological_order(design)
+        order, _ = topological_order(design)
         incoming = design.incoming_by_node()
         for node_id in order or list(design.nodes):
             sources = [c.source for c in incoming[node_id]]

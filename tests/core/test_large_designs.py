@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 import core
 from core.compile import compile_design
 from core.design import Design
-from core.validation import _topological_order
+from core.graph_order import topological_order
 
 
 class CountingTable(dict):
@@ -102,7 +102,7 @@ def test_a_cycle_far_down_a_long_tail_names_only_the_loop():
         d.add_connection(previous, f"n{i}", connection_id=f"w{i}")
         previous = f"n{i}"
     d.add_connection("n10", "n5", connection_id="back")  # n5 … n10 loop; n11 … n2999 hang below
-    order, problems = _topological_order(d)
+    order, problems = topological_order(d)
     assert order is None
     assert problems[0].node_ids == tuple(f"n{i}" for i in range(5, 11))
     assert set(problems[0].connection_ids) == {"back", *(f"w{i}" for i in range(6, 11))}
@@ -136,6 +136,6 @@ def test_the_order_takes_the_first_ready_node_in_design_order(case):
     wires = list(dict.fromkeys((f"n{a}", f"n{b}") for a, b in pairs if a != b))
     for s, t in wires:
         d.add_connection(s, t)
-    order, problems = _topological_order(d)
+    order, problems = topological_order(d)
     assert order == reference_order(list(d.nodes), wires)
     assert (order is None) == bool(problems)
