@@ -360,6 +360,7 @@ class Design:
             self.nodes == other.nodes
             and self.connections == other.connections
             and list(self.nodes) == list(other.nodes)
+            and list(self.connections) == list(other.connections)  # a block's rows follow it
             and self.dataset == other.dataset
             and self.training == other.training
             and _arrays_equal(self.parameters, other.parameters)

@@ -71,6 +71,16 @@ def test_undoing_the_deletion_of_a_wire_or_a_node_puts_the_rows_back_in_order():
     np.testing.assert_array_equal(core.predict(d, X), before)
 
 
+def test_two_designs_with_their_wires_in_another_order_are_not_equal():
+    d = two_neurons_into_a_dense_block()
+    other = two_neurons_into_a_dense_block()
+    conn = other.remove_connection("hA-out")
+    other.add_connection(conn.source, conn.target, conn.weight, conn.id)  # now after hB's
+    assert d.connections == other.connections  # the same wires…
+    assert d != other  # …but the block reads them in another order
+    assert not np.allclose(core.predict(d, X), core.predict(other, X))
+
+
 def test_a_run_of_wires_from_one_layer_is_one_slice_of_it():
     d = Design()
     d.set_dataset("circle", {"n": 50})
