@@ -351,8 +351,8 @@ class Document(QObject):
     # ------------------------------------------------------------------ clipboard
     def copy_data(self, node_ids: Iterable[str]) -> dict[str, Any]:
         """The nodes and the wires among them, as plain data for the clipboard."""
-        ids = [n for n in node_ids if n in self.design.nodes]
-        chosen = set(ids)
+        chosen = set(node_ids)
+        ids = [n for n in self.design.nodes if n in chosen]  # design order: the outputs' order
         nodes = [self.design.nodes[n] for n in ids]
         wires = [c for c in self.design.connections.values()
                  if c.source in chosen and c.target in chosen]
