@@ -12,6 +12,7 @@ from core import initializers, registry
 from core.activations import make_activation
 from core.backend import resolve_dtype, to_device, to_numpy
 from core.blocks.dense import ActivationGroup, LinearLayer, learned_names
+from core.bulk import collector_paused
 from core.errors import DesignError
 from core.features import Feature, parse_feature
 from core.losses import make_loss
@@ -128,6 +129,11 @@ class Build:
 
 def compile_design(design, dtype: Any = None, seed: int | None = None) -> Build:
     """Compile a valid design; raises DesignError with every error found."""
+    with collector_paused():  # a big design makes many small objects, none of them garbage
+        return _compile(design, dtype, seed)
+
+
+def _compile(design, dtype: Any, seed: int | None) -> Build:
     problems, structure = check_design(design)
     errors = errors_only(problems)
     if errors:
@@ -153,6 +159,10 @@ class _Compiler:
         self.initial: list[dict[str, np.ndarray]] = []
         self.neuron_maps: list[NeuronLayerMap] = []
         self.block_ops: dict[str, int] = {}
+        self.outdegree: dict[str, int] = {}
+        for wires in structure.incoming.values():
+            for c in wires:
+                self.outdegree[c.source] = self.outdegree.get(c.source, 0) + 1
 
     def build(self, warnings) -> Build:
         nodes = self.design.nodes
@@ -192,25 +202,23 @@ class _Compiler:
         depth: dict[str, int] = {}
         for nid in neurons:  # topological order: sources come first
             depth[nid] = 1 + max((depth.get(s, 0) for s in self.s.sources[nid]), default=0)
-        outputs = [n for n in self.s.outputs if n in depth]
-        if outputs:
-            deepest = max(depth.values())
-            for nid in outputs:
-                depth[nid] = deepest
+        outputs = [n for n in self.s.outputs if n in depth]  # in design order: the output columns
         layers: dict[int, list[str]] = {}
+        last = set(outputs)
         for nid in neurons:
-            layers.setdefault(depth[nid], []).append(nid)
+            if nid not in last:
+                layers.setdefault(depth[nid], []).append(nid)
+        if outputs:
+            layers.setdefault(max(depth.values()), []).extend(outputs)
         return [layers[d] for d in sorted(layers)]
 
     def _pieces(self, sources: list[tuple[int, Any]]) -> tuple[list[Piece], dict[tuple, int]]:
         """Group source columns by slot, in order; return the pieces and each source's row."""
-        by_slot: dict[int, list[int]] = {}
+        by_slot: dict[int, set[int]] = {}
         for slot, col in sources:
             cols = range(col.start, col.stop) if isinstance(col, slice) else (
-                range(self.slot_width[slot]) if col is None else [col])
-            for c in cols:
-                if c not in by_slot.setdefault(slot, []):
-                    by_slot[slot].append(c)
+                range(self.slot_width[slot]) if col is None else (col,))
+            by_slot.setdefault(slot, set()).update(cols)
         pieces, rows, row = [], {}, 0
         for slot in sorted(by_slot):
             cols = sorted(by_slot[slot])
@@ -220,11 +228,28 @@ class _Compiler:
             pieces.append(Piece(slot, _as_index(cols, self.slot_width[slot]), len(cols)))
         return pieces, rows
 
+    def _runs(self, sources: list[tuple[int, Any]]) -> list[Piece]:
+        """A block's input, wire after wire in the order they were connected: the wires of a run
+        from one slot share one piece (a slice when their columns are adjacent, as a whole layer
+        connected in order is), so that the design, not the compiler's grouping, orders the rows."""
+        pieces: list[Piece] = []
+        slot, cols = -1, []
+        for source_slot, col in sources:
+            if source_slot != slot and cols:
+                pieces.append(Piece(slot, _as_index(cols, self.slot_width[slot]), len(cols)))
+                cols = []
+            slot = source_slot
+            cols.extend(range(col.start, col.stop) if isinstance(col, slice) else (
+                range(self.slot_width[slot]) if col is None else (col,)))
+        if cols:
+            pieces.append(Piece(slot, _as_index(cols, self.slot_width[slot]), len(cols)))
+        return pieces
+
     def _neuron_layer(self, layer_nodes: list[str]) -> None:
         design = self.design
         index = len(self.ops)
         slot = index + 1
-        incoming = {nid: design.incoming(nid) for nid in layer_nodes}
+        incoming = {nid: self.s.incoming[nid] for nid in layer_nodes}
         sources = [self.where[c.source] for nid in layer_nodes for c in incoming[nid]]
         pieces, rows = self._pieces(sources)
         n_in, n_out = len(rows), len(layer_nodes)
@@ -234,9 +259,10 @@ class _Compiler:
         nmap = NeuronLayerMap(index)
         groups: dict[str, list[int]] = {}
         group_act: dict[str, Any] = {}
+        made: dict[tuple, tuple[Any, str]] = {}  # (activation, its settings) → (Activation, group)
         for col, nid in enumerate(layer_nodes):
             params = design.nodes[nid].params
-            outdegree = max(1, len(design.outgoing(nid)))
+            outdegree = max(1, self.outdegree.get(nid, 0))
             drawn = initializers.draw(params["initializer"], params["activation"], self.init_rng,
                                       (len(incoming[nid]),), len(incoming[nid]), outdegree)
             for k, conn in enumerate(incoming[nid]):
@@ -248,9 +274,13 @@ class _Compiler:
             if params.get("bias") is not None:
                 bias[col] = params["bias"]
             nmap.neurons.append((nid, col))
-            activation = make_activation(params["activation"], params.get("activation_params"))
-            key = activation.id if activation.learnable else json.dumps(
-                [activation.id, activation.params], sort_keys=True)
+            own = params.get("activation_params") or {}
+            named = (params["activation"], tuple(sorted(own.items())))
+            if named not in made:  # a layer of 100,000 neurons has a few activations, not 100,000
+                activation = make_activation(params["activation"], own)
+                made[named] = activation, activation.id if activation.learnable else json.dumps(
+                    [activation.id, activation.params], sort_keys=True)
+            activation, key = made[named]
             groups.setdefault(key, []).append(col)
             group_act.setdefault(key, activation)
             self.where[nid] = (slot, col)
@@ -277,17 +307,18 @@ class _Compiler:
         design = self.design
         node = design.nodes[node_id]
         kind = registry.blocks.get(node.kind)
-        sources = [self.where[c.source] for c in design.incoming(node_id)]
+        wires = self.s.incoming[node_id]
+        sources = [self.where[c.source] for c in wires]
         whole = [s for s in sources if s[1] is None]
-        in_shapes = [self.s.shapes[c.source] for c in design.incoming(node_id)]
+        in_shapes = [self.s.shapes[c.source] for c in wires]
         if getattr(kind, "merges", False):  # one piece per connection, in the order connected
             pieces = [Piece(slot, _one_column(col), int(np.prod(shape)))
                       for (slot, col), shape in zip(sources, in_shapes, strict=True)]
             layer = kind.build(node.params, in_shapes)
         elif len(sources) == 1 and whole:
             pieces = [Piece(sources[0][0], None, self.slot_width[sources[0][0]])]
-        else:
-            pieces, _ = self._pieces(sources)
+        else:  # rows in the order the wires were connected, whatever the depth of each source
+            pieces = self._runs(sources)
         if not getattr(kind, "merges", False):
             in_shape = in_shapes[0] if len(in_shapes) == 1 else (sum(s[0] for s in in_shapes),)
             layer = kind.build(node.params, in_shape)

@@ -113,7 +113,8 @@ class Design:
         self.events = DesignEvents()
         self._ids = itertools.count(1)
         # Where each node and connection id stands in its table, so that undoing a removal puts it
-        # back in place: the order decides input columns, tie-breaks and the draw of initial weights.
+        # back in place: the order of the wires into a block is the order of its input rows, the
+        # order of the output neurons that of the outputs; it also decides the draw of unset weights.
         self._rank: dict[tuple[str, str], int] = {}
         self._ranks = itertools.count()
 
@@ -132,6 +133,15 @@ class Design:
 
     def outgoing(self, node_id: str) -> list[Connection]:
         return [c for c in self.connections.values() if c.source == node_id]
+
+    def incoming_by_node(self) -> dict[str, list[Connection]]:
+        """Every node's incoming wires, in the order they were connected, in one pass (calling
+        `incoming` for each node of a big design would scan every wire once per node)."""
+        wires: dict[str, list[Connection]] = {n: [] for n in self.nodes}
+        for c in self.connections.values():
+            if c.target in wires:
+                wires[c.target].append(c)
+        return wires
 
     def connection_between(self, source: str, target: str) -> Connection | None:
         for c in self.connections.values():
@@ -358,6 +368,7 @@ class Design:
             self.nodes == other.nodes
             and self.connections == other.connections
             and list(self.nodes) == list(other.nodes)
+            and list(self.connections) == list(other.connections)  # a block's rows follow it
             and self.dataset == other.dataset
             and self.training == other.training
             and _arrays_equal(self.parameters, other.parameters)

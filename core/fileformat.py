@@ -6,7 +6,7 @@ import copy
 import json
 import logging
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import fields
 from typing import Any
 
@@ -14,10 +14,12 @@ import numpy as np
 from pydantic import ValidationError
 
 from core.atomic import write_atomic
+from core.bulk import collector_paused
 from core.design import Connection, DatasetChoice, Design, Node, TrainingSettings, TrainingState
 from core.errors import FileFormatError, Problem, shown
 from core.names import MAX_ID, MAX_LABEL, text_problem
 from core.optimizers import state_problems
+from core.file_migrations import MIGRATIONS
 from core.schema import (
     STATE_DTYPES,
     DesignFileModel,
@@ -34,9 +36,8 @@ from core.schema import (
 )
 
 FORMAT_NAME = "neuralcanvas-design"
-FORMAT_VERSION = 1
-# Version N → a function turning version-N data into version N+1 data; applied in order on load.
-MIGRATIONS: dict[int, Callable[[dict], dict]] = {}
+# 2: a block's input rows follow the order of its wires, the outputs the order of the nodes
+FORMAT_VERSION = 2
 
 _log = logging.getLogger(__name__)
 
@@ -214,16 +215,17 @@ def load_design(path: str | os.PathLike, *, validate: bool = True) -> Design:
 
 def loads(text: str, filename: str = "", *, validate: bool = True) -> Design:
     """The design in .ncanvas text; raises FileFormatError."""
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        problem = Problem(f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})",
-                          path="$")
-        raise FileFormatError([problem], filename) from exc
-    except (ValueError, TypeError, RecursionError, MemoryError) as exc:
-        raise FileFormatError([Problem(f"not valid JSON: {exc or 'too big'}", path="$")],
-                              filename) from exc
-    return design_from_dict(data, filename=filename, validate=validate)
+    with collector_paused():  # a big file becomes millions of objects, none of them garbage
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            problem = Problem(f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})",
+                              path="$")
+            raise FileFormatError([problem], filename) from exc
+        except (ValueError, TypeError, RecursionError, MemoryError) as exc:
+            raise FileFormatError([Problem(f"not valid JSON: {exc or 'too big'}", path="$")],
+                                  filename) from exc
+        return design_from_dict(data, filename=filename, validate=validate)
 
 
 def design_from_dict(data: Any, filename: str = "", *, validate: bool = True) -> Design:

@@ -29,6 +29,7 @@ class Op:
     out_slot: int
     need_dx: bool = True
     merges: bool = False  # the layer takes one array per piece (Add, Concatenate)
+    absent: Any = None  # where in the model's buffer its kernel slots of absent wires lie
     params: dict[str, Any] = field(default_factory=dict)
     grads: dict[str, Any] = field(default_factory=dict)
 
@@ -57,6 +58,7 @@ class Model:
         self.grad = xp.zeros(total, dtype=self.dtype)
         decay = np.zeros(total, dtype=self.dtype)
         statistics: list[int] = []
+        absent: list[np.ndarray] = []
         offset = 0
         for op, name, shape, size in sizes:
             op.params[name] = self.flat[offset:offset + size].reshape(shape)
@@ -65,7 +67,14 @@ class Model:
                 decay[offset:offset + size] = 1
             if name in getattr(op.layer, "statistics", ()):
                 statistics.extend(range(offset, offset + size))
+            mask = getattr(op.layer, "mask", None)
+            if name == "kernel" and isinstance(mask, np.ndarray):
+                absent.append(offset + np.flatnonzero(~mask.ravel()))
+                op.absent = xp.asarray(absent[-1])
             offset += size
+        # the kernel slots of a neuron layer that no wire fills: always zero, whatever is written
+        # into the buffer (a stored array, a restored snapshot, an optimizer's momentum)
+        self.absent = xp.asarray(np.concatenate(absent)) if absent else None
         # values a layer keeps up to date itself (BatchNorm's running statistics): saved with the
         # weights, never moved by an optimizer
         self.statistics = xp.asarray(np.asarray(statistics, dtype=np.int64)) if statistics else None
@@ -76,13 +85,22 @@ class Model:
 
     # ------------------------------------------------------------------ parameters
     def set_param(self, op_index: int, name: str, value: Any) -> None:
-        self.ops[op_index].params[name][...] = xp.asarray(value, dtype=self.dtype)
+        op = self.ops[op_index]
+        op.params[name][...] = xp.asarray(value, dtype=self.dtype)
+        if name == "kernel" and op.absent is not None:
+            self.flat[op.absent] = 0
 
     def parameters_numpy(self) -> np.ndarray:
         return to_numpy(self.flat).copy()
 
     def load_flat(self, values: Any) -> None:
         self.flat[...] = xp.asarray(values, dtype=self.dtype)
+        self.zero_absent()
+
+    def zero_absent(self) -> None:
+        """Put the kernel slots of absent wires back to zero (after anything writes the buffer)."""
+        if self.absent is not None:
+            self.flat[self.absent] = 0
 
     # ------------------------------------------------------------------ forward
     @staticmethod

@@ -4,10 +4,11 @@ Both are planned here, Qt-free, as a `Regroup` (what goes, what comes, which blo
 re-ordered) that the GUI turns into undo commands. A plan either keeps what the network computes
 or is refused with a `RegroupError` saying why; nothing is ever half done.
 
-What is carried over. A block's weights live in `Design.parameters` (kernel rows in the order the
-compiler gathers the block's inputs), a neuron's in its wires and its `bias`. Where the edited
-part holds weights, or a block it feeds does, the design is compiled before (and tried after) the
-edit, so that each kernel row is matched to the node it reads, exactly as the engine does; that
+What is carried over. A block's weights live in `Design.parameters` (kernel rows in the order of
+the block's incoming wires, each source's values in their own order), a neuron's in its wires and
+its `bias`. Where the edited part holds weights, or a block it feeds does, the design is compiled
+before (and tried after) the edit, so that each kernel row is matched to the node it reads,
+exactly as the engine does (the wires of an expanded or collapsed part come back at the end); that
 needs a design without errors. Weights never drawn stay undrawn: a fresh Dense becomes fresh
 neurons and back. (A collapse whose column is partly set takes the network's current values for
 all of it, the seed's draw for the unset ones, so the function is kept.)

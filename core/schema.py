@@ -258,19 +258,39 @@ def schema_problems(error: ValidationError, prefix: Where = ()) -> list[Problem]
 
 
 def value_problems(value: Any, prefix: Where = (), allow_nan: bool = False) -> list[Problem]:
-    """A problem for every NaN or infinity in parsed JSON, and for nesting a file cannot hold."""
-    problems = []
-    stack: list[tuple[Any, Where]] = [(value, prefix)]
+    """A problem for every NaN or infinity in parsed JSON, and for nesting a file cannot hold.
+
+    Depth first, in the order of the data; a path is made only for each object and list (a big
+    file holds hundreds of thousands of numbers)."""
+    problems: list[Problem] = []
+
+    def bad(item: Any) -> bool:
+        return isinstance(item, float) and not (allow_nan or math.isfinite(item))
+
+    def entries(item: Any):
+        return iter(item.items()) if isinstance(item, dict) else enumerate(item)
+
+    if bad(value):
+        problems.append(Problem(f"{value} is not a finite number", path=json_path(*prefix)))
+    if not isinstance(value, dict | list):
+        return problems
+    if len(prefix) > _MAX_DEPTH:
+        return [Problem("nested too deeply", path=json_path(*prefix))]
+    stack = [(entries(value), prefix)]
     while stack:
-        item, where = stack.pop()
-        if isinstance(item, float) and not (allow_nan or math.isfinite(item)):
-            problems.append(Problem(f"{item} is not a finite number", path=json_path(*where)))
-        elif isinstance(item, dict | list) and len(where) > _MAX_DEPTH:
-            problems.append(Problem("nested too deeply", path=json_path(*where)))
-        elif isinstance(item, dict):
-            stack.extend((v, (*where, k)) for k, v in reversed(item.items()))
-        elif isinstance(item, list):
-            stack.extend((v, (*where, i)) for i, v in reversed(list(enumerate(item))))
+        children, where = stack[-1]
+        for key, item in children:
+            if isinstance(item, dict | list):
+                here = (*where, key)
+                if len(here) > _MAX_DEPTH:
+                    problems.append(Problem("nested too deeply", path=json_path(*here)))
+                else:
+                    stack.append((entries(item), here))
+                    break
+            elif bad(item):
+                problems.append(Problem(f"{item} is not a finite number", path=json_path(*where, key)))
+        else:
+            stack.pop()
     return problems
 
 

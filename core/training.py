@@ -184,6 +184,7 @@ class Trainer:
             xp.copyto(model.flat, self._backup)
             self.optimizer.rollback()
             raise
+        model.zero_absent()  # a momentum restored from a file may hold values there
         if kept is not None:  # AdamW's decoupled decay shrinks every value it is given
             model.flat[model.statistics] = kept
         if not bool(xp.isfinite(model.flat).all()):

@@ -8,11 +8,14 @@ import os
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any
 
 from core import registry
+from core.bulk import collector_paused
 from core.errors import DataError, Problem, shown
 from core.features import parse_feature
+from core.graph_order import topological_order as _topological_order
 
 SCALAR = (1,)
 CLASSIFICATION_LOSSES = {"softmax_cross_entropy", "binary_cross_entropy", "hinge"}
@@ -48,15 +51,18 @@ class Structure:
 
     order: list[str]
     shapes: dict[str, tuple[int, ...]]
-    sources: dict[str, list[str]]
+    sources: dict[str, list[str]]  # each node's sources, in the order its wires were connected
     outputs: list[str]
     output_width: int
     output_activation: str
+    # node id → its wires, in the order they were connected
+    incoming: dict[str, list] = dataclass_field(default_factory=dict)
 
 
 def validate_design(design, data=None, memory: bool = True) -> list[Problem]:
     """Every problem with the design, errors and warnings, without raising."""
-    return check_design(design, data, memory=memory)[0]
+    with collector_paused():  # a big design makes many small objects, none of them garbage
+        return check_design(design, data, memory=memory)[0]
 
 
 def check_design(design, data=None, shapes: dict | None = None, memory: bool = True
@@ -205,50 +211,17 @@ def _data_dtype(design) -> str:
     return "float64" if getattr(design.training, "dtype", None) == "float64" else "float32"
 
 
-def _topological_order(design) -> tuple[list[str] | None, list[Problem]]:
-    """Kahn's algorithm, ties broken by design order; a cycle names its nodes and wires."""
-    valid = [c for c in design.connections.values()
-             if c.source in design.nodes and c.target in design.nodes]
-    indegree = {n: 0 for n in design.nodes}
-    for c in valid:
-        indegree[c.target] += 1
-    position = {n: i for i, n in enumerate(design.nodes)}
-    ready = [n for n in design.nodes if indegree[n] == 0]
-    order: list[str] = []
-    outgoing: dict[str, list[str]] = {n: [] for n in design.nodes}
-    for c in valid:
-        outgoing[c.source].append(c.target)
-    while ready:
-        ready.sort(key=position.__getitem__)
-        node = ready.pop(0)
-        order.append(node)
-        for target in outgoing[node]:
-            indegree[target] -= 1
-            if indegree[target] == 0:
-                ready.append(target)
-    if len(order) == len(design.nodes):
-        return order, []
-    stuck = {n for n in design.nodes if indegree[n] > 0}
-    while True:  # what only hangs below a loop is stuck too, but not part of it
-        leads_back = {c.source for c in valid if c.source in stuck and c.target in stuck}
-        if leads_back == stuck:
-            break
-        stuck = leads_back
-    wires = tuple(c.id for c in valid if c.source in stuck and c.target in stuck)
-    nodes = tuple(n for n in design.nodes if n in stuck)
-    return None, [Problem("these connections form a cycle: a feed-forward network cannot loop back",
-                          nodes, wires)]
-
-
 def _structure(design, order: list[str], data, shapes: dict | None = None
                ) -> tuple[Structure | None, list[Problem]]:
     problems: list[Problem] = []
     nodes = design.nodes
     sources: dict[str, list[str]] = {n: [] for n in nodes}
+    incoming: dict[str, list] = {n: [] for n in nodes}
     has_out = {n: False for n in nodes}
     for c in design.connections.values():
         if c.source in nodes and c.target in nodes:
             sources[c.target].append(c.source)
+            incoming[c.target].append(c)
             has_out[c.source] = True
     shapes = {} if shapes is None else shapes
     inputs = [n for n in order if nodes[n].kind in ("input", "data")]
@@ -287,6 +260,8 @@ def _structure(design, order: list[str], data, shapes: dict | None = None
                                         "neurons, or use a Dense block", (node_id, *vectors)))
                 continue
             shapes[node_id] = SCALAR
+            if has_out[node_id]:
+                problems += _hidden_row_wise(node)
             continue
         merges = getattr(kind, "merges", False)
         if merges and len(in_shapes) == 1:
@@ -297,27 +272,43 @@ def _structure(design, order: list[str], data, shapes: dict | None = None
                 in_shapes = [(sum(s[0] for s in in_shapes),)]
         result = kind.output_shape(node.params, in_shapes) if not _bad_params(kind, node) else None
         if isinstance(result, str):  # a shape that does not fit: marked on the wires too
-            problems.append(Problem(result, (node_id,),
-                                    tuple(c.id for c in design.incoming(node_id))))
+            problems.append(Problem(result, (node_id,), tuple(c.id for c in incoming[node_id])))
         elif result is not None:
             shapes[node_id] = tuple(result)
-    outputs, width, activation, output_problems = _outputs(design, order, has_out, shapes)
+    outputs, width, activation, output_problems = _outputs(design, has_out, shapes)
     problems += output_problems
     if data is not None and outputs and width:
         problems += _output_fits_data(design, outputs, width, activation, data)
     problems += _initializer_warnings(design, has_out)
     if any(p.severity == "error" for p in problems):
         return None, problems
-    return Structure(order, shapes, sources, outputs, width, activation), problems
+    return Structure(order, shapes, sources, outputs, width, activation, incoming), problems
+
+
+def _hidden_row_wise(node) -> list[Problem]:
+    """A hidden neuron with softmax (an activation of several sums at once) is refused: what it
+    would be normalised with is not something the design shows. Output neurons with softmax are
+    normalised together, all of them (they share one activation)."""
+    name = node.params.get("activation")
+    if not isinstance(name, str) or name not in registry.activations:
+        return []
+    activation = registry.activations.get(name)
+    if activation.elementwise:
+        return []
+    return [Problem(f"{activation.label} on a hidden neuron is refused (which neurons it would "
+                    f"normalise together is not something the design shows): use a Dense block "
+                    f"with {activation.label}, or {activation.label} on the output neurons only, "
+                    "which are normalised together", (node.id,))]
 
 
 def _bad_params(kind, node) -> bool:
     return bool(kind.param_problems(node.params))
 
 
-def _outputs(design, order, has_out, shapes):
+def _outputs(design, has_out, shapes):
     nodes = design.nodes
-    sinks = [n for n in order if not has_out[n] and nodes[n].kind not in ("input", "data")]
+    # in design order, not the graph's: a wire elsewhere never swaps two output columns
+    sinks = [n for n in nodes if not has_out[n] and nodes[n].kind not in ("input", "data")]
     if not sinks:
         return [], 0, "", [Problem("the design has no output: nothing is left unconnected at the end")]
     neuron_sinks = [n for n in sinks if nodes[n].kind == "neuron"]

@@ -320,11 +320,12 @@ class Document(QObject):
         """Place nodes in columns by depth, left to right, each column centred."""
         design = self.design
         depth: dict[str, int] = {}
-        from core.validation import _topological_order  # noqa: PLC0415
+        from core.graph_order import topological_order  # noqa: PLC0415
 
-        order, _ = _topological_order(design)
+        order, _ = topological_order(design)
+        incoming = design.incoming_by_node()
         for node_id in order or list(design.nodes):
-            sources = [c.source for c in design.incoming(node_id)]
+            sources = [c.source for c in incoming[node_id]]
             depth[node_id] = 1 + max((depth.get(s, 0) for s in sources), default=-1)
         columns: dict[int, list[str]] = {}
         for node_id in design.nodes:
@@ -374,8 +375,8 @@ class Document(QObject):
     # ------------------------------------------------------------------ clipboard
     def copy_data(self, node_ids: Iterable[str]) -> dict[str, Any]:
         """The nodes and the wires among them, as plain data for the clipboard."""
-        ids = [n for n in node_ids if n in self.design.nodes]
-        chosen = set(ids)
+        chosen = set(node_ids)
+        ids = [n for n in self.design.nodes if n in chosen]  # design order: the outputs' order
         nodes = [self.design.nodes[n] for n in ids]
         wires = [c for c in self.design.connections.values()
                  if c.source in chosen and c.target in chosen]

@@ -93,6 +93,10 @@ class NodePage(Page):
         form.addRow("Name", self.name)
         self.features = feature_choices(document.design) if node.kind == "input" else []
         self.params = ParamForm(form, kind, self._commit, self.features)
+        # what the design, not the compiler, decides: what a softmax spans, the order of inputs
+        self.rule = hint("")
+        self.rule.setObjectName("rule")
+        form.addRow(self.rule)
         self.incoming: IncomingTable | None = None
         if node.kind == "neuron":
             weights = QGroupBox("Incoming weights")
@@ -119,7 +123,25 @@ class NodePage(Page):
         self.params.refresh(node.params)
         if self.incoming is not None:
             self.incoming.refresh()
+        text = self._rule_text(node)
+        self.rule.setText(text)
+        self.rule.setVisible(bool(text))
         return True
+
+    def _rule_text(self, node) -> str:
+        """A softmax neuron's rule, or the order in which a block takes several inputs."""
+        if node.kind == "neuron":
+            name = node.params.get("activation")
+            activation = registry.activations.get(name) if name in registry.activations else None
+            if activation is None or activation.elementwise:
+                return ""
+            return (f"{activation.label} on neurons normalises all the output neurons together. "
+                    f"A hidden neuron cannot have it: use a Dense block with {activation.label}.")
+        wires = self.document.design.incoming(self.node_id)
+        if node.kind in ("input", "data") or len(wires) < 2:
+            return ""
+        names = ", ".join(node_name(self.document, c.source) for c in wires)
+        return f"Takes its inputs in the order their wires were connected: {names}."
 
     def concerns(self, problem) -> bool:
         return self.node_id in problem.node_ids

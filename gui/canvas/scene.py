@@ -266,10 +266,11 @@ class CanvasScene(QGraphicsScene):
         """Mark the items that validation found something wrong with (badge, red wire, tooltip),
         and write on each block the shape it passes on."""
         shapes, design = self.document.shapes, self.document.design
+        incoming = design.incoming_by_node()
         for node_id, item in self._nodes.items():
             if hasattr(item, "set_shape"):
                 item.set_shape(shapes.get(node_id),
-                               [shapes.get(c.source) for c in design.incoming(node_id)])
+                               [shapes.get(c.source) for c in incoming.get(node_id, ())])
         by_id: dict[str, list[str]] = {}
         severity: dict[str, str] = {}
         for problem in problems:

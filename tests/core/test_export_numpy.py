@@ -48,6 +48,13 @@ def neuron_design(activation: str) -> Design:
     wires = {"h1": ["x1", "x2"], "h2": ["x1^2", "x1*x2", "x2"], "h3": ["sin(x1)", "cos(x2)", "x1"],
              "h4": ["x1", "x2", "x1^2", "x1*x2", "sin(x1)", "cos(x2)"], "h5": ["h1", "h3"],
              "out": ["h2", "h4", "h5", "x1"]}
+    if not registry.activations.get(activation).elementwise:  # softmax: on the output neurons only
+        for nid in ("h1", "h2", "h4", "h5"):
+            d.set_node_params(nid, activation="tanh", activation_params={})
+        d.set_node_params("out", activation=activation)
+        d.add_node("neuron", {"activation": activation}, node_id="out2")
+        wires["out2"] = ["h1", "h4", "x2"]
+        d.set_training(loss="softmax_cross_entropy")
     for target, sources in wires.items():
         for source in sources:
             d.add_connection(source, target)

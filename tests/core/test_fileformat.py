@@ -254,7 +254,7 @@ def test_invalid_json_gives_its_line_and_column(tmp_path):
     ({"format": "something-else"}, "$.format", "not a Neural Canvas design file"),
     ({"format": None}, "$.format", "not a Neural Canvas design file"),
     ({"version": 3}, "$.version", "written by a newer version of Neural Canvas (file version 3, "
-                                  "this one reads up to 1)"),
+                                  "this one reads up to 2)"),
     ({"version": 0}, "$.version", "there is no file version 0"),
     ({"version": "1"}, "$.version", "whole number"),
     ({"version": True}, "$.version", "whole number"),

@@ -390,7 +390,7 @@ def _model_check(design, rows: int = 24, coords: int | None = None, seed: int = 
 def _free_coordinates(model) -> np.ndarray:
     """1 for each coordinate of model.flat that is a parameter, 0 for a masked (absent) wire."""
     saved = model.flat.copy()
-    model.load_flat(np.arange(model.size, dtype=np.float64))
+    model.flat[...] = np.arange(model.size, dtype=np.float64)  # (load_flat zeroes absent wires)
     free = np.ones(model.size)
     for op in model.ops:
         mask = getattr(op.layer, "mask", None)

@@ -189,8 +189,9 @@ def test_a_refusal_from_the_menu_shows_its_reason_in_the_status_bar(window, qtbo
 
 
 def test_a_block_fed_by_neurons_and_the_dense_keeps_its_function_when_its_rows_reorder(qtbot):
-    """T reads neuron b and Dense D: once D is neurons of an earlier layer than b, T's kernel rows
-    come in another order, and the expansion re-orders them (undone exactly, too)."""
+    """T reads Dense D, then neuron b, in the order they were wired: once D is neurons, their
+    new wires come after b's, T's kernel rows come in another order, and the expansion re-orders
+    them (undone exactly, too)."""
     doc = Document()
     doc.set_dataset("circle", {"n": 120})
     doc.set_training(loss="binary_cross_entropy", optimizer="adam", epochs=2)
@@ -200,15 +201,15 @@ def test_a_block_fed_by_neurons_and_the_dense_keeps_its_function_when_its_rows_r
     b = doc.add_node("neuron", (320, -120))
     dense = doc.add_node("dense", (240, 60), {"units": 3, "activation": "relu"})
     out = doc.add_node("dense", (480, 0), {"units": 1, "activation": "sigmoid"})
-    for source, target in ((x1, a), (x2, a), (a, b), (x1, dense), (x2, dense), (b, out), (dense, out)):
+    for source, target in ((x1, a), (x2, a), (a, b), (x1, dense), (x2, dense), (dense, out), (b, out)):
         assert doc.connect(source, target)
     core.train(doc.design, epochs=2)
     before, y_before = doc.design.copy(), core.predict(doc.design, X)
-    old_kernel = before.parameters[out]["kernel"][:, 0]  # rows: b, then the Dense's three units
+    old_kernel = before.parameters[out]["kernel"][:, 0]  # rows: the Dense's three units, then b
     created = doc.expand_dense(dense)
     assert len(created) == 3
-    new_kernel = doc.design.parameters[out]["kernel"][:, 0]  # rows: the new neurons, then b
-    assert list(new_kernel) == [*old_kernel[1:], old_kernel[0]]
+    new_kernel = doc.design.parameters[out]["kernel"][:, 0]  # rows: b, then the new neurons
+    assert list(new_kernel) == [old_kernel[3], *old_kernel[:3]]
     np.testing.assert_allclose(core.predict(doc.design, X), y_before, rtol=0, atol=1e-6)
     doc.undo_stack.undo()
     assert doc.design == before

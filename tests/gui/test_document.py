@@ -94,6 +94,18 @@ def test_copy_paste_makes_new_nodes_with_the_wires_among_them(doc):
     assert not set(new) & set(doc.design.nodes)
 
 
+def test_a_pasted_copy_keeps_its_nodes_in_design_order_whatever_the_selection_order(doc):
+    """The output neurons' order is the order of the network's outputs: a copy keeps it."""
+    x = doc.add_node("input", (0, 0), {"feature": "x1"})
+    o1 = doc.add_node("neuron", (160, -40))
+    o2 = doc.add_node("neuron", (160, 40))
+    doc.connect(x, o1, 1.0)
+    doc.connect(x, o2, -1.0)
+    new = doc.paste_data(doc.copy_data([o2, x, o1]))  # selected from the bottom up
+    pasted = [n for n in doc.design.nodes if n in new and doc.design.nodes[n].kind == "neuron"]
+    assert [doc.design.incoming(n)[0].weight for n in pasted] == [1.0, -1.0]
+
+
 def test_auto_layout_puts_columns_in_depth_order_in_one_command(doc):
     ids = build_xor(doc)
     doc.move({ids["out"]: (doc.design.nodes[ids["out"]].position, (-500.0, 300.0))})

@@ -7,7 +7,15 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QComboBox, QLineEdit, QSpinBox, QTableWidget, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QComboBox,
+    QLabel,
+    QLineEdit,
+    QSpinBox,
+    QTableWidget,
+    QWidget,
+)
 
 from gui.document import Document
 from gui.inspector import Inspector
@@ -243,3 +251,30 @@ def test_every_activation_has_an_icon(qapp):
 
     for name in registry.activations:
         assert not activation_icon(name).isNull(), name
+
+
+def test_choosing_softmax_for_a_neuron_says_what_it_normalises(inspector, document):
+    inspector.show_selection(["n3"], [])
+    rule = field(inspector, "rule", QLabel)
+    assert not rule.isVisible()
+    combo = field(inspector, "activation", QComboBox)
+    combo.setCurrentIndex(combo.findData("softmax"))
+    assert rule.isVisible()
+    assert "all the output neurons together" in rule.text() and "Dense block" in rule.text()
+    combo.setCurrentIndex(combo.findData("tanh"))
+    assert not rule.isVisible()
+
+
+def test_a_block_with_several_inputs_shows_the_order_it_takes_them_in(inspector, document):
+    design = document.design
+    block = document.add_node("dense", (500, 0), {"units": 2})
+    for source in ("n5", "i2", "n3"):
+        document.connect(source, block)
+    inspector.show_selection([block], [])
+    rule = field(inspector, "rule", QLabel)
+    assert rule.isVisible()
+    assert rule.text().endswith("in the order their wires were connected: n5, x2, n3.")
+    document.remove([], [design.connection_between("i2", block).id])
+    assert rule.text().endswith(": n5, n3.")
+    document.undo_stack.undo()  # the wire comes back where it was
+    assert rule.text().endswith(": n5, x2, n3.")
