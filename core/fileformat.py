@@ -17,9 +17,9 @@ from core.atomic import write_atomic
 from core.bulk import collector_paused
 from core.design import Connection, DatasetChoice, Design, Node, TrainingSettings, TrainingState
 from core.errors import FileFormatError, Problem, shown
+from core.file_migrations import MIGRATIONS
 from core.names import MAX_ID, MAX_LABEL, text_problem
 from core.optimizers import state_problems
-from core.file_migrations import MIGRATIONS
 from core.schema import (
     STATE_DTYPES,
     DesignFileModel,
