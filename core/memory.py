@@ -273,12 +273,12 @@ def memory_problems(design, structure, data) -> list[Problem]:
 
 
 def summary(design, structure, data) -> str:
-    """'≈ 12 MiB to train', for the status bar; '' when it cannot be estimated."""
+    """'training needs ≈ 12 MiB', for the status bar; '' when it cannot be estimated."""
     try:
         found = estimate(design, structure, data)
     except (ValueError, KeyError):
         return ""
-    return f"≈ {size_text(found.total)} to train"
+    return f"training needs ≈ {size_text(found.total)}"
 
 
 def out_of_memory(where: str, design=None) -> OutOfMemoryError:

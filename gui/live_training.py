@@ -191,7 +191,7 @@ class LiveTraining:
         QMessageBox.critical(self.window, "Not enough memory", text[:1].upper() + text[1:])
 
     def _estimate_memory(self, _problems) -> None:
-        """What training the design needs in memory, for the status bar ("≈ 12 MiB to train")."""
+        """What training the design needs in memory, for the status bar ("training needs ≈ 12 MiB")."""
         from core.errors import NeuralCanvasError  # noqa: PLC0415
         from core.memory import machine_memory, size_text, summary  # noqa: PLC0415
         from core.validation import load_cached_dataset  # noqa: PLC0415

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 
 import numpy as np
@@ -151,10 +152,10 @@ def test_running_out_of_memory_in_a_step_opens_a_dialog_and_loses_nothing(window
 
 def test_the_status_bar_shows_what_training_needs_in_memory(window, qtbot):
     window.open_path(str(EXAMPLES / "digits_cnn.ncanvas"))
-    qtbot.waitUntil(lambda: "to train" in window.live.status.text())
+    qtbot.waitUntil(lambda: "training needs" in window.live.status.text())
     text = window.live.status.text()
-    figure = next(part for part in text.split("·") if "to train" in part).strip()
-    assert figure.startswith("≈ ") and figure.endswith(("KiB to train", "MiB to train"))
+    figure = next(part for part in text.split("·") if "training needs" in part).strip()
+    assert re.fullmatch(r"training needs ≈ [0-9.]+ (KiB|MiB)", figure), figure
     assert "this machine has" in window.live.status.toolTip()
 
 
@@ -164,7 +165,7 @@ def test_a_design_that_cannot_fit_is_refused_at_play_with_the_figures(window, qt
     monkeypatch.setattr(memory, "machine_memory", lambda: 16 * 2**30)
     window.open_path(str(EXAMPLES / "digits_cnn.ncanvas"))
     window.document.set_node_params("c3", filters=4096, kernel_size=31)
-    qtbot.waitUntil(lambda: "GiB to train" in window.live.status.text())
+    qtbot.waitUntil(lambda: re.search(r"training needs ≈ [0-9.]+ GiB", window.live.status.text()))
     window.live.bar.act_play.trigger()
     assert not window.live.controller.running and window.live.controller.process is None
     text = window.live.banner.text.text()
