@@ -32,7 +32,7 @@ def load_cached_dataset(name: str, params: Mapping[str, Any], seed: int, dtype: 
     if isinstance(path, str):
         try:
             stamp = os.stat(path).st_mtime_ns
-        except OSError:
+        except (OSError, ValueError):  # ValueError: a NUL in the name (reading it says so)
             stamp = "missing"
     key = (name, json.dumps(params, sort_keys=True, default=str), seed, stamp, dtype)
     if key in _CACHE:

@@ -342,3 +342,20 @@ def test_a_design_trains_on_its_csv_numbers_in_its_own_dtype(tmp_path, dtype):
     d.set_training(loss="binary_cross_entropy", dtype=dtype)
     X = compile_design(d).data.X
     assert X.dtype == np.dtype(dtype) and X[0, 0] == np.dtype(dtype).type("0.1")
+
+
+def test_a_csv_name_holding_a_nul_is_refused_at_the_data_set(tmp_path):
+    """No file name holds a NUL: the design says so at its data set, not as a failed check."""
+    import core
+    from core.design import Design
+    from core.errors import FileFormatError
+    from core.fileformat import save_design
+
+    design = Design()
+    design.set_dataset("csv", {"path": str(tmp_path / "a\x00b.csv"), "label": "y", "features": "",
+                               "task": "classification"})
+    path = tmp_path / "nul.ncanvas"
+    save_design(design, path)
+    with pytest.raises(FileFormatError) as caught:
+        core.load(path)
+    assert "$.dataset:" in str(caught.value) and "is not a file name" in str(caught.value)
