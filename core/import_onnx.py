@@ -57,8 +57,8 @@ def read_onnx(path: str | os.PathLike) -> ImportedDesign:
         return design_from_model(model)
     except NeuralCanvasError as exc:  # the graph's own problem, named; the file named first
         raise OnnxImportError(f"{name}: {exc}") from None
-    except (ValueError, IndexError, KeyError, TypeError, AttributeError, RecursionError) as exc:
-        # a graph too odd to read
+    except (ValueError, IndexError, KeyError, TypeError, AttributeError, RecursionError,
+            ArithmeticError) as exc:  # a graph too odd to read
         raise OnnxImportError(f"{name}: cannot read this graph ({type(exc).__name__}: {exc})") from exc
 
 

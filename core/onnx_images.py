@@ -31,6 +31,9 @@ class ImageOperators:
         if len(set(stride)) != 1:
             raise OnnxImportError(f"{named(node)}: strides {stride} differ between the axes")
         s = int(stride[0])
+        if s < 1 or size < 1:
+            raise OnnxImportError(f"{named(node)}: a window of {size} moved by {s} has no block "
+                                  "(both must be at least 1)")
         auto = attribute(node, "auto_pad", b"NOTSET")
         auto = auto.decode() if isinstance(auto, bytes) else auto
         height, width = value.shape[0], value.shape[1]
