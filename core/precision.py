@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from core.errors import DataError
+from core.errors import DataError, Problem
 
 
 def fits_dtype(values: np.ndarray, dtype: Any, names: list[str], what: str,
@@ -45,3 +45,40 @@ def column_names(design, data) -> list[str]:
         elif node.kind == "data":
             names.extend(data.feature_names)
     return names
+
+
+def weight_problems(design) -> list[Problem]:
+    """Each weight, bias, block array and optimizer slot of the design that its number type cannot
+    hold (1e300 is infinite in float32): named, with what to do. (Activation settings have ranges
+    of their own, far inside float32.)"""
+    dtype = np.dtype(design.training.dtype if design.training.dtype in ("float32", "float64")
+                     else "float32")
+    largest = float(np.finfo(dtype).max)
+    advice = ("train in float64 (Training settings, Precision) or use a smaller value"
+              if dtype == np.float32 else "use a smaller value")
+
+    def too_large(value: Any) -> bool:
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and \
+            math.isfinite(value) and abs(value) > largest
+
+    def message(what: str, value: float) -> str:
+        return f"{what} {value:g} is too large for {dtype.name} (whose largest is {largest:.3g}); {advice}"
+
+    problems = [Problem(message("weight", c.weight), (), (c.id,))
+                for c in design.connections.values() if too_large(c.weight)]
+    for node in design.nodes.values():
+        params = node.params
+        if too_large(params.get("bias")):
+            problems.append(Problem(message("bias", params["bias"]), (node.id,)))
+    arrays = [((node_id,), f"{name} of the block", values)
+              for node_id, named in design.parameters.items() for name, values in named.items()]
+    arrays += [((), f"optimizer state {slot!r}", values)
+               for slot, values in design.state.optimizer_state.items()]
+    for ids, what, values in arrays:
+        values = np.asarray(values)
+        if dtype == np.float32 and values.dtype == np.float64 and values.size:
+            peak = float(np.max(np.abs(values[np.isfinite(values)]), initial=0.0))
+            if peak > largest:
+                problem = message(f"a value in the {what}", peak)
+                problems.append(Problem(problem, ids, path="" if ids else "state.optimizer"))
+    return problems

@@ -16,6 +16,7 @@ from core.bulk import collector_paused
 from core.errors import DataError, Problem, shown
 from core.features import parse_feature
 from core.graph_order import topological_order as _topological_order
+from core.precision import weight_problems
 
 SCALAR = (1,)
 CLASSIFICATION_LOSSES = {"softmax_cross_entropy", "binary_cross_entropy", "hinge"}
@@ -74,6 +75,7 @@ def check_design(design, data=None, shapes: dict | None = None, memory: bool = T
     problems += _node_problems(design)
     problems += _connection_problems(design)
     problems += _settings_problems(design)
+    problems += weight_problems(design)
     if data is None:
         data, data_problems = _load_data(design)
         problems += data_problems

@@ -118,3 +118,42 @@ def test_the_command_line_says_which_value_does_not_fit_and_exits_2(tmp_path, ca
     assert err.startswith("error: ")
     assert "table.csv, line 4, column 'b': '1e39' is too large for float32" in err
     assert "learning rate" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_weight_or_bias_too_large_for_float32_is_refused_naming_it():
+    design = load_design(EXAMPLES / "xor.ncanvas")
+    wire = next(iter(design.connections))
+    design.set_weight(wire, 1e300)
+    design.set_node_params("n3", bias=-1e300)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "overflow encountered in cast" on the way
+        problems = [p for p in design.validate() if p.severity == "error"]
+    assert [(p.connection_ids, p.node_ids) for p in problems] == [((wire,), ()), ((), ("n3",))]
+    assert "weight 1e+300 is too large for float32" in problems[0].message
+    assert "bias -1e+300 is too large for float32" in problems[1].message
+    assert all("float64" in p.message for p in problems)
+    design.set_training(dtype="float64")
+    assert not [p for p in design.validate() if p.severity == "error"]
+
+
+def test_a_block_array_too_large_for_float32_is_refused_naming_the_block(tmp_path):
+    import numpy as np
+
+    from core.errors import FileFormatError
+    from core.fileformat import save_design
+
+    design = load_design(EXAMPLES / "digits_mlp.ncanvas")
+    Trainer(design).build.write_back(design)  # the blocks' weights are kept in the design
+    block = next(iter(design.parameters))
+    kernel = np.asarray(design.parameters[block]["kernel"], dtype=np.float64).copy()
+    kernel[0, 0] = 1e300
+    design.set_block_weights(block, {**design.parameters[block], "kernel": kernel})
+    problems = [p for p in design.validate() if p.severity == "error"]
+    assert len(problems) == 1 and problems[0].node_ids == (block,)
+    assert "a value in the kernel of the block 1e+300 is too large for float32" in problems[0].message
+    with pytest.raises(DesignError):
+        Trainer(design)
+    path = tmp_path / "huge.ncanvas"
+    save_design(design, path)
+    with pytest.raises(FileFormatError, match=f"node {block}: a value in the kernel"):
+        load_design(path)
