@@ -112,7 +112,8 @@ Under torchrun it trains with DistributedDataParallel (gloo on CPUs, nccl on GPU
 prints one JSON object per line: {{"event": "step", "epoch": 1, "step": 1, "loss": …}} after each
 optimizer step (the loss of the whole batch, averaged over the processes), {{"event": "epoch", …}}
 after each epoch (losses and accuracy or R² of the training and test rows) and
-{{"event": "finished", …}} at the end.
+{{"event": "finished", …}} at the end, or {{"event": "diverged", …}} when the loss stops being a
+finite number: every process then stops with exit status 2 (torchrun reports a failed job).
 
 How it matches Neural Canvas: the forward pass, the losses (the ½ in MSE, cross-entropies from the
 logits), the optimizers, L1/L2 (on kernels only), clipping and the schedule follow its conventions,

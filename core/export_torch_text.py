@@ -342,11 +342,15 @@ def main(argv=None):
         print(json.dumps({"event": "finished", "epochs": epoch, "steps": step,
                           "reason": reason or f"reached {args.epochs} epochs", "saved": args.save}),
               flush=True)
+    if rank == 0 and failure:  # said once, as a JSON line and in words
+        print(json.dumps({"event": "diverged", "epochs": epoch, "steps": step, "reason": failure}),
+              flush=True)
+        print(failure, file=sys.stderr, flush=True)
     if distributed:
         del model  # DistributedDataParallel holds the process group: it goes before the group
         leave_process_group(device)
     if failure:
-        raise SystemExit(failure)
+        raise SystemExit(2)  # as Neural Canvas's own `train` (torchrun reports a failed job)
     return losses
 
 

@@ -302,9 +302,13 @@ def test_a_diverging_run_leaves_the_group_before_it_stops(tmp_path, monkeypatch,
     design.set_training(optimizer="sgd", learning_rate=1e20)
     _, module = export(design, tmp_path)
     log, failure = recorded_run(module, monkeypatch, tmp_path / "never.pt", ["--steps", "50"])
-    assert "try a lower learning rate" in str(failure.code)
+    assert failure.code == 2
     assert log == ["init", "barrier", "wrapper freed", "destroy"]
-    assert '"event": "finished"' not in capsys.readouterr().out
+    out, err = capsys.readouterr()
+    assert '"event": "finished"' not in out
+    diverged = [json.loads(line) for line in out.splitlines() if '"diverged"' in line]
+    assert len(diverged) == 1 and "try a lower learning rate" in diverged[0]["reason"]
+    assert err.strip() == diverged[0]["reason"]
 
 
 # ---------------------------------------------------------------------- failures
