@@ -7,6 +7,8 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtTest import QTest
 
 import core
 from gui.document import Document
@@ -85,3 +87,38 @@ def test_expand_then_collapse_in_the_window_change_no_output_and_undo_redo_are_e
     doc.undo_stack.redo()
     assert design == collapsed
     assert_same_outputs(design, y_before)
+
+
+def test_a_person_expands_a_block_beside_concatenate_collapses_it_and_undoes_both(window, tmp_path):
+    design = dense_then_input("concatenate")
+    for nid, pos in {"x1": (0, -60), "x2": (0, 60), "b0": (160, -60), "mid": (320, 0),
+                     "out": (480, 0)}.items():
+        design.move_node(nid, pos)
+    core.save(design, str(tmp_path / "beside.ncanvas"))
+    assert window.open_path(str(tmp_path / "beside.ncanvas"))
+    doc = window.document
+    before, y_before = doc.design.copy(), core.predict(doc.design, X)
+    window.view.fit_to_view()
+    point = window.view.mapFromScene(QPointF(160, -60))
+    QTest.mouseClick(window.view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                     point)
+    assert window.scene.selected_node_ids() == ["b0"]
+    window.act_expand.trigger()
+    created = window.scene.selected_node_ids()
+    assert len(created) == 2 and sources(doc.design, "mid") == [n for n in doc.design.nodes
+                                                                if n in created] + ["x2"]
+    assert_same_outputs(doc.design, y_before)
+    expanded = doc.design.copy()
+    window.act_collapse.trigger()
+    (block,) = window.scene.selected_node_ids()
+    assert sources(doc.design, "mid") == [block, "x2"]
+    assert_same_outputs(doc.design, y_before)
+    collapsed = doc.design.copy()
+    window.act_undo.trigger()
+    assert doc.design == expanded
+    window.act_undo.trigger()
+    assert doc.design == before
+    window.act_redo.trigger()
+    window.act_redo.trigger()
+    assert doc.design == collapsed
+    assert_same_outputs(doc.design, y_before)
