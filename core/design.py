@@ -115,7 +115,9 @@ class Design:
         # Where each node and connection id stands in its table, so that undoing a removal puts it
         # back in place: the order of the wires into a block is the order of its input rows, the
         # order of the output neurons that of the outputs; it also decides the draw of unset weights.
-        self._rank: dict[tuple[str, str], int] = {}
+        # A rank is a tuple: an item put in place of a removed one (an expanded block's neurons and
+        # wires) ranks just after it, (its rank + (index,)), and so before everything that followed.
+        self._rank: dict[tuple[str, str], tuple[int, ...]] = {}
         self._ranks = itertools.count()
 
     # ----------------------------------------------------------------- ids and queries
@@ -171,11 +173,13 @@ class Design:
         self.events.node_added.emit(node)
         return node
 
-    def insert_node(self, node: Node, parameters: Mapping[str, np.ndarray] | None = None) -> None:
-        """Put back a node exactly as it was, in its old place (undo of a removal)."""
+    def insert_node(self, node: Node, parameters: Mapping[str, np.ndarray] | None = None,
+                    in_place_of: tuple[str, int] | None = None) -> None:
+        """Put back a node exactly as it was, in its old place (undo of a removal); or a new one
+        `in_place_of` (removed node id, index) a node it replaces, where that one stood."""
         if node.id in self.nodes:
             raise ValueError(f"node id {shown(node.id)} is already used")
-        self._place(self.nodes, "node", node.id, node)
+        self._place(self.nodes, "node", node.id, node, in_place_of=in_place_of)
         if parameters:
             self.parameters[node.id] = {k: v.copy() for k, v in parameters.items()}
         self.events.node_added.emit(node)
@@ -231,20 +235,27 @@ class Design:
         self.events.connection_added.emit(conn)
         return conn
 
-    def insert_connection(self, conn: Connection) -> None:
+    def insert_connection(self, conn: Connection, in_place_of: tuple[str, int] | None = None) -> None:
+        """Put back a wire where it stood, or a new one `in_place_of` (removed wire id, index) one it
+        replaces: a block then reads it where it read that one."""
         if conn.id in self.connections:
             raise ValueError(f"connection id {shown(conn.id)} is already used")
-        self._place(self.connections, "connection", conn.id, conn)
+        self._place(self.connections, "connection", conn.id, conn, in_place_of=in_place_of)
         self.events.connection_added.emit(conn)
 
-    def _place(self, table: dict, what: str, key: str, value: Any, back: bool = True) -> None:
-        """Add an entry at the end or, putting `back` one that was here before, where it stood."""
+    def _place(self, table: dict, what: str, key: str, value: Any, back: bool = True,
+               in_place_of: tuple[str, int] | None = None) -> None:
+        """Add an entry at the end or, putting `back` one that was here before, where it stood, or
+        a new one `in_place_of` (old key, index) a removed one, just after where that one stood."""
         rank = self._rank.get((what, key)) if back else None
+        if in_place_of is not None and (what, in_place_of[0]) in self._rank:
+            rank = self._rank[what, in_place_of[0]] + (int(in_place_of[1]),)
+            self._rank[what, key] = rank
         if rank is None:
-            self._rank[what, key] = next(self._ranks)
+            self._rank[what, key] = (next(self._ranks),)
             table[key] = value
             return
-        later = [k for k in table if self._rank.get((what, k), -1) > rank]
+        later = [k for k in table if self._rank.get((what, k), (-1,)) > rank]
         table[key] = value
         for k in later:
             table[k] = table.pop(k)
@@ -350,7 +361,7 @@ class Design:
         other.state = copy.deepcopy(self.state)
         other.initial_weights = copy.deepcopy(self.initial_weights)
         other._rank = dict(self._rank)
-        other._ranks = itertools.count(max(self._rank.values(), default=-1) + 1)
+        other._ranks = itertools.count(max((r[0] for r in self._rank.values()), default=-1) + 1)
         return other
 
     def validate(self) -> list:

@@ -8,22 +8,33 @@ What is carried over. A block's weights live in `Design.parameters` (kernel rows
 the block's incoming wires, each source's values in their own order), a neuron's in its wires and
 its `bias`. Where the edited part holds weights, or a block it feeds does, the design is compiled
 before (and tried after) the edit, so that each kernel row is matched to the node it reads,
-exactly as the engine does (the wires of an expanded or collapsed part come back at the end); that
-needs a design without errors. Weights never drawn stay undrawn: a fresh Dense becomes fresh
-neurons and back. (A collapse whose column is partly set takes the network's current values for
-all of it, the seed's draw for the unset ones, so the function is kept.)
+exactly as the engine does; that needs a design without errors.
+
+Where things go. A block reads its wires in the order they were connected (and the outputs come in
+design order), so each new node and wire takes the place of the one it replaces (`places`, see
+`Design.insert_connection`): a block fed by an expanded Dense block reads its neurons where it read
+the block, and nothing downstream is re-ordered. A collapsed column's wires into a block become one
+wire where the first of them was; a Dense block re-orders its kernel rows to match, any other block
+(BatchNorm, Concatenate, …) must read the column side by side, in the order of the units, or the
+collapse is refused. Add sums its inputs wire by wire, so only one neuron (one unit) may stand for
+one input there.
+
+Weights never drawn stay undrawn: a fresh Dense becomes fresh neurons and back. (A collapse whose
+column is partly set takes the network's current values for all of it, the seed's draw for the
+unset ones, so the function is kept.)
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
 from core import registry
 from core.backend import to_numpy
+from core.compiled_rows import input_rows
 from core.design import Connection, Design, Node
 from core.errors import NeuralCanvasError, Problem
 from core.errors import shown as quoted
@@ -49,6 +60,8 @@ class Regroup:
     connections: tuple[Connection, ...]  # wires added
     parameters: Mapping[str, Mapping[str, np.ndarray]] = field(default_factory=dict)  # new blocks'
     reordered: Mapping[str, Mapping[str, np.ndarray]] = field(default_factory=dict)  # kept blocks'
+    # a new node's or wire's id → (the removed one whose place it takes, its index among those)
+    places: Mapping[str, tuple[str, int]] = field(default_factory=dict)
 
     @property
     def created(self) -> list[str]:
@@ -60,9 +73,9 @@ def apply(design: Design, plan: Regroup) -> None:
     for node_id in plan.remove:
         design.remove_node(node_id)
     for node in plan.nodes:
-        design.insert_node(node, plan.parameters.get(node.id))
+        design.insert_node(node, plan.parameters.get(node.id), plan.places.get(node.id))
     for conn in plan.connections:
-        design.insert_connection(conn)
+        design.insert_connection(conn, plan.places.get(conn.id))
     for node_id, arrays in plan.reordered.items():
         design.set_block_weights(node_id, arrays)
 
@@ -73,11 +86,13 @@ def plan_expansion(design: Design, node_id: str) -> Regroup:
 
     Each neuron takes the block's activation, settings and initializer, its column of the kernel
     as the weights of wires from each of the block's sources, its bias and, for a learned
-    activation (PReLU), its own slope; the block's outgoing wires start from every neuron. Refused:
+    activation (PReLU), its own slope; the block's outgoing wires start from every neuron, and each
+    block it fed reads them, in unit order, where it read the block. Refused:
     a block fed by a Data node or by another block (a neuron takes single numbers: expand that
     block first, or use one Input per feature), one feeding a neuron (a wiring the model already
-    refuses), one without a bias (every neuron learns one), a row-wise activation such as softmax
-    on a hidden block (neurons would share it with the rest of their layer), more than MAX_UNITS.
+    refuses), one of several units feeding Add (which sums its inputs wire by wire), one without a
+    bias (every neuron learns one), a row-wise activation such as softmax on a hidden block
+    (neurons would share it with the rest of their layer), more than MAX_UNITS.
     """
     node = design.nodes.get(node_id)
     if node is None or node.kind != "dense":
@@ -109,6 +124,11 @@ def plan_expansion(design: Design, node_id: str) -> Regroup:
         if target.kind == "neuron":
             raise RegroupError(f"it feeds {_name(target)}, which the model refuses (a neuron takes "
                                "single numbers); remove that wire first", [node_id, target.id])
+        if target.kind == "add" and units > 1:
+            raise RegroupError(
+                f"it feeds {_name(target)}, which adds its inputs wire by wire: {units} neurons would "
+                f"be {units} inputs of one number each, not one input of {units}; remove that wire "
+                "first", [node_id, target.id])
     activation = registry.activations.get(params["activation"])
     if not activation.elementwise and outgoing:
         raise RegroupError(
@@ -130,8 +150,8 @@ def plan_expansion(design: Design, node_id: str) -> Regroup:
         values = {k: to_numpy(v) for k, v in op.params.items()}
         kernel, bias = values["kernel"], values["bias"]
         slopes = {name: values[f"{name}_act"] for name in activation.learnable}
-        row_of = {source: row for row, (source, _) in enumerate(_input_rows(before, design, node_id))}
-    nodes = []
+        row_of = {source: row for row, (source, _) in enumerate(input_rows(before, design, node_id))}
+    nodes, places = [], {nid: (node_id, i) for i, nid in enumerate(ids)}
     for i, nid in enumerate(ids):
         act_params = dict(params["activation_params"])
         act_params.update({name: float(v[i]) for name, v in slopes.items()})
@@ -145,10 +165,12 @@ def plan_expansion(design: Design, node_id: str) -> Regroup:
         for i, nid in enumerate(ids):
             weight = None if kernel is None else float(kernel[row_of[conn.source], i])
             wires.append(Connection(design.new_id("c"), conn.source, nid, weight))
+            places[wires[-1].id] = (conn.id, i)
     for conn in outgoing:
-        for nid in ids:
+        for i, nid in enumerate(ids):
             wires.append(Connection(design.new_id("c"), nid, conn.target, None))
-    plan = Regroup((node_id,), tuple(nodes), tuple(wires))
+            places[wires[-1].id] = (conn.id, i)
+    plan = Regroup((node_id,), tuple(nodes), tuple(wires), places=places)
     renamed = {(node_id, i): (nid, 0) for i, nid in enumerate(ids)}
     return _with_reordered(design, plan, before, renamed, "expanded")
 
@@ -159,11 +181,13 @@ def plan_collapse(design: Design, node_ids: Iterable[str]) -> Regroup:
 
     A column: neurons wired from the same nodes (none of them in the column), feeding the same
     blocks, or nothing when they are the output (then every output neuron must be in it), with one
-    activation and the same activation settings. Their order in the design (the order of the
-    network's outputs) becomes the order of the units. The kernel, bias and learned slopes come
-    from their wires and biases. Refused otherwise with the reason, and when they feed a neuron
-    (a neuron cannot take a Dense block's vector: collapse that layer first) or share a row-wise
-    activation such as softmax while hidden.
+    activation and the same activation settings. The order of the units is the order in which a
+    block they feed that cannot re-order its rows (BatchNorm, Concatenate, …) reads them, else
+    their order in the design (the order of the network's outputs). The kernel, bias and learned
+    slopes come from their wires and biases. Refused otherwise with the reason, and when they feed
+    a neuron (a neuron cannot take a Dense block's vector: collapse that layer first), share a
+    row-wise activation such as softmax while hidden, or feed a block other than Dense that reads
+    them apart or in another order than the units' (see `_unit_order`).
     """
     wanted = list(dict.fromkeys(node_ids))
     if not wanted:
@@ -207,6 +231,7 @@ def plan_collapse(design: Design, node_ids: Iterable[str]) -> Regroup:
         if rest:
             raise RegroupError(f"they are output neurons, and so is {_name(design.nodes[rest[0]])}: "
                                "a network has one output, so collapse all of them together", rest)
+    units = _unit_order(design, ids, targets)
     activation, act_params = _shared_activation(design, ids)
     if not activation.elementwise and targets:
         raise RegroupError(f"{activation.label} ties neurons together across their whole layer; "
@@ -220,10 +245,15 @@ def plan_collapse(design: Design, node_ids: Iterable[str]) -> Regroup:
         **registry.blocks.get("dense").default_params(), "units": len(ids),
         "activation": activation.id, "activation_params": act_params,
         "initializer": inits.pop() if len(inits) == 1 else "auto", "use_bias": True}, (x, y))
-    wires = [Connection(design.new_id("c"), s, block_id, None) for s in sources]
-    wires += [Connection(design.new_id("c"), block_id, t, None) for t in targets]
-    plan = Regroup(tuple(ids), (block,), tuple(wires))
-    renamed = {(nid, 0): (block_id, i) for i, nid in enumerate(ids)}
+    wires, places = [], {block_id: (first, 0)}
+    for source in sources:  # the block's rows in the order of the first neuron's wires
+        wires.append(Connection(design.new_id("c"), source, block_id, None))
+        places[wires[-1].id] = (design.connection_between(source, first).id, 0)
+    for target in targets:  # where the target read the first of them
+        wires.append(Connection(design.new_id("c"), block_id, target, None))
+        places[wires[-1].id] = (next(c.id for c in design.incoming(target) if c.source in chosen), 0)
+    plan = Regroup(tuple(ids), (block,), tuple(wires), places=places)
+    renamed = {(nid, 0): (block_id, i) for i, nid in enumerate(units)}
     set_anywhere = _column_has_weights(design, ids, activation)
     before = None
     if set_anywhere or _fed_blocks_with_weights(design, design.outgoing(first)):
@@ -232,17 +262,17 @@ def plan_collapse(design: Design, node_ids: Iterable[str]) -> Regroup:
         filled = design.copy()
         before.write_back(filled)  # every weight as the network has it now, drawn ones included
         trial = _applied(design, plan)
-        rows = _input_rows(_compile_for(trial, block_id, "collapsed", trial=True), trial, block_id)
+        rows = input_rows(_compile_for(trial, block_id, "collapsed", trial=True), trial, block_id)
         dtype = before.model.dtype
-        kernel = np.array([[filled.connection_between(source, nid).weight for nid in ids]
-                           for source, _ in rows], dtype=dtype).reshape(len(rows), len(ids))
+        kernel = np.array([[filled.connection_between(source, nid).weight for nid in units]
+                           for source, _ in rows], dtype=dtype).reshape(len(rows), len(units))
         arrays = {"kernel": kernel, "bias": np.array(
-            [filled.nodes[n].params["bias"] for n in ids], dtype=dtype)}
+            [filled.nodes[n].params["bias"] for n in units], dtype=dtype)}
         for name in activation.learnable:
             arrays[f"{name}_act"] = np.array([filled.nodes[n].params.get("activation_params", {})
-                                              .get(name, activation.defaults[name]) for n in ids],
+                                              .get(name, activation.defaults[name]) for n in units],
                                              dtype=dtype)
-        plan = Regroup(plan.remove, plan.nodes, plan.connections, {block_id: arrays})
+        plan = replace(plan, parameters={block_id: arrays})
     return _with_reordered(design, plan, before, renamed, "collapsed")
 
 
@@ -275,6 +305,43 @@ def _shared_activation(design: Design, ids: list[str]):
     shared = {k: v for k, v in dict(design.nodes[ids[0]].params.get("activation_params", {}))
               .items() if k not in learnable or len(learned) == 1}
     return activation, shared
+
+
+def _unit_order(design: Design, ids: list[str], targets: list[str]) -> list[str]:
+    """The column's neurons in the order of the Dense block's units.
+
+    A Dense block it feeds re-orders its kernel rows to read the units wherever it read the
+    neurons. Any other block reads the new block's units side by side, where it read the first of
+    the neurons: the neurons must come one after another there, and in one order for all such
+    blocks, which becomes the units' order. Add sums its inputs wire by wire: it takes one neuron
+    of a column, never several."""
+    chosen, order, reader = set(ids), None, None
+    for target in targets:
+        node = design.nodes[target]
+        if node.kind == "dense":
+            continue
+        if node.kind == "add" and len(ids) > 1:
+            raise RegroupError(
+                f"they feed {_name(node)}, which adds its inputs wire by wire: {len(ids)} neurons are "
+                f"{len(ids)} numbers added together, a Dense block would be one input of "
+                f"{len(ids)}; remove those wires first", [target])
+        sources = [c.source for c in design.incoming(target)]
+        start = next(i for i, s in enumerate(sources) if s in chosen)
+        between = [s for s in sources[start:start + len(ids)] if s not in chosen]
+        if between:
+            raise RegroupError(
+                f"{_name(node)} reads {_name(design.nodes[between[0]])} between two of them, and a "
+                "Dense block's units come side by side, so its inputs would come in another order; "
+                "wire the neurons to it one after another first", [target, between[0]])
+        column = sources[start:start + len(ids)]
+        if order is None:
+            order, reader = column, node
+        elif column != order:
+            raise RegroupError(
+                f"{_name(node)} reads them in another order than {_name(reader)} does, and a Dense "
+                "block's units come in one order; wire them to both in the same order first",
+                [target, reader.id])
+    return ids if order is None else order
 
 
 def _column_has_weights(design: Design, ids: list[str], activation) -> bool:
@@ -313,36 +380,6 @@ def _applied(design: Design, plan: Regroup) -> Design:
     return trial
 
 
-def _slot_owners(build, design: Design, slot: int) -> list[tuple[str, int]]:
-    """(node id, index in its output) for each column of a model slot."""
-    if slot == 0:
-        owners: list[tuple[str, int]] = []
-        for node in design.nodes.values():
-            if node.kind == "input":
-                owners.append((node.id, 0))
-            elif node.kind == "data":
-                owners += [(node.id, i) for i in range(build.data.num_features)]
-        return owners
-    op = build.model.ops[slot - 1]
-    if design.nodes[op.node_ids[0]].kind == "neuron":
-        return [(nid, 0) for nid in op.node_ids]
-    return [(op.node_ids[0], i) for i in range(op.layer.n_out)]
-
-
-def _input_rows(build, design: Design, node_id: str) -> list[tuple[str, int]]:
-    """What each kernel row of a block reads, as the compiled model gathers it."""
-    rows: list[tuple[str, int]] = []
-    for piece in build.model.ops[build.block_ops[node_id]].inputs:
-        owners = _slot_owners(build, design, piece.slot)
-        if piece.columns is None:
-            rows += owners
-        elif isinstance(piece.columns, slice):
-            rows += owners[piece.columns]
-        else:
-            rows += [owners[int(c)] for c in to_numpy(piece.columns)]
-    return rows
-
-
 def _with_reordered(design: Design, plan: Regroup, before, renamed: Mapping[tuple, tuple],
                     what: str) -> Regroup:
     """The plan plus the kernels of kept blocks whose input rows come in a new order."""
@@ -355,8 +392,8 @@ def _with_reordered(design: Design, plan: Regroup, before, renamed: Mapping[tupl
     for block in kept:
         if block not in before.block_ops or block not in after.block_ops:
             continue
-        old = [renamed.get(r, r) for r in _input_rows(before, design, block)]
-        new = _input_rows(after, trial, block)
+        old = [renamed.get(r, r) for r in input_rows(before, design, block)]
+        new = input_rows(after, trial, block)
         stored = design.parameters[block]
         if old == new or "kernel" not in stored or stored["kernel"].shape[0] != len(old):
             continue
@@ -364,4 +401,4 @@ def _with_reordered(design: Design, plan: Regroup, before, renamed: Mapping[tupl
         arrays = {k: v.copy() for k, v in stored.items()}
         arrays["kernel"] = stored["kernel"][[where[key] for key in new]]
         reordered[block] = arrays
-    return Regroup(plan.remove, plan.nodes, plan.connections, plan.parameters, reordered)
+    return replace(plan, reordered=reordered)

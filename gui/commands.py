@@ -13,25 +13,32 @@ from core.design import Connection, Design, Node
 
 
 class AddNode(QUndoCommand):
+    """A node added (at the end, or `in_place_of` one removed before it: see Design.insert_node)."""
+
     def __init__(self, design: Design, node: Node, text: str = "",
-                 parameters: Mapping[str, Any] | None = None) -> None:
+                 parameters: Mapping[str, Any] | None = None,
+                 in_place_of: tuple[str, int] | None = None) -> None:
         super().__init__(text or f"Add {node.kind}")
         self.design, self.node, self.parameters = design, node, parameters
+        self.in_place_of = in_place_of
 
     def redo(self) -> None:
-        self.design.insert_node(self.node, self.parameters)
+        self.design.insert_node(self.node, self.parameters, self.in_place_of)
 
     def undo(self) -> None:
         self.design.remove_node(self.node.id)
 
 
 class AddConnection(QUndoCommand):
-    def __init__(self, design: Design, conn: Connection, text: str = "Connect") -> None:
+    """A wire added (at the end, or `in_place_of` one removed before it: a block reads it there)."""
+
+    def __init__(self, design: Design, conn: Connection, text: str = "Connect",
+                 in_place_of: tuple[str, int] | None = None) -> None:
         super().__init__(text)
-        self.design, self.conn = design, conn
+        self.design, self.conn, self.in_place_of = design, conn, in_place_of
 
     def redo(self) -> None:
-        self.design.insert_connection(self.conn)
+        self.design.insert_connection(self.conn, self.in_place_of)
 
     def undo(self) -> None:
         self.design.remove_connection(self.conn.id)

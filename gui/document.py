@@ -363,10 +363,11 @@ class Document(QObject):
         self.undo_stack.beginMacro(text)
         try:
             self.push(commands.RemoveItems(self.design, list(plan.remove), [], text))
-            for node in plan.nodes:
-                self.push(commands.AddNode(self.design, node, text, plan.parameters.get(node.id)))
+            for node in plan.nodes:  # each where the one it replaces stood (core.regroup: places)
+                self.push(commands.AddNode(self.design, node, text, plan.parameters.get(node.id),
+                                           plan.places.get(node.id)))
             for conn in plan.connections:
-                self.push(commands.AddConnection(self.design, conn, text))
+                self.push(commands.AddConnection(self.design, conn, text, plan.places.get(conn.id)))
             for node_id, arrays in plan.reordered.items():
                 self.push(commands.SetBlockWeights(self.design, node_id, arrays, text))
         finally:

@@ -188,10 +188,9 @@ def test_a_refusal_from_the_menu_shows_its_reason_in_the_status_bar(window, qtbo
     assert doc.design == before and doc.undo_stack.count() == count
 
 
-def test_a_block_fed_by_neurons_and_the_dense_keeps_its_function_when_its_rows_reorder(qtbot):
-    """T reads Dense D, then neuron b, in the order they were wired: once D is neurons, their
-    new wires come after b's, T's kernel rows come in another order, and the expansion re-orders
-    them (undone exactly, too)."""
+def test_a_block_fed_by_the_dense_and_a_neuron_reads_the_new_neurons_where_it_read_the_dense(qtbot):
+    """T reads Dense D, then neuron b, in the order they were wired: once D is neurons, T reads
+    them where it read D, before b, so its kernel stays as it was (undone and redone exactly)."""
     doc = Document()
     doc.set_dataset("circle", {"n": 120})
     doc.set_training(loss="binary_cross_entropy", optimizer="adam", epochs=2)
@@ -208,8 +207,12 @@ def test_a_block_fed_by_neurons_and_the_dense_keeps_its_function_when_its_rows_r
     old_kernel = before.parameters[out]["kernel"][:, 0]  # rows: the Dense's three units, then b
     created = doc.expand_dense(dense)
     assert len(created) == 3
-    new_kernel = doc.design.parameters[out]["kernel"][:, 0]  # rows: b, then the new neurons
-    assert list(new_kernel) == [old_kernel[3], *old_kernel[:3]]
+    assert [c.source for c in doc.design.incoming(out)] == [*created, b]
+    new_kernel = doc.design.parameters[out]["kernel"][:, 0]  # rows: the new neurons, then b
+    assert new_kernel.tobytes() == old_kernel.tobytes()
     np.testing.assert_allclose(core.predict(doc.design, X), y_before, rtol=0, atol=1e-6)
+    expanded = doc.design.copy()
     doc.undo_stack.undo()
     assert doc.design == before
+    doc.undo_stack.redo()
+    assert doc.design == expanded
