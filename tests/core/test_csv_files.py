@@ -4,12 +4,7 @@ echoed, hostile bytes give a DataError naming the file, and reading takes little
 
 from __future__ import annotations
 
-import json
 import os
-import signal
-import subprocess
-import sys
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -21,9 +16,7 @@ from core import csv_source
 from core.csv_import import read_preview, read_table
 from core.datasets import read_csv
 from core.errors import DataError, DataFileRefused
-
-ROOT = Path(__file__).resolve().parents[2]
-HANG_GUARD_S = 120  # far above what any read here takes: only a read that never ends reaches it
+from tests.hang_guard import run_isolated
 
 
 def write(folder: Path, text: str | bytes, name: str = "data.csv") -> Path:
@@ -40,54 +33,6 @@ def data_error(path, reader=read_csv, **kwargs) -> str:
     with pytest.raises(DataError) as caught:
         reader(path, **kwargs) if reader is read_csv else reader(path)
     return str(caught.value)
-
-
-class Hung(Exception):
-    """Raised in the main thread when a test runs past HANG_GUARD_S (not an OSError, so that no
-    `except OSError` on the way swallows it)."""
-
-
-@pytest.fixture
-def no_hang():
-    """A test that would block (a FIFO's open) or never end fails after HANG_GUARD_S instead: a
-    thread interrupts the main thread with SIGALRM, again each second until the test ends (a
-    plain alarm could go to one of Qt's threads and leave the main thread blocked)."""
-    def expired(_signum, _frame):
-        raise Hung(f"still running after {HANG_GUARD_S} s: it would hang")
-
-    previous = signal.signal(signal.SIGALRM, expired)
-    done = threading.Event()
-    main = threading.main_thread().ident
-
-    def watch():
-        if not done.wait(HANG_GUARD_S):
-            while not done.wait(1.0):
-                signal.pthread_kill(main, signal.SIGALRM)
-
-    watcher = threading.Thread(target=watch, daemon=True)
-    watcher.start()
-    yield
-    done.set()
-    watcher.join()
-    signal.signal(signal.SIGALRM, previous)
-
-
-def run_isolated(code: str, *args: str) -> dict:
-    """Run `code` in a fresh Python (this worktree's core) with 2 GiB of address space at most,
-    returning the JSON it prints: a read that blocks or never ends fails the test (a timeout,
-    a MemoryError) instead of hanging it or taking the machine's memory."""
-    limit = 2 << 30
-    prologue = ("import resource; resource.setrlimit(resource.RLIMIT_AS, "
-                f"({limit}, {limit}))\n")
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "OPENBLAS_NUM_THREADS": "1",
-           "OMP_NUM_THREADS": "1"}
-    try:
-        done = subprocess.run([sys.executable, "-c", prologue + code, *args], env=env,
-                              capture_output=True, text=True, timeout=HANG_GUARD_S)
-    except subprocess.TimeoutExpired:
-        pytest.fail(f"still running after {HANG_GUARD_S} s: reading the file hangs")
-    assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 # ---- a FIFO or a device as the CSV file ------------------------------------------------------
