@@ -245,9 +245,9 @@ def read_table(
 ) -> CsvTable:
     """Read a comma-separated file with a header row; raise DataError listing every problem."""
     if task not in TASKS:
-        raise DataError(f"task {task!r} is not one of {', '.join(TASKS)}")
+        raise DataError(f"task {shown(str(task))} is not one of {', '.join(TASKS)}")
     if _dtype_name(dtype) not in DTYPES:
-        raise DataError(f"dtype {dtype!r} is not one of {', '.join(DTYPES)}")
+        raise DataError(f"dtype {shown(str(dtype))} is not one of {', '.join(DTYPES)}")
     rows = CsvRows(path)
     try:
         return _read(rows, label, features, task, dtype)
