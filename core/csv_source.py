@@ -1,5 +1,7 @@
 """A CSV file opened safely and read as rows: only a regular file, at most MAX_CSV_BYTES read, an
 unclosed quote or a first line that is no header refused, every problem naming the file (and line).
+A first line is a header only if it is one line of column names and the row below it has as many
+cells, numbers among them.
 
 A design names its own CSV file, and a design may come from anyone: the file may be a FIFO that
 never answers, a device that never ends, or a private file whose first line must not be echoed
@@ -62,6 +64,36 @@ def header_problem(fname: str, header: list[str] | tuple[str, ...]) -> str | Non
             or any(not cell.isprintable() or len(cell) > MAX_HEADER_CELL for cell in header)):
         return (f"{fname}: is not a CSV file with a header row; its first line must name the "
                 "columns, separated by commas")
+    return None
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
+
+
+def first_row_problem(fname: str, header: list[str] | tuple[str, ...],
+                      first: tuple[int, list[str]] | None) -> str | None:
+    """Why the first line is not a header after all, given the first row after it (its line
+    number and cells; None when there is none), without showing either; None if it is one.
+
+    A header names the columns of the rows below it: the first of them has as many cells, and
+    at least one of its cells is a number (a data set's features are numbers). A file of other
+    text (a shell history, a .netrc, a key=value list) whose first line happens to hold commas
+    is refused so, and its first line is never echoed as column names."""
+    if first is None:
+        return (f"{fname}: is not a CSV file with a header row; there are no data rows below its "
+                "first line")
+    line, row = first
+    if len(row) != len(header):
+        return (f"{fname}: is not a CSV file with a header row; its first line has {len(header)} "
+                f"cells but line {line}, the first row below it, has {len(row)}")
+    if not any(_is_number(cell) for cell in row):
+        return (f"{fname}: is not a CSV file with a header row; line {line}, the first row below "
+                "its first line, holds no number")
     return None
 
 

@@ -12,10 +12,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import core
 from core import csv_source
 from core.csv_import import read_preview, read_table
 from core.datasets import read_csv
-from core.errors import DataError, DataFileRefused
+from core.errors import DataError, DataFileRefused, FileFormatError
 from tests.hang_guard import run_isolated
 
 
@@ -146,6 +147,67 @@ def test_a_first_line_that_is_no_header_is_never_echoed(tmp_path, text, secret):
         message = data_error(path, reader)
         assert message.startswith("shadow: is not a CSV file with a header row")
         assert secret not in message and "root" not in message and "alice" not in message
+
+
+TEXT_FILES = {  # first lines that hold commas, in files that are not CSV tables
+    "shell history": ("export TOKEN=ghp_SECRET123, echo ok\nmysql -u root -pHUNTER2\nls\n",
+                      "its first line has 2 cells but line 2, the first row below it, has 1"),
+    "shell, two commands a line": ("export TOKEN=ghp_SECRET123, echo ok\ncurl -u bob:pw, https://x\n",
+                                   "line 2, the first row below its first line, holds no number"),
+    ".env": ("API_KEY=sk_live_SECRET,DEBUG=1\nDB_PASSWORD=hunter2,PORT=5432\n",
+             "line 2, the first row below its first line, holds no number"),
+    ".netrc, one line": ("machine example.com login bob password SECRET, x\n",
+                         "there are no data rows below its first line"),
+    ".netrc": ("machine example.com login bob password SECRET, x\n\n"
+               "machine other.org login amy password hunter2, y\n",
+               "line 3, the first row below its first line, holds no number"),
+    "/etc/passwd": ("root:x:0:0:SECRET Root,room 1:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin\n",
+                    "its first line has 2 cells but line 2, the first row below it, has 1"),
+}
+
+
+@pytest.mark.parametrize("kind", list(TEXT_FILES))
+def test_a_text_file_whose_first_line_holds_commas_is_not_taken_for_a_csv_file(tmp_path, kind):
+    text, why = TEXT_FILES[kind]
+    path = write(tmp_path, text, "notes.txt")
+    messages = [data_error(path, read_csv, label="y"), data_error(path, read_preview)]
+    with pytest.raises(FileFormatError) as caught:  # a design someone sent naming the file
+        core.load(str(csv_design(tmp_path, path, label="y")))
+    messages.append(str(caught.value).split("$.dataset: ", 1)[1])
+    for message in messages:
+        assert message == f"notes.txt: is not a CSV file with a header row; {why}"
+        assert "SECRET" not in message and "column" not in message
+
+
+def csv_design(folder: Path, csv_path: Path, label: str = "label") -> Path:
+    """A design file whose data set is the CSV file `csv_path`."""
+    from core.design import Design
+    from core.fileformat import dumps
+
+    d = Design()
+    a = d.add_node("input", {"feature": "a"})
+    out = d.add_node("neuron", {"activation": "sigmoid"})
+    d.add_connection(a.id, out.id)
+    d.set_dataset("csv", {"path": str(csv_path), "label": label, "task": "classification"})
+    path = folder / "sent.ncanvas"
+    path.write_text(dumps(d, weights=False), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("text", [
+    "a,label\n1,x\n2,y\n",
+    ",a,label\n0,1.5,x\n1,2,y\n",  # a row index, written by pandas
+    "name,a,label\nann,1,x\nbob,2,y\n",  # a word, and numbers
+    "a,label\n\n\n1,x\n2,y\n",  # blank lines before the first row
+    "a,label\n1,x\n2\n3,y\n",  # a short row after the first one: named by its line below
+])
+def test_a_real_csv_file_is_still_read(tmp_path, text):
+    path = write(tmp_path, text)
+    if text.endswith("2\n3,y\n"):
+        assert read_preview(path).count == 3
+        assert "data.csv, line 3: 1 cell, but the header has 2" in data_error(path)
+    else:
+        assert read_preview(path).count == len(read_csv(path, "label", ["a"]).X) == 2
 
 
 def test_long_column_names_are_cut_in_messages(tmp_path):
