@@ -52,6 +52,9 @@ class UnreadableFile(NeuralCanvasError):
         self.path, self.reason, self.refused = path, reason, refused
         super().__init__(f"{shown_path(path)}: {reason}")
 
+    def __reduce__(self):  # pickled whole (a process may send it on)
+        return type(self), (self.path, self.reason, self.refused)
+
 
 def size_text(count: int) -> str:
     """A size in bytes as a message shows it: '168 bytes', '12 MiB', '1,024 MiB'."""

@@ -6,6 +6,7 @@ limit is refused naming the limit; an ONNX model's external data is read under t
 from __future__ import annotations
 
 import os
+import pickle
 from pathlib import Path
 
 import numpy as np
@@ -125,6 +126,11 @@ def test_what_cannot_be_read_is_named_and_says_why(tmp_path):
         read_onnx(tmp_path)
     with pytest.raises(FileFormatError, match="is not a file name"):
         load_design("a\x00b.ncanvas")
+    with pytest.raises(safe_files.UnreadableFile) as caught:
+        safe_files.read_file(tmp_path / "nowhere.csv", safe_files.CSV_FILE)
+    again = pickle.loads(pickle.dumps(caught.value))  # as a process would send it on
+    assert (str(again), again.reason, again.refused) == (f"{tmp_path}/nowhere.csv: no such file",
+                                                         "no such file", False)
 
 
 # ---- an ONNX model's external data ---------------------------------------------------------------
