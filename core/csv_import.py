@@ -6,6 +6,7 @@ no Python object outlives its block, so reading takes little more memory than th
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 from collections import Counter
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.csv_columns import ClassLabels, FilledArray, Problems
-from core.csv_source import CsvRows, header_problem, iter_rows, shown
+from core.csv_source import CsvRows, first_row_problem, header_problem, iter_rows, shown
 from core.errors import DataError
 
 __all__ = ["TASKS", "CsvTable", "Preview", "guess_task", "iter_rows", "read_preview", "read_table"]
@@ -76,6 +77,10 @@ def read_preview(path: str | os.PathLike) -> Preview:
                     raise DataError(problem)
                 sample = max(PREVIEW_ROWS, min(SAMPLED_ROWS, SAMPLED_CELLS // len(header)))
                 continue
+            if count == 0:
+                problem = first_row_problem(rows.name, header, (line, row))
+                if problem:
+                    raise DataError(problem)
             count += 1
             if len(sampled) < sample:
                 cells = tuple(cell.strip() for cell in row)
@@ -84,6 +89,8 @@ def read_preview(path: str | os.PathLike) -> Preview:
                 sampled.append(cells)
     if header is None:
         raise _empty(rows.name)
+    if count == 0:
+        raise DataError(first_row_problem(rows.name, header, None))
     return Preview(header, tuple(shown_rows), count, tuple(sampled))
 
 
@@ -245,9 +252,9 @@ def read_table(
 ) -> CsvTable:
     """Read a comma-separated file with a header row; raise DataError listing every problem."""
     if task not in TASKS:
-        raise DataError(f"task {task!r} is not one of {', '.join(TASKS)}")
+        raise DataError(f"task {shown(str(task))} is not one of {', '.join(TASKS)}")
     if _dtype_name(dtype) not in DTYPES:
-        raise DataError(f"dtype {dtype!r} is not one of {', '.join(DTYPES)}")
+        raise DataError(f"dtype {shown(str(dtype))} is not one of {', '.join(DTYPES)}")
     rows = CsvRows(path)
     try:
         return _read(rows, label, features, task, dtype)
@@ -276,7 +283,10 @@ def _convert(rows: CsvRows, lines, label: str, features, task: str, dtype) -> Cs
     header_line, cells = first
     header = [cell.strip() for cell in cells]
     problem = header_problem(fname, header)
-    if problem:
+    if problem is None:
+        second = next(lines, None)
+        problem = first_row_problem(fname, header, second)
+    if problem:  # no column name is shown unless the first line is a header
         raise DataError(problem)
     problems = Problems()
     chosen = _choose_columns(fname, header, label, features, problems, header_line)
@@ -284,7 +294,7 @@ def _convert(rows: CsvRows, lines, label: str, features, task: str, dtype) -> Cs
     reader = _Reader(fname, header, chosen, label, task, dtype)
     block: list[tuple[int, list[str]]] = []
     seen, block_rows = 0, max(1, min(BLOCK_ROWS, BLOCK_CELLS // len(header)))
-    for row in lines:
+    for row in itertools.chain([second], lines):
         block.append(row)
         if len(block) == block_rows:
             seen += len(block)
@@ -293,8 +303,6 @@ def _convert(rows: CsvRows, lines, label: str, features, task: str, dtype) -> Cs
     if block:
         seen += len(block)
         reader.convert(block, seen)
-    if seen == 0:
-        raise DataError(f"{fname}: the file has a header but no data rows")
     return reader.table()
 
 

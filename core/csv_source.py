@@ -1,5 +1,7 @@
 """A CSV file opened safely and read as rows: only a regular file, at most MAX_CSV_BYTES read, an
 unclosed quote or a first line that is no header refused, every problem naming the file (and line).
+A first line is a header only if it is one line of column names and the row below it has as many
+cells, numbers among them.
 
 A design names its own CSV file, and a design may come from anyone: the file may be a FIFO that
 never answers, a device that never ends, or a private file whose first line must not be echoed
@@ -11,20 +13,17 @@ from __future__ import annotations
 import csv
 import io
 import os
-import stat
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-from core.errors import DataError, DataFileRefused
+from core.errors import DataError, DataFileRefused, shown_path
+from core.safe_files import CSV_FILE, CappedFile, UnreadableFile, open_file, refuse_unsafe
 
 MAX_CSV_BYTES = 1 << 30  # 1 GiB: read into float32 arrays, a file this size needs about 1 GB
 SHOWN_CHARS = 40  # a column name or cell longer than this is cut in messages
 MAX_LINE_CHARS = 1 << 20  # a longer line is refused: its cells would not fit in memory as text
 MAX_HEADER_CELL = 256  # a first line with a longer cell is not a header of column names
-
-_KINDS = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
-          (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
 
 
 def shown(text: str, limit: int = SHOWN_CHARS) -> str:
@@ -32,87 +31,27 @@ def shown(text: str, limit: int = SHOWN_CHARS) -> str:
     return repr(text if len(text) <= limit else text[: limit - 1] + "…")
 
 
-def _size_text(count: int) -> str:
-    return f"{count / (1 << 20):,.0f} MiB" if count >= 1 << 20 else f"{count:,} bytes"
+def _data_error(exc: UnreadableFile) -> DataError:
+    """The file's problem as a data set's: DataFileRefused for a file never read."""
+    return (DataFileRefused if exc.refused else DataError)(str(exc))
 
 
-class _Capped(io.RawIOBase):
-    """A file descriptor read through a counter: DataError once more than `limit` bytes came
-    (a file that grows while it is read, or one that says it is empty and is not)."""
-
-    def __init__(self, fd: int, limit: int, name: str) -> None:
-        super().__init__()
-        self._file = io.FileIO(fd, "rb", closefd=True)
-        self._limit, self._name, self.count = limit, name, 0
-        self.size = 0  # what the file said its size was when opened
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int | None:
-        count = self._file.readinto(buffer)
-        self.count += count or 0
-        if self.count > self._limit:
-            raise DataFileRefused(f"{self._name}: is larger than {_size_text(self._limit)}, the most a CSV "
-                            "file may hold")
-        return count
-
-    def close(self) -> None:
-        self._file.close()
-        super().close()
-
-
-def _refuse_kind(path: Path, info: os.stat_result) -> None:
-    """DataError unless the stat result is a regular file of at most MAX_CSV_BYTES."""
-    if stat.S_ISDIR(info.st_mode):
-        raise DataError(f"{path}: is a folder, not a CSV file")
-    if not stat.S_ISREG(info.st_mode):
-        kind = next((what for test, what in _KINDS if test(info.st_mode)), "not a regular file")
-        raise DataFileRefused(f"{path}: is {kind}, not a CSV file; a data set is read only from "
-                              "a regular file")
-    if info.st_size > MAX_CSV_BYTES:
-        raise DataFileRefused(f"{path}: is {_size_text(info.st_size)}; a CSV file may hold at "
-                              f"most {_size_text(MAX_CSV_BYTES)}")
-
-
-def open_csv_bytes(path: str | os.PathLike) -> _Capped:
+def open_csv_bytes(path: str | os.PathLike) -> CappedFile:
     """The file opened for reading, if it is a regular file of at most MAX_CSV_BYTES; DataError
-    otherwise. Anything else is refused before it is opened, and a FIFO put in its place
-    meanwhile cannot block the open (O_NONBLOCK): nothing but its kind is read."""
-    path = Path(path)
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
-    flags |= getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+    otherwise (core/safe_files.py: a FIFO put in its place cannot block the open)."""
     try:
-        _refuse_kind(path, os.stat(path))
-        fd = os.open(path, flags)
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise DataError(f"{path}: is a folder, not a CSV file") from None
-    except OSError as exc:
-        raise DataError(f"{path}: cannot be read ({exc.strerror})") from None
-    except ValueError:  # a NUL in the name
-        raise DataError(f"{shown(str(path))}: is not a file name") from None
-    try:
-        info = os.fstat(fd)
-        _refuse_kind(path, info)
-        raw = _Capped(fd, MAX_CSV_BYTES, str(path))
-    except BaseException:
-        os.close(fd)
-        raise
-    raw.size = info.st_size
-    return raw
+        return open_file(path, CSV_FILE, MAX_CSV_BYTES)
+    except UnreadableFile as exc:
+        raise _data_error(exc) from None
 
 
 def refuse_unsafe_file(path: str | os.PathLike) -> None:
     """DataFileRefused if the file is one never read (not a regular file, or too large); a file
     that is merely missing or unreadable passes here (reading it says why)."""
     try:
-        open_csv_bytes(path).close()
-    except DataFileRefused:
-        raise
-    except DataError:
-        pass
+        refuse_unsafe(path, CSV_FILE, MAX_CSV_BYTES)
+    except UnreadableFile as exc:
+        raise _data_error(exc) from None
 
 
 def header_problem(fname: str, header: list[str] | tuple[str, ...]) -> str | None:
@@ -128,6 +67,36 @@ def header_problem(fname: str, header: list[str] | tuple[str, ...]) -> str | Non
     return None
 
 
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
+
+
+def first_row_problem(fname: str, header: list[str] | tuple[str, ...],
+                      first: tuple[int, list[str]] | None) -> str | None:
+    """Why the first line is not a header after all, given the first row after it (its line
+    number and cells; None when there is none), without showing either; None if it is one.
+
+    A header names the columns of the rows below it: the first of them has as many cells, and
+    at least one of its cells is a number (a data set's features are numbers). A file of other
+    text (a shell history, a .netrc, a key=value list) whose first line happens to hold commas
+    is refused so, and its first line is never echoed as column names."""
+    if first is None:
+        return (f"{fname}: is not a CSV file with a header row; there are no data rows below its "
+                "first line")
+    line, row = first
+    if len(row) != len(header):
+        return (f"{fname}: is not a CSV file with a header row; its first line has {len(header)} "
+                f"cells but line {line}, the first row below it, has {len(row)}")
+    if not any(_is_number(cell) for cell in row):
+        return (f"{fname}: is not a CSV file with a header row; line {line}, the first row below "
+                "its first line, holds no number")
+    return None
+
+
 def _line_breaks(text: str) -> int:
     return text.count("\n") + text.count("\r") - text.count("\r\n")
 
@@ -140,9 +109,9 @@ class CsvRows:
 
     def __init__(self, path: str | os.PathLike) -> None:
         self.path = Path(path)
-        self.name = self.path.name
+        self.name = shown_path(self.path.name)  # as messages show it: one line, cut
         self.size = 0  # the file's size in bytes, once opened
-        self._raw: _Capped | None = None
+        self._raw: CappedFile | None = None
 
     @property
     def bytes_read(self) -> int:
@@ -170,8 +139,10 @@ class CsvRows:
                 raise DataError(f"{self.name}, line {reader.line_num}: {_csv_message(exc)}") from None
             except UnicodeDecodeError:
                 raise DataError(f"{self.name}: is not UTF-8 text") from None
+            except UnreadableFile as exc:  # more than MAX_CSV_BYTES came
+                raise _data_error(exc) from None
             except OSError as exc:
-                raise DataError(f"{self.path}: cannot be read ({exc.strerror})") from None
+                raise DataError(f"{shown_path(self.path)}: cannot be read ({exc.strerror})") from None
 
     def _unclosed(self, last_line: int, cell: str) -> str:
         """The message for a quoted cell still open at the end of the file, naming the line

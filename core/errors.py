@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 from core.names import escaped
@@ -22,6 +23,16 @@ def cut_middle(text: str, limit: int = 2 * SHOWN_CHARACTERS) -> str:
         return text
     tail = limit // 3
     return text[:limit - tail - 1] + "…" + text[-tail:]
+
+
+def shown_path(path: str | bytes | os.PathLike) -> str:
+    """A file's path or name as a message shows it: one line (line breaks, controls and
+    text-direction marks as escapes), cut in its middle so that its start and end both show."""
+    try:
+        text = os.fsdecode(path)
+    except TypeError:
+        text = repr(path)
+    return cut_middle(escaped(text))
 
 
 def shown(value: object, limit: int = SHOWN_CHARACTERS) -> str:
@@ -95,7 +106,7 @@ class FileFormatError(NeuralCanvasError):
             problems = [Problem(problems)]
         self.problems = list(problems)
         self.filename = filename
-        prefix = f"{cut_middle(escaped(filename))}: " if filename else ""
+        prefix = f"{shown_path(filename)}: " if filename else ""
         super().__init__(prefix + problems_text(self.problems))
 
 

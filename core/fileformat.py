@@ -20,6 +20,7 @@ from core.errors import FileFormatError, Problem, shown
 from core.file_migrations import MIGRATIONS
 from core.names import MAX_ID, MAX_LABEL, text_problem
 from core.optimizers import state_problems
+from core.safe_files import DESIGN_FILE, UnreadableFile, read_file
 from core.schema import (
     STATE_DTYPES,
     DesignFileModel,
@@ -196,11 +197,11 @@ def _os_problem(what: str, exc: OSError) -> Problem:
 def load_design(path: str | os.PathLike, *, validate: bool = True) -> Design:
     """Read a design file; every way it can be wrong raises FileFormatError naming the file."""
     name = os.fspath(path)
-    try:
-        with open(name, "rb") as handle:
-            raw = handle.read()
-    except OSError as exc:
-        raise FileFormatError([_os_problem("cannot read the file", exc)], name) from exc
+    try:  # only a regular file, at most DESIGN_FILE.limit (1 GiB): never a FIFO or a device
+        raw = read_file(name, DESIGN_FILE)
+    except UnreadableFile as exc:
+        reason = exc.reason if exc.refused else f"cannot read the file: {exc.reason}"
+        raise FileFormatError([Problem(reason, path="$")], name) from None
     except MemoryError as exc:
         raise FileFormatError([Problem("the file is too big to read into memory", path="$")],
                               name) from exc

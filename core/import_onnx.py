@@ -17,10 +17,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from core.design import Design, layered_positions
-from core.errors import NeuralCanvasError
+from core.errors import NeuralCanvasError, cut, problems_text, shown, shown_path
 from core.export_onnx import DESIGN_KEY, GRAPH_KEY, PARAMS_KEY, graph_digest, onnx_modules, op_keys
+from core.onnx_external import load_external_data
 from core.onnx_graph import Block, GraphReader, OnnxImportError
 from core.onnx_layers import translation
+from core.safe_files import ONNX_MODEL, UnreadableFile, read_file
 
 __all__ = ["ImportedDesign", "OnnxImportError", "import_onnx", "read_onnx"]
 
@@ -46,20 +48,26 @@ def read_onnx(path: str | os.PathLike) -> ImportedDesign:
     """Read an ONNX file as a design; OnnxImportError (a NeuralCanvasError) names the file and,
     for a graph with no translation, the operator and node."""
     name = os.fspath(path)
+    where = shown_path(name)
     onnx, _, _ = onnx_modules()
+    try:  # only a regular file, at most ONNX_MODEL.limit (1 GiB): never a FIFO or a device
+        data = read_file(name, ONNX_MODEL)
+    except UnreadableFile as exc:
+        raise OnnxImportError(str(exc) if exc.refused else f"{where}: cannot read the file: "
+                              f"{exc.reason}") from None
     try:
-        model = onnx.load(name)
-    except OSError as exc:
-        raise OnnxImportError(f"{name}: cannot read the file: {exc.strerror or exc}") from exc
+        model = onnx.load_model_from_string(data)  # external data: read below, as safely
     except Exception as exc:  # noqa: BLE001  (protobuf's DecodeError and friends)
-        raise OnnxImportError(f"{name}: not an ONNX model ({exc})") from exc
+        raise OnnxImportError(f"{where}: not an ONNX model ({cut(str(exc))})") from None
+    load_external_data(model, name, ONNX_MODEL.limit, len(data))
     try:
         return design_from_model(model)
     except NeuralCanvasError as exc:  # the graph's own problem, named; the file named first
-        raise OnnxImportError(f"{name}: {exc}") from None
+        raise OnnxImportError(f"{where}: {exc}") from None
     except (ValueError, IndexError, KeyError, TypeError, AttributeError, RecursionError,
             ArithmeticError) as exc:  # a graph too odd to read
-        raise OnnxImportError(f"{name}: cannot read this graph ({type(exc).__name__}: {exc})") from exc
+        raise OnnxImportError(f"{where}: cannot read this graph ({type(exc).__name__}: "
+                              f"{cut(str(exc))})") from None
 
 
 def design_from_model(model) -> ImportedDesign:
@@ -98,7 +106,7 @@ def _carried(props: dict[str, str]) -> tuple[dict, dict[str, dict[str, str]]]:
         raise OnnxImportError(f"its metadata {PARAMS_KEY!r} must be a JSON object (layer → its "
                               f"parameters), not {_json_kind(stored)}")
     for key, names in stored.items():
-        where = f"its metadata {PARAMS_KEY!r} at {key if len(key) <= 40 else key[:40] + '…'!r}"
+        where = f"its metadata {PARAMS_KEY!r} at {shown(key)}"
         if not isinstance(names, dict):
             raise OnnxImportError(f"{where} must be a JSON object (parameter → initializer name), "
                                   f"not {_json_kind(names)}")
@@ -155,13 +163,13 @@ def _restored(model, data: dict, stored: dict[str, dict[str, str]]) -> Design:
         names = stored.get(key, {})
         absent = [init for init in names.values() if init not in arrays]
         if absent:
-            raise ValueError(f"the graph has no initializer {absent[0][:40]!r}, which holds a weight "
-                             f"of {key!r}")
+            raise ValueError(f"the graph has no initializer {shown(absent[0])}, which holds a "
+                             f"weight of {shown(key)}")
         found = {pname: arrays[init].astype(np.float64) for pname, init in names.items()}
         values = engine(op.layer, found)
         for pname, shape in op.layer.param_shapes().items():
             if pname not in values or values[pname].shape != tuple(shape):
-                raise ValueError(f"the weights of {key!r} ({pname}) do not fit its layer")
+                raise ValueError(f"the weights of {shown(key)} ({pname}) do not fit its layer")
             build.model.set_param(index, pname, values[pname])
     _check_widths(model, build)
     build.write_back(design)
@@ -229,7 +237,7 @@ def _choose_dataset(design: Design, width_in: int, width_out: int, activation: s
     errors = errors_only(problems)
     if errors:
         raise OnnxImportError("the graph reads as a design that does not work: "
-                              + "; ".join(str(p) for p in errors))
+                              + problems_text(errors))
     compile_design(design)
     return [f"The data set is {name!r}, which fits {width_in} inputs and {width_out} outputs; "
             f"the loss is {loss!r}."]

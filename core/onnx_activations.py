@@ -9,7 +9,7 @@ from dataclasses import replace
 import numpy as np
 
 from core.onnx_functions import ELEMENTWISE, activation_of, attribute, evaluate_chain
-from core.onnx_values import OnnxImportError, Value, named
+from core.onnx_values import OnnxImportError, Value, named, sized
 
 
 class ActivationFolding:
@@ -88,8 +88,8 @@ class ActivationFolding:
             full = np.broadcast_to(array, value.tensor_shape if array.ndim <= len(value.perm)
                                    else (1, *value.tensor_shape))
         except ValueError:
-            raise OnnxImportError(f"{named(node)}: its {what} of shape {array.shape} does not fit "
-                                  f"the values shaped {value.tensor_shape}") from None
+            raise OnnxImportError(f"{named(node)}: its {what} of shape {sized(array.shape)} does not fit "
+                                  f"the values shaped {sized(value.tensor_shape)}") from None
         full = full.reshape(value.tensor_shape).transpose(np.argsort(value.perm))
         rows = full.reshape(-1, value.shape[-1])
         if not np.all(rows == rows[0]):

@@ -14,10 +14,11 @@ from dataclasses import replace
 
 import numpy as np
 
+from core.errors import shown
 from core.onnx_activations import ActivationFolding
 from core.onnx_functions import BATCH, ELEMENTWISE, FOLDERS, attribute, fold, numpy_type
 from core.onnx_images import ImageOperators
-from core.onnx_values import Block, OnnxImportError, Value, channels_first, named
+from core.onnx_values import Block, OnnxImportError, Value, channels_first, named, sized
 
 __all__ = ["Block", "GraphReader", "OnnxImportError", "Value"]
 
@@ -26,6 +27,21 @@ CHANNELS_FIRST_OPS = {"Conv", "MaxPool", "AveragePool", "BatchNormalization"}
 HANDLED = {"Identity", "Cast", "Dropout", "Transpose", "Reshape", "Flatten", "Gemm", "MatMul", "Add",
            "Sum", "Concat", "Conv", "MaxPool", "AveragePool", "BatchNormalization", "Shape"}
 ACTIVATION_OPS = {"Softmax", "LeakyRelu", "Elu", "PRelu", *ELEMENTWISE}  # after a Dense or Conv2D
+
+
+LISTED_CHARS = 240  # unsupported nodes are listed up to this length, then counted
+
+
+def _listed(nodes) -> str:
+    """The nodes named one after another, as many as fit in LISTED_CHARS (one at least)."""
+    names = [named(nodes[0])]
+    for node in nodes[1:]:
+        name = named(node)
+        if sum(len(n) + 2 for n in names) + len(name) > LISTED_CHARS:
+            break
+        names.append(name)
+    more = len(nodes) - len(names)
+    return ", ".join(names) + (f" and {more} more" if more else "")
 
 
 class GraphReader(ActivationFolding, ImageOperators):
@@ -96,8 +112,7 @@ class GraphReader(ActivationFolding, ImageOperators):
         known = HANDLED | ACTIVATION_OPS | set(FOLDERS) | {"Constant"}
         bad = [n for n in self.nodes if n.domain not in ("", "ai.onnx") or n.op_type not in known]
         if bad:
-            listed = ", ".join(named(n) for n in bad[:8]) + (", …" if len(bad) > 8 else "")
-            raise OnnxImportError(f"unsupported operator{'s' if len(bad) > 1 else ''}: {listed}")
+            raise OnnxImportError(f"unsupported operator{'s' if len(bad) > 1 else ''}: {_listed(bad)}")
         self._start()
         for index, node in enumerate(self.nodes):
             if index in self.done:
@@ -130,22 +145,22 @@ class GraphReader(ActivationFolding, ImageOperators):
             raise OnnxImportError("the output is a constant: the graph does not use its input")
         if out.order is not None or out.perm != tuple(range(len(out.shape))) or len(out.shape) != 1:
             raise OnnxImportError(f"the output must be a flat vector per sample, not shaped "
-                                  f"{out.tensor_shape}")
+                                  f"{sized(out.tensor_shape)}")
         return self.blocks, out
 
     def _start(self) -> None:
         dims = self.input.type.tensor_type.shape.dim
         shape = [d.dim_value if d.HasField("dim_value") else None for d in dims]
         if len(shape) < 2 or any(s is None or s < 1 for s in shape[1:]):
-            raise OnnxImportError(f"the input {self.input.name!r} must be (batch, features…) with "
-                                  f"fixed sizes after the batch, not {shape}")
+            raise OnnxImportError(f"the input {shown(self.input.name)} must be (batch, features…) with "
+                                  f"fixed sizes after the batch, not {sized(shape)}")
         per_sample = tuple(int(s) for s in shape[1:])
         self.batch = shape[0]  # a graph exported for one batch size writes it in its reshapes
         width = self.input_width = int(np.prod(per_sample))
         self.blocks.append(Block("data", {}, label=self.input.name))
         value = Value(0, (width,), (0,))
         if len(per_sample) == 3 and per_sample[0] != 1:
-            raise OnnxImportError(f"the input {self.input.name!r} is a {per_sample[0]}-channel "
+            raise OnnxImportError(f"the input {shown(self.input.name)} is a {per_sample[0]}-channel "
                                   "channels-first image; a design's rows are channels-last")
         if len(per_sample) > 1:  # rows are flat in a design: reshape them as the graph reads them
             image = len(per_sample) == 3
@@ -251,12 +266,12 @@ class GraphReader(ActivationFolding, ImageOperators):
         size = int(np.prod(value.shape))
         rest = target[1:]
         if any(t < -1 or t == 0 for t in rest) or rest.count(-1) > 1:
-            raise OnnxImportError(f"{named(node)}: cannot read the target shape {target}")
+            raise OnnxImportError(f"{named(node)}: cannot read the target shape {sized(target)}")
         if -1 in rest:
             known = int(np.prod([t for t in rest if t != -1]))
             rest = [size // known if t == -1 else t for t in rest]
         if int(np.prod(rest)) != size:
-            raise OnnxImportError(f"{named(node)}: {size} values cannot take the shape {rest}")
+            raise OnnxImportError(f"{named(node)}: {size} values cannot take the shape {sized(rest)}")
         rest = tuple(rest)
         if rest == value.tensor_shape:
             self._set(node, value, keep_open=True)
@@ -278,9 +293,9 @@ class GraphReader(ActivationFolding, ImageOperators):
     def _dense(self, node, value: Value, kernel: np.ndarray, bias: np.ndarray | None) -> None:
         if value.perm != (0,) or len(value.shape) != 1:
             raise OnnxImportError(f"{named(node)}: a Dense layer takes a flat vector per sample, not "
-                                  f"values shaped {value.tensor_shape}")
+                                  f"values shaped {sized(value.tensor_shape)}")
         if kernel.ndim != 2 or kernel.shape[0] != value.shape[0]:
-            raise OnnxImportError(f"{named(node)}: weights shaped {kernel.shape} do not fit "
+            raise OnnxImportError(f"{named(node)}: weights shaped {sized(kernel.shape)} do not fit "
                                   f"{value.shape[0]} inputs")
         if value.order is not None:  # rows in the engine's order of the flattened values
             ordered = np.empty_like(kernel)
@@ -306,7 +321,7 @@ class GraphReader(ActivationFolding, ImageOperators):
         if len(node.input) > 2 and node.input[2]:
             bias = self._const(node, 2, "bias").astype(np.float64) * attribute(node, "beta", 1.0)
             if bias.size not in (1, kernel.shape[1]):
-                raise OnnxImportError(f"{named(node)}: a bias shaped {bias.shape} is not one per unit")
+                raise OnnxImportError(f"{named(node)}: a bias shaped {sized(bias.shape)} is not one per unit")
             bias = bias.reshape(-1)
         self._dense(node, self._value(node), kernel, bias)
 

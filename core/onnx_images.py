@@ -9,7 +9,7 @@ import numpy as np
 from core.blocks.conv import Conv2DLayer, window_axis
 from core.blocks.pooling import Pool2DLayer
 from core.onnx_functions import attribute
-from core.onnx_values import OnnxImportError, Value, channels_first, named
+from core.onnx_values import OnnxImportError, Value, channels_first, named, sized
 
 
 class ImageOperators:
@@ -20,7 +20,7 @@ class ImageOperators:
         if value.order is not None or len(value.shape) != 3 or value.perm != channels_first(3):
             raise OnnxImportError(f"{named(node)}: needs a channels-first image made from a "
                                   f"channels-last one (Neural Canvas images are height×width×channels)"
-                                  f", not values shaped {value.tensor_shape}")
+                                  f", not values shaped {sized(value.tensor_shape)}")
         if any(d != 1 for d in attribute(node, "dilations", [1, 1])):
             raise OnnxImportError(f"{named(node)}: dilation has no block")
         return value
@@ -29,7 +29,7 @@ class ImageOperators:
         """(stride, padding) of a square window, 'valid' or TensorFlow's 'same'."""
         stride = list(attribute(node, "strides", [1, 1]))
         if len(set(stride)) != 1:
-            raise OnnxImportError(f"{named(node)}: strides {stride} differ between the axes")
+            raise OnnxImportError(f"{named(node)}: strides {sized(stride)} differ between the axes")
         s = int(stride[0])
         if s < 1 or size < 1:
             raise OnnxImportError(f"{named(node)}: a window of {size} moved by {s} has no block "
@@ -48,7 +48,7 @@ class ImageOperators:
             return s, "valid"
         if pads == same_pads:
             return s, "same"
-        raise OnnxImportError(f"{named(node)}: padding {pads} is neither 'valid' nor 'same' (zeros "
+        raise OnnxImportError(f"{named(node)}: padding {sized(pads)} is neither 'valid' nor 'same' (zeros "
                               "split evenly, an odd one after)")
 
     def _op_Conv(self, node) -> None:
@@ -57,7 +57,7 @@ class ImageOperators:
         if attribute(node, "group", 1) != 1:
             raise OnnxImportError(f"{named(node)}: a grouped convolution has no block")
         if weight.ndim != 4 or weight.shape[2] != weight.shape[3] or weight.shape[1] != value.shape[2]:
-            raise OnnxImportError(f"{named(node)}: weights shaped {weight.shape} are not square "
+            raise OnnxImportError(f"{named(node)}: weights shaped {sized(weight.shape)} are not square "
                                   f"filters over {value.shape[2]} channel(s)")
         filters, k = int(weight.shape[0]), int(weight.shape[2])
         stride, padding = self._window(node, value, k)
@@ -78,7 +78,7 @@ class ImageOperators:
         value = self._image(node)
         size = list(attribute(node, "kernel_shape", []))
         if len(size) != 2 or size[0] != size[1]:
-            raise OnnxImportError(f"{named(node)}: only a square window can be read, not {size}")
+            raise OnnxImportError(f"{named(node)}: only a square window can be read, not {sized(size)}")
         if attribute(node, "ceil_mode", 0) or (len(node.output) > 1 and node.output[1] in self.consumers):
             raise OnnxImportError(f"{named(node)}: ceil mode and indices have no block")
         stride, padding = self._window(node, value, int(size[0]))
@@ -105,7 +105,7 @@ class ImageOperators:
         value = self._value(node)
         if value.order is not None or value.perm != channels_first(len(value.shape)):
             raise OnnxImportError(f"{named(node)}: normalises another axis than the features (the "
-                                  f"last axis of the engine's values shaped {value.shape})")
+                                  f"last axis of the engine's values shaped {sized(value.shape)})")
         if attribute(node, "training_mode", 0) or len(node.output) > 1:
             raise OnnxImportError(f"{named(node)}: batch normalization in training mode cannot be read")
         names = ("gamma", "beta", "running_mean", "running_var")

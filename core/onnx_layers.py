@@ -22,6 +22,7 @@ from core.blocks.merge import AddLayer, ConcatenateLayer
 from core.blocks.pooling import AvgPool2DLayer, MaxPool2DLayer
 from core.blocks.recurrent import GRU, LSTM, SimpleRNN
 from core.blocks.shape_ops import FlattenLayer, ReshapeLayer
+from core.errors import shown
 
 FLOAT = 1  # onnx.TensorProto.FLOAT
 GELU_C = math.sqrt(2.0 / math.pi)
@@ -132,7 +133,7 @@ def emit_activation(g: GraphBuilder, activation: Any, z: str, key: str, doc: str
         one_plus = g.node("Add", [t, g.const(f"{key}.one", 1.0)], f"{name}/OnePlus", doc)
         half = g.node("Mul", [z, g.const(f"{key}.half", 0.5)], f"{name}/Half", doc)
         return g.node("Mul", [half, one_plus], f"{name}/Mul", doc)
-    raise Untranslatable(f"activation {a!r} has no ONNX translation")
+    raise Untranslatable(f"activation {shown(a)} has no ONNX translation")
 
 
 def _learned(g: GraphBuilder, key: str, names: tuple[str, ...], p: Mapping[str, Any]) -> dict:

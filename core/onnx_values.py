@@ -8,11 +8,16 @@ from typing import Any
 
 import numpy as np
 
-from core.errors import NeuralCanvasError
+from core.errors import NeuralCanvasError, cut, shown
+from core.names import escaped
 
 
 class OnnxImportError(NeuralCanvasError):
-    """What stops an ONNX graph from becoming a design (it names the operator and node)."""
+    """What stops an ONNX graph from becoming a design (it names the operator and node); its
+    message is one line, whatever the file's names hold (each is cut where it is quoted)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(escaped(message))
 
 
 @dataclass
@@ -49,5 +54,15 @@ def channels_first(rank: int) -> tuple[int, ...]:
 
 
 def named(node) -> str:
-    return f"{node.op_type} (node {node.name!r})" if node.name else f"{node.op_type} (unnamed node " \
-        f"giving {node.output[0]!r})"
+    """An operator and its node as a message names them: one line each, cut to 60 characters."""
+    op = cut(escaped(node.op_type)) or "an operator with no type"
+    if node.name:
+        return f"{op} (node {shown(node.name)})"
+    giving = f"giving {shown(node.output[0])}" if node.output else "giving nothing"
+    return f"{op} (unnamed node {giving})"
+
+
+def sized(value) -> str:
+    """A shape, a list of numbers or another value read from the file, as a message shows it: at
+    most 60 characters (a shape of a thousand axes is cut)."""
+    return cut(escaped(str(value)))

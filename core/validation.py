@@ -319,6 +319,8 @@ def _outputs(design, has_out, shapes):
         return [], 0, "", [Problem("a network has one output: a column of output neurons or one "
                                    "block; these all end without going anywhere", tuple(sinks))]
     if neuron_sinks:
+        if any(_bad_params(registry.blocks.get("neuron"), nodes[n]) for n in neuron_sinks):
+            return neuron_sinks, 0, "", []  # an activation that is no name: said as the node's problem
         activations = {nodes[n].params.get("activation") for n in neuron_sinks}
         if len(activations) > 1:
             return neuron_sinks, 0, "", [Problem("the output neurons must share one activation",

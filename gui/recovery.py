@@ -11,6 +11,7 @@ from pathlib import Path
 
 from core.design import Design
 from core.fileformat import load_design, save_design
+from core.safe_files import RECOVERY_NOTE, UnreadableFile, read_file
 
 
 def write(design: Design, source: str | None, target: Path) -> None:
@@ -26,8 +27,8 @@ def read(target: Path) -> tuple[Design, str | None]:
     FileFormatError when the design cannot be read (not UTF-8, not JSON, refused, …)."""
     design = load_design(target, validate=False)
     try:
-        note = json.loads(target.with_suffix(".json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        note = json.loads(read_file(target.with_suffix(".json"), RECOVERY_NOTE).decode("utf-8"))
+    except (UnreadableFile, ValueError):  # missing, odd (a FIFO, too large) or not JSON
         note = None
     source = note.get("path") if isinstance(note, dict) else None
     return design, source if isinstance(source, str) and source else None

@@ -2,4 +2,6 @@
 
 import os
 
+from tests.hang_guard import no_hang  # noqa: F401  (a fixture for core and gui tests)
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")

@@ -4,12 +4,7 @@ echoed, hostile bytes give a DataError naming the file, and reading takes little
 
 from __future__ import annotations
 
-import json
 import os
-import signal
-import subprocess
-import sys
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -17,13 +12,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import core
 from core import csv_source
 from core.csv_import import read_preview, read_table
 from core.datasets import read_csv
-from core.errors import DataError, DataFileRefused
-
-ROOT = Path(__file__).resolve().parents[2]
-HANG_GUARD_S = 120  # far above what any read here takes: only a read that never ends reaches it
+from core.errors import DataError, DataFileRefused, FileFormatError
+from tests.hang_guard import run_isolated
 
 
 def write(folder: Path, text: str | bytes, name: str = "data.csv") -> Path:
@@ -40,54 +34,6 @@ def data_error(path, reader=read_csv, **kwargs) -> str:
     with pytest.raises(DataError) as caught:
         reader(path, **kwargs) if reader is read_csv else reader(path)
     return str(caught.value)
-
-
-class Hung(Exception):
-    """Raised in the main thread when a test runs past HANG_GUARD_S (not an OSError, so that no
-    `except OSError` on the way swallows it)."""
-
-
-@pytest.fixture
-def no_hang():
-    """A test that would block (a FIFO's open) or never end fails after HANG_GUARD_S instead: a
-    thread interrupts the main thread with SIGALRM, again each second until the test ends (a
-    plain alarm could go to one of Qt's threads and leave the main thread blocked)."""
-    def expired(_signum, _frame):
-        raise Hung(f"still running after {HANG_GUARD_S} s: it would hang")
-
-    previous = signal.signal(signal.SIGALRM, expired)
-    done = threading.Event()
-    main = threading.main_thread().ident
-
-    def watch():
-        if not done.wait(HANG_GUARD_S):
-            while not done.wait(1.0):
-                signal.pthread_kill(main, signal.SIGALRM)
-
-    watcher = threading.Thread(target=watch, daemon=True)
-    watcher.start()
-    yield
-    done.set()
-    watcher.join()
-    signal.signal(signal.SIGALRM, previous)
-
-
-def run_isolated(code: str, *args: str) -> dict:
-    """Run `code` in a fresh Python (this worktree's core) with 2 GiB of address space at most,
-    returning the JSON it prints: a read that blocks or never ends fails the test (a timeout,
-    a MemoryError) instead of hanging it or taking the machine's memory."""
-    limit = 2 << 30
-    prologue = ("import resource; resource.setrlimit(resource.RLIMIT_AS, "
-                f"({limit}, {limit}))\n")
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "OPENBLAS_NUM_THREADS": "1",
-           "OMP_NUM_THREADS": "1"}
-    try:
-        done = subprocess.run([sys.executable, "-c", prologue + code, *args], env=env,
-                              capture_output=True, text=True, timeout=HANG_GUARD_S)
-    except subprocess.TimeoutExpired:
-        pytest.fail(f"still running after {HANG_GUARD_S} s: reading the file hangs")
-    assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 # ---- a FIFO or a device as the CSV file ------------------------------------------------------
@@ -201,6 +147,67 @@ def test_a_first_line_that_is_no_header_is_never_echoed(tmp_path, text, secret):
         message = data_error(path, reader)
         assert message.startswith("shadow: is not a CSV file with a header row")
         assert secret not in message and "root" not in message and "alice" not in message
+
+
+TEXT_FILES = {  # first lines that hold commas, in files that are not CSV tables
+    "shell history": ("export TOKEN=ghp_SECRET123, echo ok\nmysql -u root -pHUNTER2\nls\n",
+                      "its first line has 2 cells but line 2, the first row below it, has 1"),
+    "shell, two commands a line": ("export TOKEN=ghp_SECRET123, echo ok\ncurl -u bob:pw, https://x\n",
+                                   "line 2, the first row below its first line, holds no number"),
+    ".env": ("API_KEY=sk_live_SECRET,DEBUG=1\nDB_PASSWORD=hunter2,PORT=5432\n",
+             "line 2, the first row below its first line, holds no number"),
+    ".netrc, one line": ("machine example.com login bob password SECRET, x\n",
+                         "there are no data rows below its first line"),
+    ".netrc": ("machine example.com login bob password SECRET, x\n\n"
+               "machine other.org login amy password hunter2, y\n",
+               "line 3, the first row below its first line, holds no number"),
+    "/etc/passwd": ("root:x:0:0:SECRET Root,room 1:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin\n",
+                    "its first line has 2 cells but line 2, the first row below it, has 1"),
+}
+
+
+@pytest.mark.parametrize("kind", list(TEXT_FILES))
+def test_a_text_file_whose_first_line_holds_commas_is_not_taken_for_a_csv_file(tmp_path, kind):
+    text, why = TEXT_FILES[kind]
+    path = write(tmp_path, text, "notes.txt")
+    messages = [data_error(path, read_csv, label="y"), data_error(path, read_preview)]
+    with pytest.raises(FileFormatError) as caught:  # a design someone sent naming the file
+        core.load(str(csv_design(tmp_path, path, label="y")))
+    messages.append(str(caught.value).split("$.dataset: ", 1)[1])
+    for message in messages:
+        assert message == f"notes.txt: is not a CSV file with a header row; {why}"
+        assert "SECRET" not in message and "column" not in message
+
+
+def csv_design(folder: Path, csv_path: Path, label: str = "label") -> Path:
+    """A design file whose data set is the CSV file `csv_path`."""
+    from core.design import Design
+    from core.fileformat import dumps
+
+    d = Design()
+    a = d.add_node("input", {"feature": "a"})
+    out = d.add_node("neuron", {"activation": "sigmoid"})
+    d.add_connection(a.id, out.id)
+    d.set_dataset("csv", {"path": str(csv_path), "label": label, "task": "classification"})
+    path = folder / "sent.ncanvas"
+    path.write_text(dumps(d, weights=False), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("text", [
+    "a,label\n1,x\n2,y\n",
+    ",a,label\n0,1.5,x\n1,2,y\n",  # a row index, written by pandas
+    "name,a,label\nann,1,x\nbob,2,y\n",  # a word, and numbers
+    "a,label\n\n\n1,x\n2,y\n",  # blank lines before the first row
+    "a,label\n1,x\n2\n3,y\n",  # a short row after the first one: named by its line below
+])
+def test_a_real_csv_file_is_still_read(tmp_path, text):
+    path = write(tmp_path, text)
+    if text.endswith("2\n3,y\n"):
+        assert read_preview(path).count == 3
+        assert "data.csv, line 3: 1 cell, but the header has 2" in data_error(path)
+    else:
+        assert read_preview(path).count == len(read_csv(path, "label", ["a"]).X) == 2
 
 
 def test_long_column_names_are_cut_in_messages(tmp_path):

@@ -123,6 +123,14 @@ def test_an_unknown_activation_is_named():
     assert problem.node_ids == ("h2",) and "activation" in problem.message
 
 
+def test_an_output_activation_that_is_not_a_name_is_named_not_raised():
+    """A file opened unchecked (as the window opens one) may hold a list as an activation."""
+    d = xor_design()
+    d.nodes["out"].params["activation"] = [[0]]
+    problem = only(d.validate(), "activation")
+    assert problem.node_ids == ("out",) and "unknown activation [[0]]" in problem.message
+
+
 def test_a_parameter_out_of_range_is_named():
     d = gaussian_dense_design()
     d.set_node_params("hidden", units=0)

@@ -1,11 +1,10 @@
-"""A design someone sent whose CSV file is a FIFO: every way of opening it in the window shows a
-dialog at once, and the design already open keeps its content, its path and its undo steps."""
+"""A design someone sent that is a FIFO, or whose CSV file is one, and an ONNX model that is a FIFO:
+every way of opening it in the window shows a dialog at once, and the design already open keeps
+its content, its path and its undo steps."""
 
 from __future__ import annotations
 
 import os
-import signal
-import threading
 
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, QUrl
@@ -16,38 +15,6 @@ from core.fileformat import dumps
 from gui import file_actions
 from gui.app import EXAMPLES
 from tests.gui.test_canvas import drop
-
-HANG_GUARD_S = 120  # a window frozen on the FIFO fails the test here instead of hanging it
-
-
-class Hung(Exception):
-    """Raised in the main thread when a test runs past HANG_GUARD_S (not an OSError, so that no
-    `except OSError` on the way swallows it)."""
-
-
-@pytest.fixture
-def no_hang():
-    """A test that would block (a FIFO's open) or never end fails after HANG_GUARD_S instead: a
-    thread interrupts the main thread with SIGALRM, again each second until the test ends (a
-    plain alarm could go to one of Qt's threads and leave the main thread blocked)."""
-    def expired(_signum, _frame):
-        raise Hung(f"still running after {HANG_GUARD_S} s: the window would freeze")
-
-    previous = signal.signal(signal.SIGALRM, expired)
-    done = threading.Event()
-    main = threading.main_thread().ident
-
-    def watch():
-        if not done.wait(HANG_GUARD_S):
-            while not done.wait(1.0):
-                signal.pthread_kill(main, signal.SIGALRM)
-
-    watcher = threading.Thread(target=watch, daemon=True)
-    watcher.start()
-    yield
-    done.set()
-    watcher.join()
-    signal.signal(signal.SIGALRM, previous)
 
 
 @pytest.fixture
@@ -118,6 +85,31 @@ def test_opening_a_design_whose_csv_is_a_fifo_shows_a_dialog_and_keeps_the_open_
     assert window.document.path == path and window.document.undo_stack.count() == steps
     assert window.windowTitle().startswith("mine.ncanvas")
     assert "new" in {node.label for node in window.scene.design.nodes.values()}
+
+
+@pytest.mark.parametrize("name, title, noun", [
+    ("sent.ncanvas", "Cannot open the design", "not a design file"),
+    ("sent.onnx", "Cannot import the ONNX model", "not an ONNX model"),
+])
+@pytest.mark.parametrize("way", ["File → Open", "Open Recent", "drop", "Open Example"])
+def test_opening_a_file_that_is_a_fifo_shows_a_dialog_and_keeps_the_open_design(
+        edited_window, tmp_path, monkeypatch, no_hang, way, name, title, noun):
+    window = edited_window
+    document = window.document
+    fifo = tmp_path / name
+    os.mkfifo(fifo)  # no one ever writes to it: opening it to read would freeze the window
+    before, path, steps = document.design.copy(), document.path, document.undo_stack.count()
+    shown = []
+    monkeypatch.setattr(QMessageBox, "critical", lambda parent, title, text: shown.append((title, text)))
+    monkeypatch.setattr(file_actions, "ask_to_save",
+                        lambda parent, name: QMessageBox.StandardButton.Discard)
+    opening_ways(window, fifo, monkeypatch)[way]()
+    assert shown == [(title, f"{fifo}: {'$: ' if name.endswith('.ncanvas') else ''}is a FIFO "
+                             f"(named pipe), {noun}; a {'design' if 'design' in noun else 'model'} "
+                             "is read only from a regular file")]
+    assert window.document.design == before
+    assert window.document.path == path and window.document.undo_stack.count() == steps
+    assert window.windowTitle().startswith("mine.ncanvas")
 
 
 def test_a_design_whose_data_fails_to_load_replaces_nothing(qtbot, tmp_path, monkeypatch):

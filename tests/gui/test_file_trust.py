@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import copy
 import json
+import os
+import stat
 
 import numpy as np
 import pytest
@@ -112,15 +114,18 @@ def test_a_picture_that_cannot_be_made_ends_in_a_dialog_and_no_file(window, tmp_
 
 # ---- launch: a broken recovery file -----------------------------------------------------------
 
-@pytest.mark.parametrize("kind", ["not UTF-8", "not JSON", "refused", "a folder"])
+@pytest.mark.parametrize("kind", ["not UTF-8", "not JSON", "refused", "a folder", "a FIFO"])
 def test_a_recovery_file_that_cannot_be_read_is_said_once_and_set_aside(qtbot, monkeypatch,
-                                                                         kind):
+                                                                         no_hang, kind):
     target = Document.recovery_path()
     content = {"not UTF-8": b'{"format": "\xff\xfe"}', "not JSON": b"{half", "a folder": None,
+               "a FIFO": None,
                "refused": json.dumps({**design_to_dict(core.load(str(EXAMPLES / "xor.ncanvas"))),
                                       "state": {"history": [{"x": 1}]}}).encode()}[kind]
-    if content is None:
+    if kind == "a folder":
         target.mkdir()
+    elif kind == "a FIFO":
+        os.mkfifo(target)  # no one writes to it: reading it would freeze the launch
     else:
         target.write_bytes(content)
     target.with_suffix(".json").write_text('{"path": "/somewhere/mine.ncanvas"}')
@@ -135,19 +140,26 @@ def test_a_recovery_file_that_cannot_be_read_is_said_once_and_set_aside(qtbot, m
     assert not target.exists() and not target.with_suffix(".json").exists()
     kept = list(target.parent.glob("recovery-unreadable-*.ncanvas"))
     assert len(kept) == 1 and str(kept[0]) in warned[0][1]
-    assert kept[0].is_dir() if content is None else kept[0].read_bytes() == content  # as it was
+    if kind == "a FIFO":
+        assert stat.S_ISFIFO(kept[0].lstat().st_mode)  # as it was
+    else:
+        assert kept[0].is_dir() if content is None else kept[0].read_bytes() == content
     assert launched.document.design == before and not launched.document.dirty
     launched.offer_recovery()  # the next launch: nothing more is offered or said
     assert len(warned) == 1
 
 
-def test_a_recovery_note_that_is_not_what_it_should_be_still_recovers_the_work(qtbot,
-                                                                               monkeypatch):
+@pytest.mark.parametrize("note", ["a list", "a FIFO"])
+def test_a_recovery_note_that_is_not_what_it_should_be_still_recovers_the_work(qtbot, monkeypatch,
+                                                                               no_hang, note):
     design = core.load(str(EXAMPLES / "xor.ncanvas"))
     design.rename_node("n7", "unsaved")
     target = Document.recovery_path()
     core.save(design, str(target))
-    target.with_suffix(".json").write_text('["/somewhere/mine.ncanvas"]')  # a list, not a note
+    if note == "a FIFO":
+        os.mkfifo(target.with_suffix(".json"))  # reading it would freeze the launch
+    else:
+        target.with_suffix(".json").write_text('["/somewhere/mine.ncanvas"]')  # a list, not a note
     monkeypatch.setattr(QMessageBox, "question",
                         staticmethod(lambda *a, **k: QMessageBox.StandardButton.Yes))
     make_app([])

@@ -148,6 +148,22 @@ def test_the_screenshot_of_a_bad_file_says_why_on_stderr_and_exits_2(tmp_path, n
     assert "Traceback" not in proc.stderr and not out.exists()
 
 
+@pytest.mark.parametrize("name, words", [
+    ("sent.ncanvas", "error: Cannot open the design: sent.ncanvas: $: is a FIFO (named pipe)"),
+    ("sent.onnx", "error: Cannot import the ONNX model: sent.onnx: is a FIFO (named pipe)"),
+])
+def test_the_screenshot_of_a_fifo_says_why_on_stderr_and_exits_2(tmp_path, name, words):
+    out = tmp_path / "shot.png"
+    os.mkfifo(tmp_path / name)  # no one writes to it: reading it would wait for ever
+    proc = subprocess.run([sys.executable, str(ROOT / "main.py"), "--screenshot", str(out), name],
+                          capture_output=True, text=True, timeout=120, cwd=tmp_path,
+                          env={**os.environ, "QT_QPA_PLATFORM": "offscreen", "HOME": str(tmp_path),
+                               "XDG_CONFIG_HOME": str(tmp_path), "PYTHONPATH": str(ROOT)})
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert proc.returncode == 2 and len(errors) == 1 and errors[0].startswith(words)
+    assert "regular file" in errors[0] and "Traceback" not in proc.stderr and not out.exists()
+
+
 def test_the_screenshot_into_a_missing_folder_says_so_and_exits_2(tmp_path):
     out = tmp_path / "nowhere" / "shot.png"
     proc = subprocess.run([sys.executable, str(ROOT / "main.py"), "--screenshot", str(out),
