@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.atomic import write_atomic
-from core.errors import NeuralCanvasError
+from core.errors import NeuralCanvasError, shown_path
 from gui.app import icon
 
 CANVAS_MARGIN = 24  # scene pixels around the design in a picture of the canvas
@@ -63,11 +63,12 @@ def write_file(parent: QWidget, path: str, data: bytes, what: str) -> bool:
     except OSError as exc:
         reason = exc.strerror or str(exc)
         QMessageBox.critical(parent, f"Cannot save {what}",
-                             f"{what[:1].upper()}{what[1:]} could not be written to {path}: {reason}.")
+                             f"{what[:1].upper()}{what[1:]} could not be written to "
+                             f"{shown_path(path)}: {reason}.")
         return False
     window = parent.window() if parent is not None else None
     if isinstance(window, QMainWindow):
-        window.statusBar().showMessage(f"Saved {what} to {path}", 5000)
+        window.statusBar().showMessage(f"Saved {what} to {shown_path(path)}", 5000)
     return True
 
 

@@ -9,7 +9,7 @@ import logging
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QMessageBox
 
-from core.errors import NeuralCanvasError, cut
+from core.errors import NeuralCanvasError, cut, shown_path
 from core.exports import history_csv
 from gui import exports
 from gui.canvas import style
@@ -79,12 +79,12 @@ class FileActions:
         errors = [p for p in self.document.problems if p.severity == "error"]
         if errors:
             self.statusBar().showMessage(
-                f"Opened {path}, which is unfinished: {len(errors)} problem(s) to fix, listed "
+                f"Opened {shown_path(path)}, which is unfinished: {len(errors)} problem(s) to fix, listed "
                 "in the Problems panel and marked on the canvas", 8000)
             self.problems_dock.show()
             self.problems_dock.raise_()
         else:
-            self.statusBar().showMessage(f"Opened {path}", 4000)
+            self.statusBar().showMessage(f"Opened {shown_path(path)}", 4000)
         return True
 
     def save(self) -> bool:
@@ -103,7 +103,7 @@ class FileActions:
             QMessageBox.critical(self, "Cannot save the design", str(exc))
             return False
         self._remember(path)
-        self.statusBar().showMessage(f"Saved {path}", 4000)
+        self.statusBar().showMessage(f"Saved {shown_path(path)}", 4000)
         return True
 
     def offer_recovery(self) -> None:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox
 
-from core.errors import NeuralCanvasError
+from core.errors import NeuralCanvasError, shown_path
 from gui import exports
 from gui.file_actions import unexpected
 
@@ -90,7 +90,7 @@ class ModelFiles:
             QMessageBox.critical(self, f"Cannot export {words}",
                                  "There is not enough memory to write it.")
             return ""
-        self.statusBar().showMessage(f"Exported {words} to {path}", 6000)
+        self.statusBar().showMessage(f"Exported {words} to {shown_path(path)}", 6000)
         return path
 
     def import_onnx_dialog(self: QMainWindow) -> bool:
@@ -123,6 +123,6 @@ class ModelFiles:
         self.document.changed.emit()
         notes = "; ".join(imported.notes)
         self.statusBar().showMessage(
-            f"Imported {os.path.basename(path)}: {len(design.nodes)} nodes"
+            f"Imported {shown_path(os.path.basename(path))}: {len(design.nodes)} nodes"
             + (f" ({notes})" if notes else "") + "; save it as a design to keep it", 12000)
         return True

@@ -259,3 +259,18 @@ def test_an_export_that_runs_out_of_memory_ends_in_a_dialog_and_no_file(window, 
     assert window.export_model("numpy") == ""
     assert shown == [("Cannot export the NumPy predictor", "There is not enough memory to write it.")]
     assert not (tmp_path / "model.py").exists()
+
+
+def test_the_status_bar_names_an_opened_file_on_one_line(window, tmp_path):
+    """A file name may hold a line break or a text-direction mark: the status bar shows them as
+    escapes, so what it says stays one line that reads in order."""
+    folder = tmp_path / "sent\nfrom a\u202efriend"
+    folder.mkdir()
+    path = folder / "xor\u2028copy.ncanvas"
+    path.write_bytes((EXAMPLES / "xor.ncanvas").read_bytes())
+    said = status_messages(window)
+    assert window.open_path(str(path))
+    (opened,) = [text for text in said if text.startswith("Opened ")]
+    assert "\n" not in opened and "\u202e" not in opened and "\u2028" not in opened
+    assert "\\u000a" in opened and "\\u202e" in opened and "\\u2028" in opened
+    assert opened.endswith("copy.ncanvas")
