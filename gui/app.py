@@ -108,6 +108,8 @@ def release_clipboard() -> None:
     exit when the clipboard still holds data this process made and has read back."""
     from gui.document import CLIPBOARD_MIME  # noqa: PLC0415
 
+    if QApplication.instance() is None:  # no application, no clipboard of ours
+        return
     clipboard = QApplication.clipboard()
     mime = clipboard.mimeData()
     if mime is not None and mime.hasFormat(CLIPBOARD_MIME):
