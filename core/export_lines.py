@@ -50,16 +50,9 @@ def wrap_code(line: str, width: int = 100) -> list[str]:
         return [line]
     indent = line[:len(line) - len(line.lstrip())]
     above = [f"{indent}# {comment}"] if comment else []
-    commas, openers, quote, escaped = [], [], "", False
-    for i, char in enumerate(code):
-        if escaped:
-            escaped = False
-        elif quote:
-            escaped = char == "\\"
-            quote = "" if char == quote else quote
-        elif char in "\"'":
-            quote = char
-        elif char in "([{":
+    commas, openers = [], []
+    for i, char in _outside_strings(code):
+        if char in "([{":
             openers.append(i)
         elif char in ")]}" and openers:
             openers.pop()
@@ -93,8 +86,17 @@ def _packed(code: str, cuts: list[tuple[int, int]], width: int) -> list[str]:
 
 def _split_comment(line: str) -> tuple[str, str]:
     """(code, comment) of a line whose comment starts with '  # ' outside any string."""
+    for i, _char in _outside_strings(line):
+        if line.startswith("  # ", i):
+            return line[:i], line[i + 4:]
+    return line, ""
+
+
+def _outside_strings(code: str):
+    """(index, character) of each character of a line of code that is outside its string literals
+    (a backslash escape inside one never ends it)."""
     quote, escaped = "", False
-    for i, char in enumerate(line):
+    for i, char in enumerate(code):
         if escaped:
             escaped = False
         elif quote:
@@ -102,9 +104,8 @@ def _split_comment(line: str) -> tuple[str, str]:
             quote = "" if char == quote else quote
         elif char in "\"'":
             quote = char
-        elif line.startswith("  # ", i):
-            return line[:i], line[i + 4:]
-    return line, ""
+        else:
+            yield i, char
 
 
 def docstring_lines(text: str, width: int = 100) -> list[str]:
