@@ -24,8 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from PySide6.QtCore import QPoint, QPointF, Qt  # noqa: E402
 from PySide6.QtGui import QImage, QPainter, QWheelEvent  # noqa: E402
 
-from core.design import Design, layered_positions  # noqa: E402
-from core.fileformat import save_design  # noqa: E402
+from core.design.design import Design, layered_positions  # noqa: E402
+from core.files.fileformat import save_design  # noqa: E402
 
 
 def big_design(columns: int = 6, per_column: int = 50, inputs: int = 10, fan_in: int = 18,
@@ -54,7 +54,7 @@ def big_design(columns: int = 6, per_column: int = 50, inputs: int = 10, fan_in:
 def main() -> None:
     from gui.app import make_app  # noqa: PLC0415
     from gui.canvas import CanvasScene, CanvasView  # noqa: PLC0415
-    from gui.document import Document  # noqa: PLC0415
+    from gui.document.document import Document  # noqa: PLC0415
 
     app = make_app([])
     design = big_design()

@@ -3,7 +3,7 @@
     python benchmarks/csv_memory.py [MEGABYTES] [--task classification|regression]
 
 Writes a file of about MEGABYTES (default 100) of ten numeric columns and a label column, then
-reads it with core.datasets.read_csv in a fresh Python process and prints that process's peak
+reads it with core.data.datasets.read_csv in a fresh Python process and prints that process's peak
 resident memory while reading (Linux's VmHWM, reset just before) above what it held before,
 divided by the file's size, and the time the read took. Nothing here is a test: the figures go into the
 README with the machine they ran on.
@@ -28,7 +28,7 @@ CLASSES = ("setosa", "versicolor", "virginica")
 
 CHILD = """
 import json, resource, sys, time
-from core.datasets import read_csv
+from core.data.datasets import read_csv
 
 def status(key):  # bytes, from Linux's account of this process (a fresh one since exec)
     with open("/proc/self/status") as f:

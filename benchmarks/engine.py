@@ -25,9 +25,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core import backend  # noqa: E402
-from core.design import Design  # noqa: E402
-from core.training import Trainer  # noqa: E402
+from core.design.design import Design  # noqa: E402
+from core.engine import backend  # noqa: E402
+from core.training.trainer import Trainer  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from engine_layers import (  # noqa: E402

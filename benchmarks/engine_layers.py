@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from core import backend
-from core.design import Design
-from core.training import Trainer
+from core.design.design import Design
+from core.engine import backend
+from core.training.trainer import Trainer
 
 
 def _chain(d: Design, nodes: list) -> None:

@@ -27,9 +27,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import core  # noqa: E402
-from core.compile import compile_design  # noqa: E402
-from core.design import Design  # noqa: E402
-from core.validation import validate_design  # noqa: E402
+from core.compiler.compile import compile_design  # noqa: E402
+from core.compiler.validation import validate_design  # noqa: E402
+from core.design.design import Design  # noqa: E402
 
 
 def _weights(d: Design, rng: np.random.Generator) -> None:

@@ -30,9 +30,9 @@ sys.path.insert(0, str(ROOT))
 from PySide6.QtCore import QElapsedTimer, QEvent, QObject, QTimer  # noqa: E402
 from PySide6.QtWidgets import QWidget  # noqa: E402
 
-from core import backend  # noqa: E402
-from core.fileformat import load_design, save_design  # noqa: E402
-from core.training import Trainer  # noqa: E402
+from core.engine import backend  # noqa: E402
+from core.files.fileformat import load_design, save_design  # noqa: E402
+from core.training.trainer import Trainer  # noqa: E402
 
 SPIRAL = ROOT / "resources" / "examples" / "spiral.ncanvas"
 
@@ -70,7 +70,7 @@ def headless_rate(seconds: float) -> float:
 
 def window_rates(seconds: float) -> dict[str, float]:
     from gui.app import make_app  # noqa: PLC0415
-    from gui.main_window import MainWindow  # noqa: PLC0415
+    from gui.window.main_window import MainWindow  # noqa: PLC0415
 
     app = make_app([])
     window = MainWindow(restore_settings=False)

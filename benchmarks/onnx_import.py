@@ -3,7 +3,7 @@
     python benchmarks/onnx_import.py [LENGTH ...]     (default: 20000 100000)
 
 Times reading the file (onnx.load), putting the nodes in order (the GraphReader's sort, once
-quadratic in the chain's length) and the whole import (core.import_onnx.read_onnx). Nothing here
+quadratic in the chain's length) and the whole import (core.interchange.onnx.importer.read_onnx). Nothing here
 is a test: the figures go into the README with the machine they ran on.
 """
 
@@ -23,8 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import onnx  # noqa: E402
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
-from core.import_onnx import read_onnx  # noqa: E402
-from core.onnx_graph import GraphReader  # noqa: E402
+from core.interchange.onnx.graph import GraphReader  # noqa: E402
+from core.interchange.onnx.importer import read_onnx  # noqa: E402
 
 
 def identity_chain(length: int):

@@ -16,7 +16,7 @@ __all__ = ["Design", "build", "load", "predict", "save", "train"]
 
 def __getattr__(name: str) -> Any:
     if name == "Design":
-        from core.design import Design  # noqa: PLC0415
+        from core.design.design import Design  # noqa: PLC0415
 
         return Design
     raise AttributeError(name)
@@ -24,21 +24,21 @@ def __getattr__(name: str) -> Any:
 
 def load(path: str):
     """Read a .ncanvas design (FileFormatError names the JSON path of any problem)."""
-    from core.fileformat import load_design  # noqa: PLC0415
+    from core.files.fileformat import load_design  # noqa: PLC0415
 
     return load_design(path)
 
 
 def save(design, path: str, weights: bool = True) -> None:
     """Write a design atomically, with its weights and training state unless weights=False."""
-    from core.fileformat import save_design  # noqa: PLC0415
+    from core.files.fileformat import save_design  # noqa: PLC0415
 
     save_design(design, path, weights=weights, state=weights)
 
 
 def build(design, dtype: str | None = None):
     """Compile a design into a Trainer (DesignError lists every problem)."""
-    from core.training import Trainer  # noqa: PLC0415
+    from core.training.trainer import Trainer  # noqa: PLC0415
 
     return Trainer(design, dtype=dtype)
 
@@ -59,8 +59,8 @@ def predict(design, X: Any):
     data-set feature), as a NumPy array; class probabilities for a softmax or sigmoid output."""
     import numpy as np  # noqa: PLC0415
 
-    from core.backend import to_device, to_numpy  # noqa: PLC0415
-    from core.compile import compile_design  # noqa: PLC0415
+    from core.compiler.compile import compile_design  # noqa: PLC0415
+    from core.engine.backend import to_device, to_numpy  # noqa: PLC0415
 
     built = compile_design(design)
     rows = built.feature_rows(np.atleast_2d(np.asarray(X, dtype=np.float64)))

@@ -11,7 +11,7 @@ from typing import TextIO
 
 import numpy as np
 
-from core.errors import NeuralCanvasError, TrainingError
+from core.design.errors import NeuralCanvasError, TrainingError
 
 USAGE_EXIT = 2
 
@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {_one_line(str(exc))}", file=sys.stderr)
         return USAGE_EXIT
     except MemoryError:  # a MemoryError training met is already a TrainingError, in words
-        from core.memory import machine_memory, size_text  # noqa: PLC0415
+        from core.compiler.memory import machine_memory, size_text  # noqa: PLC0415
 
         has = machine_memory()
         print(f"error: {args.command} ran out of memory"
@@ -91,9 +91,9 @@ def _one_line(text: str) -> str:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from core import backend  # noqa: PLC0415
-    from core.fileformat import load_design, save_design  # noqa: PLC0415
-    from core.training import Trainer, new_seed  # noqa: PLC0415
+    from core.engine import backend  # noqa: PLC0415
+    from core.files.fileformat import load_design, save_design  # noqa: PLC0415
+    from core.training.trainer import Trainer, new_seed  # noqa: PLC0415
 
     if args.epochs is not None and args.epochs < 0:
         raise NeuralCanvasError(f"--epochs {args.epochs} must be 0 or more")
@@ -157,7 +157,7 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from core.fileformat import load_design  # noqa: PLC0415
+    from core.files.fileformat import load_design  # noqa: PLC0415
 
     targets = [(flag, path) for flag, path in (("onnx", args.onnx), ("torch", args.torch),
                                                ("numpy", args.numpy)) if path]
@@ -177,9 +177,9 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from core.fileformat import save_design  # noqa: PLC0415
+    from core.files.fileformat import save_design  # noqa: PLC0415
     try:
-        from core.import_onnx import read_onnx  # noqa: PLC0415
+        from core.interchange.onnx.importer import read_onnx  # noqa: PLC0415
     except ImportError as exc:
         raise NeuralCanvasError(f"import needs the {exc.name or 'onnx'} package: "
                                 "pip install 'neuralcanvas[export]'") from exc
@@ -193,19 +193,19 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _onnx_exporter():
-    from core.export_onnx import export_onnx  # noqa: PLC0415
+    from core.interchange.onnx.export import export_onnx  # noqa: PLC0415
 
     return export_onnx
 
 
 def _torch_exporter():
-    from core.export_torch import export_torch  # noqa: PLC0415
+    from core.interchange.torch.export import export_torch  # noqa: PLC0415
 
     return export_torch
 
 
 def _numpy_exporter():
-    from core.export_numpy import export_numpy  # noqa: PLC0415
+    from core.interchange.numpy.export import export_numpy  # noqa: PLC0415
 
     return export_numpy
 

@@ -10,7 +10,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QFontMetricsF, QPainter, QPainterPath, QPainterPathStroker, QPen
 from PySide6.QtWidgets import QGraphicsItem
 
-from core.design import Node
+from core.design.design import Node
 from gui.canvas import style
 from gui.canvas.neuron_maps import NeuronMap
 from gui.canvas.neuron_maps import paint as paint_map

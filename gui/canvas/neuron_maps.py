@@ -12,8 +12,8 @@ import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QImage, QPainter, QPainterPath, QPen
 
-from core import registry
-from core.backend import to_device, to_numpy
+from core.design import registry
+from core.engine.backend import to_device, to_numpy
 from gui.canvas import style
 
 LEVELS = 255  # colours in the table (odd: the centre has its own, the node's fill)

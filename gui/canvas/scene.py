@@ -12,13 +12,13 @@ from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QGraphicsScene, QToolTip
 from shiboken6 import isValid
 
-from core.design import Connection, Design, Node
-from core.errors import Problem
+from core.design.design import Connection, Design, Node
+from core.design.errors import Problem
 from gui.canvas import neuron_maps, style
 from gui.canvas.interactions import MoveTracker, WiringTool
 from gui.canvas.items import ConnectionItem, NodeItem, PortItem, make_node_item
 from gui.canvas.wirelayer import WireLayer
-from gui.document import Document
+from gui.document.document import Document
 
 
 class CanvasScene(QGraphicsScene):

@@ -11,8 +11,8 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor, QFont, QGuiApplication, QPainter, QPainterPath, QPalette, QPen
 from PySide6.QtWidgets import QStyleOptionGraphicsItem
 
-from core import registry
-from core.backend import to_device, to_numpy
+from core.design import registry
+from core.engine.backend import to_device, to_numpy
 
 GRID = 10.0  # the snapping grid, in scene units (device-independent pixels at 100 % zoom)
 DOT_SPACING = 20.0  # the background's dot grid

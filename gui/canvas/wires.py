@@ -14,7 +14,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPainterPathStroker, QPen
 from PySide6.QtWidgets import QGraphicsItem
 
-from core.design import Connection
+from core.design.design import Connection
 from gui.canvas import style
 from gui.canvas.overlays import WireOverlay
 from gui.canvas.style import format_number, theme

@@ -17,10 +17,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.activation_notes import activation_ids, note_for
-from gui.app import icon
+from core.learn.activation_notes import activation_ids, note_for
 from gui.learn.activations_curves import CurvesPage
 from gui.learn.activations_linear import LinearPage
+from gui.window.theme import icon
 
 COLUMNS = ("Activation", "Formula", "Range", "Derivative", "When to use it")
 

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.activation_notes import ParameterSpec, activation_ids, curve, note_for, parameters
+from core.learn.activation_notes import ParameterSpec, activation_ids, curve, note_for, parameters
 from gui.panels.plot_style import FollowsPlotColours, PlotColours, style_plot
 
 Z_RANGE = (-5.0, 5.0)

@@ -1,6 +1,6 @@
 """Learn → Backpropagation Step by Step: training advances one phase at a time — forward, loss,
 backward, update, apply — for one sample (the default) or one mini-batch, with every number on
-the canvas and the chain rule of a selected wire written out. core/backprop_steps.py computes;
+the canvas and the chain rule of a selected wire written out. core/learn/backprop_steps.py computes;
 this module drives the phases, gui/learn/backprop_canvas.py draws and backprop_text.py writes."""
 
 from __future__ import annotations
@@ -20,8 +20,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.backprop_chain import chain_rule, deep_sigmoid_design
-from core.backprop_steps import (
+from core.design.errors import NeuralCanvasError, TrainingError
+from core.learn.backprop_chain import chain_rule, deep_sigmoid_design
+from core.learn.backprop_steps import (
     apply_step,
     forward_backward,
     make_trainer,
@@ -29,8 +30,7 @@ from core.backprop_steps import (
     plan_update,
     unsupported,
 )
-from core.errors import NeuralCanvasError, TrainingError
-from gui.commands import SetWeightsAndState
+from gui.document.commands import SetWeightsAndState
 from gui.learn import backprop_canvas as canvas
 from gui.learn import backprop_text as text
 

@@ -7,8 +7,8 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFontMetricsF, QLinearGradient, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from core.backprop_chain import ChainRule
-from core.backprop_steps import Pass
+from core.learn.backprop_chain import ChainRule
+from core.learn.backprop_steps import Pass
 from gui.canvas import style
 from gui.canvas.overlays import NodeOverlay, WireOverlay
 from gui.learn.backprop_text import Names, short

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import math
 
-from core.backprop_chain import ChainRule, DeltaTerm
-from core.backprop_steps import Pass, Update
+from core.learn.backprop_chain import ChainRule, DeltaTerm
+from core.learn.backprop_steps import Pass, Update
 from gui.canvas.style import pretty_feature
 
 MAX_DELTAS = 6  # δ lines written out; the others are on the canvas

@@ -1,5 +1,5 @@
 """Learn → Loss Landscape: the loss over two weights a person picks, and the path gradient descent
-takes on it live (the panel is gui/learn/landscape_panel.py; core/landscape.py computes)."""
+takes on it live (the panel is gui/learn/landscape_panel.py; core/training/landscape.py computes)."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QGuiApplication, QOpenGLContext, QVector3D
 from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
-from core.landscape import Surface
+from core.training.landscape import Surface
 from gui.learn.landscape_plot import ContourView, colour_image, display_scale, path_colour
 from gui.panels.plot_style import PlotColours
 

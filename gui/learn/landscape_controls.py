@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.landscape import SPAN
+from core.training.landscape import SPAN
 from gui.learn.landscape_weights import WeightListModel
 
 NOTE = ("Learning rate: too small crawls, too large bounces out — try 0.001 and 5 on xor "

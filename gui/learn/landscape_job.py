@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
-from core.landscape import GRID, Landscape, WeightRef
+from core.training.landscape import GRID, Landscape, WeightRef
 
 PREVIEW = 11  # points along each axis of the quick first look
 PREVIEW_AFTER = 0.05  # seconds: a preview that took longer than this is shown before the full grid
@@ -29,7 +29,7 @@ class Request:
 
 class JobSignals(QObject):
     progress = Signal(int, float)  # generation, fraction done
-    surface = Signal(int, object, bool)  # generation, core.landscape.Surface, final
+    surface = Signal(int, object, bool)  # generation, core.training.landscape.Surface, final
     failed = Signal(int, str)  # generation, what went wrong
     finished = Signal()  # the job is over (after its last result), whatever became of it
 
@@ -70,7 +70,7 @@ class SurfaceRunner(QObject):
     """Runs one SurfaceJob at a time; a request made meanwhile waits, and only the newest does."""
 
     progress = Signal(float)
-    surface = Signal(object, bool)  # core.landscape.Surface, final
+    surface = Signal(object, bool)  # core.training.landscape.Surface, final
     failed = Signal(str)
     idle = Signal()  # the last job is over and none waits
 

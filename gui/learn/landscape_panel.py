@@ -6,8 +6,8 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QStackedWidget, QVBoxLayout, QWidget
 
-from core.errors import DesignError, NeuralCanvasError
-from core.landscape import DescentPath, Landscape, WeightRef, value_in, value_in_design
+from core.design.errors import DesignError, NeuralCanvasError
+from core.training.landscape import DescentPath, Landscape, WeightRef, value_in, value_in_design
 from gui.learn import landscape_3d
 from gui.learn.landscape_controls import (
     LandscapeControls,
@@ -25,7 +25,7 @@ DATA_KEYS = ("loss", "test_fraction", "seed", "dtype")  # the settings the loss 
 
 
 class LandscapePanel(FollowsPlotColours, QWidget):
-    """Compiles its own copy of the design (core.landscape.Landscape), asks the worker for the
+    """Compiles its own copy of the design (core.training.landscape.Landscape), asks the worker for the
     surface while seen, and follows the two weights through the controller's snapshots."""
 
     def __init__(self, document, controller, scene, parent: QWidget | None = None) -> None:
@@ -35,7 +35,7 @@ class LandscapePanel(FollowsPlotColours, QWidget):
         self.landscape: Landscape | None = None
         self.a: WeightRef | None = None  # along x
         self.b: WeightRef | None = None  # along y
-        self.surface = None  # core.landscape.Surface drawn now
+        self.surface = None  # core.training.landscape.Surface drawn now
         self.path = DescentPath()
         self.now: tuple[float, float] | None = None  # the two weights as the design has them
         self.moment: tuple[float, float] | None = None  # a past moment the timeline shows

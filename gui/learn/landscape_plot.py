@@ -9,7 +9,7 @@ from PySide6.QtCore import QRectF
 from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from core.landscape import Surface
+from core.training.landscape import Surface
 from gui.panels.plot_style import LUT_SIZE, PlotColours, style_plot
 
 LEVELS = 12  # contour lines over the surface's range

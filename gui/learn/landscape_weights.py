@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, Qt
 
-from core.inside import block_name
-from core.landscape import WeightRef, WeightTable
+from core.training.inside import block_name
+from core.training.landscape import WeightRef, WeightTable
 from gui.canvas.style import pretty_feature
 
 

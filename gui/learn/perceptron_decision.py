@@ -9,8 +9,8 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
 
-from core.datasets import CRICKET_THRESHOLD, CRICKET_WEIGHTS
-from core.perceptron import (
+from core.data.datasets import CRICKET_THRESHOLD, CRICKET_WEIGHTS
+from core.learn.perceptron import (
     CLASSES,
     INPUTS,
     SCORE_MAX,

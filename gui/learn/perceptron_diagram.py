@@ -8,7 +8,7 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from core.perceptron import CLASSES, INPUTS, number, weighted_sum
+from core.learn.perceptron import CLASSES, INPUTS, number, weighted_sum
 from gui.panels.plot_style import PlotColours
 
 INPUT_RADIUS = 15

@@ -9,7 +9,7 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QBrush, QColor, QPen, QPolygonF
 from PySide6.QtWidgets import QGraphicsPolygonItem
 
-from core.perceptron import INPUTS, SCORE_MAX, Perceptron, half_plane, line_segment, slice_line
+from core.learn.perceptron import INPUTS, SCORE_MAX, Perceptron, half_plane, line_segment, slice_line
 from gui.panels.plot_style import PlotColours, style_plot
 
 MARGIN = 0.6  # the plot shows scores from −MARGIN to 4 + MARGIN

@@ -8,7 +8,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QBrush, QFont
 from PySide6.QtWidgets import QComboBox, QSpinBox, QStyledItemDelegate
 
-from core.perceptron import CLASSES, INPUTS, SCORE_MAX
+from core.learn.perceptron import CLASSES, INPUTS, SCORE_MAX
 from gui.panels.plot_style import PlotColours
 
 LABEL, SAYS = len(INPUTS), len(INPUTS) + 1

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.perceptron import (
+from core.learn.perceptron import (
     CLASSES,
     INPUTS,
     NOT_SEPARABLE_CAP,

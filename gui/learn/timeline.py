@@ -1,12 +1,12 @@
 """Learn → Training Timeline: the bar under the panels whose slider scrubs back through the epochs
-trained (gui/timeline_bar.py), shown or hidden from the Learn menu."""
+trained (gui/training/timeline_bar.py), shown or hidden from the Learn menu."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QSizePolicy, QToolBar
 
-from gui.timeline_bar import TimelineBar
+from gui.training.timeline_bar import TimelineBar
 
 
 def install(window) -> None:

@@ -21,10 +21,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.exports import grid_csv
-from gui import exports
+from core.interchange.tables import grid_csv
 from gui.panels.boundary_colours import ColourTables, OutputColouring, neuron_rgb
 from gui.panels.plot_style import FollowsPlotColours, PlotColours, style_plot
+from gui.window import exports
 
 NOT_PLANAR = "The boundary is drawn for two-dimensional inputs; see the confusion matrix."
 NOT_YET = "The decision boundary appears here once training starts (Play, Step or one sample)."
@@ -46,7 +46,7 @@ class BoundaryPanel(FollowsPlotColours, QWidget):
         self.tables = ColourTables.from_colours(self.colours)
         self.colouring: OutputColouring | None = None
         self.neuron: str | None = None  # the node whose map the heatmap shows (None: the output)
-        self.last = None  # the snapshot drawn last (core.probes.Snapshot)
+        self.last = None  # the snapshot drawn last (core.training.probes.Snapshot)
         self._trainer = None  # the trainer whose data the points show
         self._plane = None
         self._rect: QRectF | None = None  # the plane's extent, where the image goes
@@ -136,7 +136,7 @@ class BoundaryPanel(FollowsPlotColours, QWidget):
             self.show_snapshot(snap, past=past)
 
     def show_snapshot(self, snap, past: bool = False) -> None:
-        """Draw a core.probes.Snapshot: the heatmap always, the points only for new data."""
+        """Draw a core.training.probes.Snapshot: the heatmap always, the points only for new data."""
         trainer = self.controller.trainer
         if trainer is None:  # a late frame from a run whose design is gone
             return

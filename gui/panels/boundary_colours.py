@@ -51,7 +51,7 @@ class OutputColouring:
 
     @classmethod
     def of(cls, build) -> OutputColouring:
-        """The colouring for a compiled build (core.compile.Build) and its data."""
+        """The colouring for a compiled build (core.compiler.compile.Build) and its data."""
         data = build.data
         if build.task == "regression":
             y = np.asarray(data.y, dtype=np.float64).reshape(len(data.y), -1)[:, 0]

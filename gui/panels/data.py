@@ -24,18 +24,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core import painted, registry
-from core.datasets import dataset_problems, train_test_split
-from core.errors import NeuralCanvasError
-from core.validation import load_cached_dataset
-from gui.app import icon
-from gui.csv_dialog import choose_csv_dataset
-from gui.document import Document
-from gui.inspector_fields import FloatField, IntField
+from core.compiler.validation import load_cached_dataset
+from core.data import painted
+from core.data.datasets import dataset_problems, train_test_split
+from core.design import registry
+from core.design.errors import NeuralCanvasError
+from gui.document.document import Document
+from gui.inspector.fields import FloatField, IntField
+from gui.panels.csv_dialog import choose_csv_dataset
 from gui.panels.data_about import AboutData
 from gui.panels.data_plot import PointsPlot, Shown
 from gui.panels.plot_style import PlotColours
 from gui.panels.thumbnails import THUMB, DatasetStrip
+from gui.window.theme import icon
 
 PAINT_HINT = "Click to add a point of the chosen class · right-drag (or the eraser) to erase"
 _CONTROLS = (("noise", "Noise"), ("n", "Samples"), ("classes", "Classes"))

@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from core import registry
+from core.design import registry
 from gui.panels.plot_style import PlotColours
 from gui.panels.thumbnails import to_qimage
 

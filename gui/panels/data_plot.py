@@ -12,7 +12,7 @@ from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import QWidget
 
-from core import painted
+from core.data import painted
 from gui.panels.plot_style import PlotColours, style_plot
 
 POINT_SIZE = 7

@@ -1,6 +1,6 @@
 """The Inside panel: what goes on inside the open design's network, live as it trains — a Conv2D
 block's filters and feature maps, a recurrent block's state over time, or an autoencoder's
-reconstructions and code (core.inside computes them; the pages in inside_*.py draw them)."""
+reconstructions and code (core.training.inside computes them; the pages in inside_*.py draw them)."""
 
 from __future__ import annotations
 
@@ -18,9 +18,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core import inside
-from core.compile import compile_design
-from core.errors import NeuralCanvasError
+from core.compiler.compile import compile_design
+from core.design.errors import NeuralCanvasError
+from core.training import inside
 from gui.panels.inside_images import AutoencoderPage, ConvPage
 from gui.panels.inside_sequence import RecurrentPage
 from gui.panels.inside_tiles import ink_table
@@ -45,7 +45,7 @@ class InsidePanel(FollowsPlotColours, QWidget):
         super().__init__(parent)
         self.document = document
         self.controller = controller  # a TrainingController: where a live run stands (optional)
-        self.build = None  # core.compile.Build of the design as it is now (its weights too)
+        self.build = None  # core.compiler.compile.Build of the design as it is now (its weights too)
         self.kind: str | None = None  # "cnn" | "rnn" | "autoencoder" | None
         self.rows = None  # the test set's data rows
         self.colours = PlotColours.from_palette()

@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
-from core.inside import AutoencoderView, ConvView
+from core.training.inside import AutoencoderView, ConvView
 from gui.panels.inside_tiles import (
     Picture,
     Tile,

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.inside import RecurrentView, WaveView
+from core.training.inside import RecurrentView, WaveView
 from gui.panels.inside_tiles import hint_label, signed_key, signed_lut, signed_range
 from gui.panels.plot_style import PlotColours, style_plot
 

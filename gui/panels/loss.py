@@ -12,9 +12,9 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from core.exports import columns_csv
-from gui import exports
+from core.interchange.tables import columns_csv
 from gui.panels.plot_style import FollowsPlotColours, PlotColours, style_plot
+from gui.window import exports
 
 REDRAW_SECONDS = 0.2  # while training runs, the curves are redrawn at most this often
 FEW_EPOCHS = 30  # up to this many epochs each one is marked with a dot (a lone epoch is visible)

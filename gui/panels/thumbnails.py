@@ -10,9 +10,9 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QFontMetrics, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QToolButton, QWidget
 
-from core import registry
-from core.datasets import load_dataset
-from core.errors import NeuralCanvasError
+from core.data.datasets import load_dataset
+from core.design import registry
+from core.design.errors import NeuralCanvasError
 from gui.panels.plot_style import PlotColours
 
 THUMB = 52  # a thumbnail's side, in pixels

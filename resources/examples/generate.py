@@ -8,8 +8,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1]))
 
-from core.design import Design, layered_positions  # noqa: E402
-from core.fileformat import save_design  # noqa: E402
+from core.design.design import Design, layered_positions  # noqa: E402
+from core.files.fileformat import save_design  # noqa: E402
 
 EPOCHS_SINE = 5
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.design import Design
+from core.design.design import Design
 
 
 def xor_design(n: int = 200, epochs: int = 20, seed: int = 0, optimizer: str = "adam",

@@ -7,8 +7,9 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import strategies as st
 
-from core.compile import compile_design
-from core.design import Design
+from core.compiler.compile import compile_design
+from core.compiler.validation import design_problems
+from core.design.design import Design
 
 X = np.random.default_rng(5).uniform(-1.5, 1.5, (6, 2))
 ELEMENTWISE = ("tanh", "relu", "sigmoid", "identity", "leaky_relu", "elu", "softplus", "prelu")
@@ -16,7 +17,7 @@ FEATURES = ("x1", "x2", "x1^2", "x1*x2", "sin(x1)")
 
 
 def errors(design: Design) -> list:
-    return [p for p in design.validate() if p.severity == "error"]
+    return [p for p in design_problems(design) if p.severity == "error"]
 
 
 @st.composite

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 import core
-from core.compile import compile_design
-from core.design import Design
+from core.compiler.compile import compile_design
+from core.design.design import Design
 from tests.core.random_designs import X, errors
 
 MIDDLES = ("batchnorm", "concatenate")

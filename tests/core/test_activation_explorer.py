@@ -7,11 +7,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core import registry
-from core.activation_notes import activation_ids, curve, note_for, parameters
-from core.activations import make_activation, sigmoid
-from core.compile import compile_design
-from core.linear_collapse import collapse_model, network_outputs, train_xor, untrained, xor_network
+from core.compiler.compile import compile_design
+from core.design import registry
+from core.engine.activations import make_activation, sigmoid
+from core.learn.activation_notes import activation_ids, curve, note_for, parameters
+from core.learn.linear_collapse import collapse_model, network_outputs, train_xor, untrained, xor_network
 from tests.core.example_designs import xor_design
 
 Z = np.linspace(-4.0, 4.0, 81)

@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from core.atomic import UNNAMED_STALE_SECONDS, write_atomic
+from core.design.atomic import UNNAMED_STALE_SECONDS, write_atomic
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # it: it says so on stdout, then waits for a line on stdin ("kill" kills it there, as kill -9).
 WRITER = """
 import os, signal, stat, sys
-from core import atomic
+from core.design import atomic
 
 real_fsync = os.fsync
 

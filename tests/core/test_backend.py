@@ -11,15 +11,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core import backend
-from core.errors import BackendError
+from core.design.errors import BackendError
+from core.engine import backend
 
 ROOT = Path(__file__).resolve().parents[2]
 BLOCK_CUPY = "import sys; sys.modules['cupy'] = None  # as if CuPy were not installed\n"
 REPORT = textwrap.dedent("""
-    from core.errors import BackendError
+    from core.design.errors import BackendError
     try:
-        import core.backend as b
+        import core.engine.backend as b
     except BackendError as exc:
         print("BackendError:", exc)
     else:

@@ -1,4 +1,4 @@
-"""Backpropagation step by step (core/backprop_steps.py, core/backprop_chain.py): the numbers it
+"""Backpropagation step by step (core/learn/backprop_steps.py, core/learn/backprop_chain.py): the numbers it
 shows, neuron by neuron, equal the engine's masked layers in float64; the chain rule written out
 for one weight adds up to its gradient; the update it shows is the one the trainer then takes."""
 
@@ -9,9 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.backend import to_device, to_numpy
-from core.backprop_chain import chain_rule, deep_sigmoid_design
-from core.backprop_steps import (
+from core.design.design import Design, layered_positions
+from core.engine.backend import to_device, to_numpy
+from core.files.fileformat import load_design
+from core.learn.backprop_chain import chain_rule, deep_sigmoid_design
+from core.learn.backprop_steps import (
     apply_step,
     forward_backward,
     make_trainer,
@@ -19,8 +21,6 @@ from core.backprop_steps import (
     plan_update,
     unsupported,
 )
-from core.design import Design, layered_positions
-from core.fileformat import load_design
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"
 TOL = 1e-9

@@ -6,14 +6,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core import backend, registry
-from core.backend import to_device, to_numpy
-from core.blocks.batchnorm import BatchNormLayer
-from core.compile import compile_design
-from core.design import Design
-from core.fileformat import load_design, save_design
-from core.training import Trainer
-from core.validation import check_design
+from core.compiler.compile import compile_design
+from core.compiler.validation import check_design
+from core.design import registry
+from core.design.design import Design
+from core.engine import backend
+from core.engine.backend import to_device, to_numpy
+from core.engine.blocks.batchnorm import BatchNormLayer
+from core.files.fileformat import load_design, save_design
+from core.training.trainer import Trainer
 from tests.core.test_gradients import numeric_gradient, rel_error
 
 TOL = 1e-6

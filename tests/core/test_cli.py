@@ -96,7 +96,7 @@ def test_export_writes_each_file_it_is_asked_for(capsys, tmp_path):
     import numpy as np
 
     import core
-    from core.validation import load_cached_dataset
+    from core.compiler.validation import load_cached_dataset
 
     onnx_path, numpy_path, torch_path = tmp_path / "m.onnx", tmp_path / "m_np.py", tmp_path / "m_t.py"
     assert main(["export", str(CNN), "--onnx", str(onnx_path), "--numpy", str(numpy_path),
@@ -133,7 +133,7 @@ def test_import_saves_an_onnx_model_as_a_design_that_computes_the_same(capsys, t
     import numpy as np
 
     import core
-    from core.validation import load_cached_dataset
+    from core.compiler.validation import load_cached_dataset
 
     onnx_path, design_path = tmp_path / "m.onnx", tmp_path / "back.ncanvas"
     assert main(["export", str(CNN), "--onnx", str(onnx_path)]) == 0
@@ -153,7 +153,7 @@ def test_a_run_that_diverges_with_out_saves_the_weights_from_before_the_bad_step
     import numpy as np
 
     import core
-    from core.training import Trainer
+    from core.training.trainer import Trainer
 
     start, out = tmp_path / "start.ncanvas", tmp_path / "out.ncanvas"
     assert main(["train", str(ROOT / "resources" / "examples" / "regression_plane.ncanvas"),

@@ -8,11 +8,11 @@ import time
 import numpy as np
 import pytest
 
-from core import backend
-from core.activations import make_activation
-from core.blocks.conv import Conv2DLayer
-from core.blocks.pooling import AvgPool2DLayer, MaxPool2DLayer
-from core.blocks.shape_ops import FlattenLayer, ReshapeLayer
+from core.engine import backend
+from core.engine.activations import make_activation
+from core.engine.blocks.conv import Conv2DLayer
+from core.engine.blocks.pooling import AvgPool2DLayer, MaxPool2DLayer
+from core.engine.blocks.shape_ops import FlattenLayer, ReshapeLayer
 from tests.core.test_gradients import numeric_gradient, rel_error
 
 pytestmark = pytest.mark.skipif(backend.is_gpu, reason="runs on the NumPy backend "

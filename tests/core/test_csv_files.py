@@ -13,10 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import core
-from core import csv_source
-from core.csv_import import read_preview, read_table
-from core.datasets import read_csv
-from core.errors import DataError, DataFileRefused, FileFormatError
+from core.data import csv_source
+from core.data.csv_import import read_preview, read_table
+from core.data.datasets import read_csv
+from core.design.errors import DataError, DataFileRefused, FileFormatError
 from tests.hang_guard import run_isolated
 
 
@@ -41,10 +41,10 @@ def data_error(path, reader=read_csv, **kwargs) -> str:
 EVERY_ENTRY = """
 import json, sys
 import core
-from core.datasets import read_csv
-from core.design import Design
-from core.errors import NeuralCanvasError
-from core.fileformat import dumps
+from core.data.datasets import read_csv
+from core.design.design import Design
+from core.design.errors import NeuralCanvasError
+from core.files.fileformat import dumps
 
 csv_path, design_path = sys.argv[1], sys.argv[2]
 d = Design()
@@ -181,8 +181,8 @@ def test_a_text_file_whose_first_line_holds_commas_is_not_taken_for_a_csv_file(t
 
 def csv_design(folder: Path, csv_path: Path, label: str = "label") -> Path:
     """A design file whose data set is the CSV file `csv_path`."""
-    from core.design import Design
-    from core.fileformat import dumps
+    from core.design.design import Design
+    from core.files.fileformat import dumps
 
     d = Design()
     a = d.add_node("input", {"feature": "a"})
@@ -281,8 +281,8 @@ def test_hostile_contents_load_or_raise_a_data_error_naming_the_file(tmp_path, n
 
 PEAK_OF_READ = """
 import json, sys
-from core.csv_import import read_preview
-from core.datasets import read_csv
+from core.data.csv_import import read_preview
+from core.data.datasets import read_csv
 
 def status(key):  # in bytes, from Linux's account of this process
     with open("/proc/self/status") as f:
@@ -335,8 +335,8 @@ def test_reading_a_csv_takes_less_memory_than_the_file_holds_text(tmp_path, make
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_a_design_trains_on_its_csv_numbers_in_its_own_dtype(tmp_path, dtype):
-    from core.compile import compile_design
-    from core.design import Design
+    from core.compiler.compile import compile_design
+    from core.design.design import Design
 
     rows = "".join(f"{0.1 * i:.1f},{i % 2}\n" for i in range(1, 21))
     path = write(tmp_path, "a,label\n" + rows)
@@ -354,9 +354,9 @@ def test_a_design_trains_on_its_csv_numbers_in_its_own_dtype(tmp_path, dtype):
 def test_a_csv_name_holding_a_nul_is_refused_at_the_data_set(tmp_path):
     """No file name holds a NUL: the design says so at its data set, not as a failed check."""
     import core
-    from core.design import Design
-    from core.errors import FileFormatError
-    from core.fileformat import save_design
+    from core.design.design import Design
+    from core.design.errors import FileFormatError
+    from core.files.fileformat import save_design
 
     design = Design()
     design.set_dataset("csv", {"path": str(tmp_path / "a\x00b.csv"), "label": "y", "features": "",

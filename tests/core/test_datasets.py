@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core import registry
-from core.datasets import (
+from core.data.datasets import (
     Dataset,
     DatasetSpec,
     dataset_problems,
@@ -15,7 +14,8 @@ from core.datasets import (
     resolve_params,
     train_test_split,
 )
-from core.errors import DataError
+from core.design import registry
+from core.design.errors import DataError
 
 PLAYGROUND = ["circle", "xor", "gaussian", "spiral", "moons", "plane", "multi_gaussian"]
 BUILT_IN = [*PLAYGROUND, "digits", "cricket"]

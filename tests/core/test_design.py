@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.backend import to_numpy
-from core.compile import compile_design
-from core.design import Connection, Design, Node
-from core.training import Trainer
+from core.compiler.compile import compile_design
+from core.design.design import Connection, Design, Node
+from core.engine.backend import to_numpy
+from core.training.trainer import Trainer
 from tests.core.example_designs import gaussian_dense_design, xor_design
 
 EVENTS = ("node_added", "node_removed", "node_changed", "connection_added", "connection_removed",
@@ -311,7 +311,7 @@ def test_training_a_copy_does_not_touch_the_original():
 
 
 def test_clear_weights_sends_a_learned_prelu_slope_back_to_its_default():
-    from core.training import Trainer
+    from core.training.trainer import Trainer
     from tests.core.example_designs import xor_design
 
     d = xor_design(epochs=2)

@@ -8,8 +8,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import core
-from core.compile import compile_design
-from core.design import Design
+from core.compiler.compile import compile_design
+from core.design.design import Design
 from tests.core.random_designs import X, designs, errors
 
 

@@ -6,13 +6,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core import backend, registry
-from core.backend import to_device, to_numpy
-from core.blocks.dropout import DropoutLayer
-from core.compile import compile_design
-from core.design import Design
-from core.training import Trainer
-from core.validation import check_design
+from core.compiler.compile import compile_design
+from core.compiler.validation import check_design
+from core.design import registry
+from core.design.design import Design
+from core.engine import backend
+from core.engine.backend import to_device, to_numpy
+from core.engine.blocks.dropout import DropoutLayer
+from core.training.trainer import Trainer
 
 
 def digits_design(rate: float = 0.3, epochs: int = 30, seed: int = 0) -> Design:

@@ -19,11 +19,11 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-import core.datasets
-from core.datasets import Dataset
-from core.design import Design
-from core.export_numpy import numpy_source
-from core.export_torch import torch_source
+import core.data.datasets
+from core.data.datasets import Dataset
+from core.design.design import Design
+from core.interchange.numpy.export import numpy_source
+from core.interchange.torch.export import torch_source
 
 MARKER = "hostile_marker"  # a payload that runs creates this file in the working folder
 # each kind of line break (Python's tokenizer and str.splitlines), quotes, a backslash, NUL, a tab
@@ -62,7 +62,7 @@ def names_of(texts: dict[str, str] | None) -> dict[str, str]:
 
 
 def fake_csv(names: dict[str, str]):
-    """core.datasets.read_csv as it would read a file with these names (any text at all, NUL and
+    """core.data.datasets.read_csv as it would read a file with these names (any text at all, NUL and
     '/' included, which no real file name holds)."""
     def read_csv(path, label, features=None, task="classification", dtype="float32"):
         rng = np.random.default_rng(0)
@@ -129,7 +129,7 @@ def code_shape(source: str) -> str:
 
 def exports(names: dict[str, str]) -> dict[str, str]:
     """The NumPy and PyTorch sources of both designs, the data sets read as `names` say."""
-    with mock.patch.object(core.datasets, "read_csv", fake_csv(names)):
+    with mock.patch.object(core.data.datasets, "read_csv", fake_csv(names)):
         return {f"{kind}-{library}": source(build(names))
                 for kind, build in (("classes", classification_design), ("values", regression_design))
                 for library, source in (("numpy", numpy_source), ("torch", torch_source))}
@@ -263,7 +263,7 @@ def csv_design(folder: Path) -> Design:
     import csv
 
     csv_path = folder / f'evil{IN_DOCSTRING.replace("/", "")}\r.csv'
-    # a header is one line of printable names (core.csv_source.header_problem: others are refused
+    # a header is one line of printable names (core.data.csv_source.header_problem: others are refused
     # unread), so the columns carry the payloads that need no line break; the labels carry both
     columns = [f"a{IN_DOCSTRING}", "b" + IN_DOCSTRING.replace('"', "'"), f"label{IN_DOCSTRING}"]
     with csv_path.open("w", encoding="utf-8", newline="") as handle:
@@ -307,8 +307,8 @@ def onnx_designs(folder: Path) -> dict[str, Design]:
     """Designs read from ONNX files: a foreign graph whose input name carries payloads (the import
     labels the data block with it), and a Neural Canvas file whose metadata carries a design with
     payloads in its node labels."""
-    from core.export_onnx import export_onnx
-    from core.import_onnx import read_onnx
+    from core.interchange.onnx.export import export_onnx
+    from core.interchange.onnx.importer import read_onnx
     from tests.core.test_export_numpy import example
 
     foreign = folder / "foreign.onnx"
@@ -326,12 +326,12 @@ def test_names_from_real_files_export_safely(tmp_path):
     class labels) and ONNX files (an input's name, a carried design's labels). Their NumPy and
     PyTorch exports run nothing of that text, and keep it as text."""
     pytest.importorskip("onnx")
-    from core.export_numpy import export_numpy
-    from core.export_torch import export_torch
+    from core.interchange.numpy.export import export_numpy
+    from core.interchange.torch.export import export_torch
 
     (tmp_path / "data").mkdir()
     designs = {"csv": csv_design(tmp_path / "data"), **onnx_designs(tmp_path / "data")}
-    # the payload arrives (a label's line breaks become spaces on the way: core.names.one_line)
+    # the payload arrives (a label's line breaks become spaces on the way: core.design.names.one_line)
     assert any('open("' in n.label for n in designs["onnx_graph"].nodes.values())
     run = tmp_path / "run"
     run.mkdir()

@@ -11,13 +11,13 @@ import numpy as np
 import pytest
 
 import core
-from core import registry
-from core.backend import to_numpy
-from core.compile import compile_design
-from core.design import Design
-from core.errors import DesignError
-from core.export_numpy import export_numpy
-from core.training import Trainer
+from core.compiler.compile import compile_design
+from core.design import registry
+from core.design.design import Design
+from core.design.errors import DesignError
+from core.engine.backend import to_numpy
+from core.interchange.numpy.export import export_numpy
+from core.training.trainer import Trainer
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"
 EXAMPLE_NAMES = sorted(p.stem for p in EXAMPLES.glob("*.ncanvas"))
@@ -276,7 +276,7 @@ def test_an_invalid_design_names_its_nodes_and_writes_nothing(broken, named, tmp
 
 
 def test_a_kind_without_a_translation_is_named(monkeypatch, tmp_path):
-    import core.export_code as export_code
+    import core.interchange.code as export_code
 
     monkeypatch.delitem(export_code.TRANSLATIONS, "lstm")
     path = tmp_path / "net.py"
@@ -289,7 +289,7 @@ def test_a_kind_without_a_translation_is_named(monkeypatch, tmp_path):
 
 
 def test_a_path_that_cannot_be_written_is_a_core_error(tmp_path):
-    from core.errors import NeuralCanvasError
+    from core.design.errors import NeuralCanvasError
 
     path = tmp_path / "no such folder" / "net.py"
     with pytest.raises(NeuralCanvasError, match="cannot write .*no such folder"):

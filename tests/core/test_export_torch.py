@@ -13,11 +13,11 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from core import registry
-from core.design import Design
-from core.errors import DesignError
-from core.export_torch import export_torch
-from core.training import Trainer
+from core.design import registry
+from core.design.design import Design
+from core.design.errors import DesignError
+from core.interchange.torch.export import export_torch
+from core.training.trainer import Trainer
 from tests.core.test_export_numpy import (
     DESIGNS,
     cyclic_design,
@@ -326,7 +326,7 @@ def test_an_invalid_design_names_its_nodes_and_writes_nothing(broken, named, tmp
 
 
 def test_an_optimizer_without_a_translation_is_named(monkeypatch, tmp_path):
-    import core.export_torch as export_module
+    import core.interchange.torch.export as export_module
 
     monkeypatch.delitem(export_module.OPTIMIZERS, "adam")
     path = tmp_path / "net.py"

@@ -10,8 +10,8 @@ import math
 import numpy as np
 import pytest
 
-from core.exports import cell, columns_csv, grid_csv, history_csv
-from core.probes import Plane
+from core.interchange.tables import cell, columns_csv, grid_csv, history_csv
+from core.training.probes import Plane
 
 
 def rows_of(data: bytes) -> list[list[str]]:

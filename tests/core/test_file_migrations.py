@@ -15,10 +15,10 @@ import numpy as np
 import pytest
 
 import core
-from core.compile import compile_design
-from core.errors import FileFormatError
-from core.file_migrations import rows_in_connection_order
-from core.fileformat import FORMAT_VERSION, design_from_dict, dumps
+from core.compiler.compile import compile_design
+from core.design.errors import FileFormatError
+from core.files.fileformat import FORMAT_VERSION, design_from_dict, dumps
+from core.files.migrations import rows_in_connection_order
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 

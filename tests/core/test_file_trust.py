@@ -15,13 +15,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import core
-from core.design import Design, Node
-from core.errors import SHOWN_CHARACTERS, DesignError, FileFormatError
-from core.fileformat import design_to_dict, dumps, loads, save_design
-from core.names import MAX_ID, MAX_LABEL
-from core.optimizers import make_optimizer
-from core.training import EpochMetrics, Trainer
-from core.validation import check_design
+from core.compiler.validation import check_design
+from core.design.design import Design, Node
+from core.design.errors import SHOWN_CHARACTERS, DesignError, FileFormatError
+from core.design.names import MAX_ID, MAX_LABEL
+from core.engine.optimizers import make_optimizer
+from core.files.fileformat import design_to_dict, dumps, loads, save_design
+from core.training.trainer import EpochMetrics, Trainer
 from main import main
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -6,8 +6,6 @@ import copy
 import dataclasses
 import json
 import os
-import sys
-import types
 
 import numpy as np
 import pytest
@@ -15,10 +13,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from core import fileformat
-from core.design import Connection, Design, Node, TrainingSettings, TrainingState
-from core.errors import FileFormatError, Problem
-from core.fileformat import (
+from core.design.design import Connection, Design, Node, TrainingSettings, TrainingState
+from core.design.errors import FileFormatError, Problem
+from core.design.names import BIDI_CONTROLS
+from core.files import fileformat
+from core.files.fileformat import (
     FORMAT_NAME,
     FORMAT_VERSION,
     design_from_dict,
@@ -28,9 +27,8 @@ from core.fileformat import (
     loads,
     save_design,
 )
-from core.names import BIDI_CONTROLS
-from core.schema import TrainingModel
-from core.training import EpochMetrics
+from core.files.schema import TrainingModel
+from core.training.trainer import EpochMetrics
 
 FAST = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -335,15 +333,12 @@ def test_non_finite_numbers_are_refused_except_in_the_history():
 
 
 def fake_validation(monkeypatch, result):
-    module = types.ModuleType("core.validation")
-
-    def validate_design(design, **_options):
+    def design_problems(design):
         if isinstance(result, Exception):
             raise result
         return result
 
-    module.validate_design = validate_design
-    monkeypatch.setitem(sys.modules, "core.validation", module)
+    monkeypatch.setattr(fileformat, "design_problems", design_problems)
 
 
 def test_design_errors_block_loading_at_their_node_or_connection(monkeypatch):
@@ -361,13 +356,11 @@ def test_design_errors_block_loading_at_their_node_or_connection(monkeypatch):
                      "$.training.learning_rate": "learning rate must be positive"}
 
 
-def test_warnings_missing_validation_or_validate_false_do_not_block(monkeypatch):
+def test_warnings_or_validate_false_do_not_block(monkeypatch):
     fake_validation(monkeypatch, [Problem("odd", ("i1",), severity="warning")])
     assert loads(dumps(hand_built())) == hand_built()
     fake_validation(monkeypatch, [Problem("bad", ("i1",))])
     assert loads(dumps(hand_built()), validate=False) == hand_built()
-    monkeypatch.setitem(sys.modules, "core.validation", None)  # not written yet
-    assert loads(dumps(hand_built())) == hand_built()
 
 
 def test_a_checker_that_crashes_is_still_a_file_format_error(monkeypatch):
@@ -377,7 +370,6 @@ def test_a_checker_that_crashes_is_still_a_file_format_error(monkeypatch):
 
 
 def test_real_validation_reports_a_wire_into_an_input():
-    pytest.importorskip("core.validation")
     data = valid_dict()
     data["connections"].append({"id": "c9", "source": "n1", "target": "i2", "weight": 1.0})
     with pytest.raises(FileFormatError) as excinfo:
@@ -430,7 +422,7 @@ JSON_VALUES = st.recursive(
 ARRAYS = st.sampled_from([np.float32, np.float64]).flatmap(lambda dtype: hnp.arrays(
     dtype, hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=3),
     elements={"allow_nan": False, "allow_infinity": False}))
-# What an id or a name may hold (core.names): any character but controls and line breaks.
+# What an id or a name may hold (core.design.names): any character but controls and line breaks.
 PRINTABLE = st.characters(exclude_categories=("Cc", "Cs", "Zl", "Zp"),
                           exclude_characters=BIDI_CONTROLS)
 NAMES = st.text(PRINTABLE, min_size=1, max_size=5)
@@ -566,7 +558,7 @@ def test_dropping_a_key_never_escapes_as_another_error(path):
 
 def test_a_csv_named_relative_to_the_design_is_found_beside_it(tmp_path, monkeypatch):
     import core
-    from core.design import Design
+    from core.design.design import Design
 
     folder = tmp_path / "project"
     folder.mkdir()

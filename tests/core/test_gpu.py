@@ -25,7 +25,7 @@ TRAIN_XOR = textwrap.dedent("""
     import json, sys
     import numpy as np
     import core
-    from core import backend
+    from core.engine import backend
     from tests.core.example_designs import xor_design
 
     design = xor_design(epochs=20, dtype=sys.argv[1])
@@ -66,10 +66,10 @@ DEEP_GRADIENTS = textwrap.dedent("""
     import dataclasses
     import sys
     import numpy as np
-    from core import registry
-    from core.fileformat import load_design
-    from core.backend import to_numpy
-    from core.compile import compile_design
+    from core.design import registry
+    from core.files.fileformat import load_design
+    from core.engine.backend import to_numpy
+    from core.compiler.compile import compile_design
     from tests.core.test_merge_blocks import residual_cnn, two_branches
     from tests.core.test_sequence_blocks import rows_design
 

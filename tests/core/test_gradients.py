@@ -5,12 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core import backend, registry
-from core.activations import make_activation
-from core.blocks.dense import ActivationGroup, DenseKind, LinearLayer
-from core.compile import compile_design
-from core.design import Design
-from core.losses import make_loss
+from core.compiler.compile import compile_design
+from core.design import registry
+from core.design.design import Design
+from core.engine import backend
+from core.engine.activations import make_activation
+from core.engine.blocks.dense import ActivationGroup, DenseKind, LinearLayer
+from core.engine.losses import make_loss
 
 # These check the maths on host arrays; test_gpu compares a CuPy run with a NumPy one.
 pytestmark = pytest.mark.skipif(backend.is_gpu, reason="runs on the NumPy backend "

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from core import registry
-from core.design import Design
-from core.fileformat import design_from_dict, design_to_dict, load_design
-from core.training import Trainer
-from core.validation import check_design
+from core.compiler.validation import check_design
+from core.design import registry
+from core.design.design import Design
+from core.files.fileformat import design_from_dict, design_to_dict, load_design
+from core.training.trainer import Trainer
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"
 

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 import core
-from core import inside
-from core.compile import compile_design
-from core.design import Design
-from core.training import Trainer
+from core.compiler.compile import compile_design
+from core.design.design import Design
+from core.training import inside
+from core.training.trainer import Trainer
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"
 TOL = 2e-5  # the model computes in float32

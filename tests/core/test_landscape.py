@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.design import Design
-from core.errors import DesignError
-from core.landscape import (
+from core.design.design import Design
+from core.design.errors import DesignError
+from core.training.landscape import (
     GRID,
     DescentPath,
     Landscape,
@@ -17,7 +17,7 @@ from core.landscape import (
     value_in,
     value_in_design,
 )
-from core.training import Trainer
+from core.training.trainer import Trainer
 from tests.core.example_designs import gaussian_dense_design, xor_design
 
 

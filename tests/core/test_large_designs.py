@@ -9,9 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import core
-from core.compile import compile_design
-from core.design import Design
-from core.graph_order import topological_order
+from core.compiler.compile import compile_design
+from core.compiler.validation import design_problems
+from core.design.design import Design
+from core.design.graph_order import topological_order
 
 
 class CountingTable(dict):
@@ -55,7 +56,7 @@ def test_validating_and_compiling_walk_the_wires_a_bounded_number_of_times():
         d = wide(n)
         d.connections = CountingTable(d.connections)
         CountingTable.walks = 0
-        assert [p for p in d.validate() if p.severity == "error"] == []
+        assert [p for p in design_problems(d) if p.severity == "error"] == []
         compile_design(d)
         walks.append(CountingTable.walks)
     # the same few passes whatever the size (once per neuron, it was 2,000 more for 2,000 neurons)

@@ -11,12 +11,12 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from core import memory
-from core.errors import DesignError, OutOfMemoryError
-from core.fileformat import load_design, save_design
-from core.model import Model
-from core.training import Trainer
-from core.validation import check_design, load_cached_dataset, validate_design
+from core.compiler import memory
+from core.compiler.validation import check_design, load_cached_dataset, validate_design
+from core.design.errors import DesignError, OutOfMemoryError
+from core.engine.model import Model
+from core.files.fileformat import load_design, save_design
+from core.training.trainer import Trainer
 from tests.core.test_examples import EXAMPLES
 
 SIXTEEN_GIB = 16 * 2**30

@@ -6,12 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core import registry
-from core.compile import compile_design
-from core.design import Design
-from core.fileformat import design_from_dict, design_to_dict
-from core.training import Trainer
-from core.validation import check_design
+from core.compiler.compile import compile_design
+from core.compiler.validation import check_design
+from core.design import registry
+from core.design.design import Design
+from core.files.fileformat import design_from_dict, design_to_dict
+from core.training.trainer import Trainer
 from tests.core.test_gradients import _model_check
 
 

@@ -14,16 +14,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import core
-from core.datasets import read_csv
-from core.design import Design
-from core.errors import DataError, FileFormatError, NeuralCanvasError
-from core.fileformat import dumps
-from core.names import refused_character
+from core.data.datasets import read_csv
+from core.design.design import Design
+from core.design.errors import DataError, FileFormatError, NeuralCanvasError
+from core.design.names import refused_character
+from core.files.fileformat import dumps
 
 onnx = pytest.importorskip("onnx")
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
-from core.import_onnx import read_onnx  # noqa: E402
+from core.interchange.onnx.importer import read_onnx  # noqa: E402
 
 LIMIT = 300  # characters in a message about one problem, whatever the names in it hold
 PIECES = ["a", "b", "/", ".", " ", "é", '"', "'", "\\", "\n", "\r", "\t", "\x00", "\x0b", "\x0c",

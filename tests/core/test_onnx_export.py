@@ -16,17 +16,17 @@ import pytest
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
 
-from core import registry  # noqa: E402
-from core.activations import Activation  # noqa: E402
-from core.backend import to_device, to_numpy, xp  # noqa: E402
-from core.blocks.base import BlockKind  # noqa: E402
-from core.blocks.shape_ops import ShapeLayer  # noqa: E402
-from core.compile import compile_design  # noqa: E402
-from core.design import Design  # noqa: E402
-from core.errors import DesignError, NeuralCanvasError  # noqa: E402
-from core.export_onnx import DESIGN_KEY, export_onnx, to_onnx  # noqa: E402
-from core.fileformat import load_design  # noqa: E402
-from core.training import Trainer  # noqa: E402
+from core.compiler.compile import compile_design  # noqa: E402
+from core.design import registry  # noqa: E402
+from core.design.design import Design  # noqa: E402
+from core.design.errors import DesignError, NeuralCanvasError  # noqa: E402
+from core.engine.activations import Activation  # noqa: E402
+from core.engine.backend import to_device, to_numpy, xp  # noqa: E402
+from core.engine.blocks.base import BlockKind  # noqa: E402
+from core.engine.blocks.shape_ops import ShapeLayer  # noqa: E402
+from core.files.fileformat import load_design  # noqa: E402
+from core.interchange.onnx.export import DESIGN_KEY, export_onnx, to_onnx  # noqa: E402
+from core.training.trainer import Trainer  # noqa: E402
 
 EXAMPLES = sorted(Path(__file__).resolve().parents[2].glob("resources/examples/*.ncanvas"))
 TOLERANCE = 1e-5

@@ -16,7 +16,7 @@ with warnings.catch_warnings():
     onnx = pytest.importorskip("onnx", reason="the export extra is not installed")
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
-from core.import_onnx import OnnxImportError, read_onnx  # noqa: E402
+from core.interchange.onnx.importer import OnnxImportError, read_onnx  # noqa: E402
 
 
 def image_graph(path: Path, op: str, **attributes) -> Path:

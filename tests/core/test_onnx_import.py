@@ -18,12 +18,12 @@ pytest.importorskip("onnxruntime")
 
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
-from core.backend import to_device, to_numpy  # noqa: E402
-from core.compile import compile_design  # noqa: E402
-from core.errors import NeuralCanvasError  # noqa: E402
-from core.export_onnx import export_onnx, to_onnx  # noqa: E402
-from core.fileformat import load_design  # noqa: E402
-from core.import_onnx import OnnxImportError, design_from_model, import_onnx, read_onnx  # noqa: E402
+from core.compiler.compile import compile_design  # noqa: E402
+from core.design.errors import NeuralCanvasError  # noqa: E402
+from core.engine.backend import to_device, to_numpy  # noqa: E402
+from core.files.fileformat import load_design  # noqa: E402
+from core.interchange.onnx.export import export_onnx, to_onnx  # noqa: E402
+from core.interchange.onnx.importer import OnnxImportError, design_from_model, import_onnx, read_onnx  # noqa: E402
 from tests.core.test_onnx_export import (  # noqa: E402
     EXAMPLES,
     TOLERANCE,

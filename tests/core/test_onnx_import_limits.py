@@ -18,9 +18,9 @@ with warnings.catch_warnings():
     onnx = pytest.importorskip("onnx", reason="the export extra is not installed")
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
-from core.export_onnx import DESIGN_KEY, PARAMS_KEY, to_onnx  # noqa: E402
-from core.import_onnx import OnnxImportError, read_onnx  # noqa: E402
-from core.onnx_graph import GraphReader  # noqa: E402
+from core.interchange.onnx.export import DESIGN_KEY, PARAMS_KEY, to_onnx  # noqa: E402
+from core.interchange.onnx.graph import GraphReader  # noqa: E402
+from core.interchange.onnx.importer import OnnxImportError, read_onnx  # noqa: E402
 from tests.core.test_export_numpy import example  # noqa: E402
 
 

@@ -1,4 +1,4 @@
-"""Every file a person names is opened safely (core/safe_files.py): a design file or an ONNX model
+"""Every file a person names is opened safely (core/design/safe_files.py): a design file or an ONNX model
 that is a FIFO or a device (a link to /dev/zero) is refused at once, by the library, the command
 line and the ONNX import, without blocking or reading without end; a file larger than its kind's
 limit is refused naming the limit; an ONNX model's external data is read under the same rules."""
@@ -15,10 +15,11 @@ import pytest
 pytest.importorskip("onnx")
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
-from core import import_onnx, safe_files  # noqa: E402
-from core.errors import FileFormatError, NeuralCanvasError  # noqa: E402
-from core.fileformat import load_design  # noqa: E402
-from core.import_onnx import read_onnx  # noqa: E402
+from core.design import safe_files
+from core.design.errors import FileFormatError, NeuralCanvasError  # noqa: E402
+from core.files.fileformat import load_design  # noqa: E402
+from core.interchange.onnx import importer as import_onnx  # noqa: E402
+from core.interchange.onnx.importer import read_onnx  # noqa: E402
 from tests.hang_guard import run_isolated, run_main  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,9 +40,9 @@ def special_file(folder: Path, special: str, name: str) -> tuple[Path, str]:
 EVERY_READER = """
 import json, sys
 import core
-from core.errors import NeuralCanvasError
-from core.fileformat import load_design
-from core.import_onnx import read_onnx
+from core.design.errors import NeuralCanvasError
+from core.files.fileformat import load_design
+from core.interchange.onnx.importer import read_onnx
 
 path = sys.argv[1]
 found = {}
@@ -92,7 +93,7 @@ def test_the_command_line_refuses_a_fifo_or_a_device_with_exit_2(tmp_path, speci
 
 
 def test_a_design_file_larger_than_the_limit_is_refused_naming_the_limit(tmp_path, monkeypatch):
-    monkeypatch.setattr("core.fileformat.DESIGN_FILE",
+    monkeypatch.setattr("core.files.fileformat.DESIGN_FILE",
                         safe_files.FileKind("a design file", "", 1000))
     big = tmp_path / "big.ncanvas"
     big.write_bytes(XOR.read_bytes())
@@ -107,8 +108,8 @@ def test_a_design_file_larger_than_the_limit_is_refused_naming_the_limit(tmp_pat
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux's /proc")
 def test_a_file_that_says_it_is_empty_is_read_no_further_than_the_limit(monkeypatch, no_hang):
     assert os.stat("/proc/self/status").st_size == 0  # a regular file of size 0, with text
-    for target, name in (("core.fileformat.DESIGN_FILE", "a design file"),
-                         ("core.import_onnx.ONNX_MODEL", "an ONNX model")):
+    for target, name in (("core.files.fileformat.DESIGN_FILE", "a design file"),
+                         ("core.interchange.onnx.importer.ONNX_MODEL", "an ONNX model")):
         monkeypatch.setattr(target, safe_files.FileKind(name, "", 64))
     with pytest.raises(FileFormatError, match="status: \\$: is larger than 64 bytes, the most a "
                                               "design file may hold"):

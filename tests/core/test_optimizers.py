@@ -8,11 +8,12 @@ import math
 import numpy as np
 import pytest
 
-from core import backend, registry
-from core.compile import compile_design
-from core.design import Design
-from core.optimizers import clip_by_norm, make_optimizer, regularize
-from core.training import Trainer
+from core.compiler.compile import compile_design
+from core.design import registry
+from core.design.design import Design
+from core.engine import backend
+from core.engine.optimizers import clip_by_norm, make_optimizer, regularize
+from core.training.trainer import Trainer
 
 # These check the maths on host arrays; test_gpu compares a CuPy run with a NumPy one.
 pytestmark = pytest.mark.skipif(backend.is_gpu, reason="runs on the NumPy backend "

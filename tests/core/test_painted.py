@@ -9,11 +9,12 @@ import numpy as np
 import pytest
 
 import core
-from core.datasets import dataset_problems, load_dataset
-from core.design import Design
-from core.errors import DataError, FileFormatError
-from core.fileformat import dumps, loads
-from core.painted import MAX_POINTS, painted_arrays, points_near, with_point, without_points
+from core.compiler.validation import design_problems
+from core.data.datasets import dataset_problems, load_dataset
+from core.data.painted import MAX_POINTS, painted_arrays, points_near, with_point, without_points
+from core.design.design import Design
+from core.design.errors import DataError, FileFormatError
+from core.files.fileformat import dumps, loads
 
 
 def painted_design(points: list, classes: int = 2) -> Design:
@@ -64,7 +65,7 @@ def test_a_painting_that_cannot_train_is_a_clear_problem(points, words):
     assert any(words in p for p in problems), problems
     with pytest.raises(DataError, match="data set 'painted'"):
         load_dataset("painted", {"points": points})
-    kinds = {p.path for p in painted_design(points).validate() if "painted" in p.message}
+    kinds = {p.path for p in design_problems(painted_design(points)) if "painted" in p.message}
     assert kinds == {"dataset"}
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.datasets import CRICKET_THRESHOLD, CRICKET_WEIGHTS, load_dataset
-from core.perceptron import (
+from core.data.datasets import CRICKET_THRESHOLD, CRICKET_WEIGHTS, load_dataset
+from core.learn.perceptron import (
     Perceptron,
     bias_equation,
     correction_bound,

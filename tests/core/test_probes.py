@@ -11,11 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core import probes
-from core.backend import to_device, to_numpy
-from core.fileformat import design_to_dict, load_design
-from core.train_process import serve, views_for
-from core.training import Trainer
+from core.engine.backend import to_device, to_numpy
+from core.files.fileformat import design_to_dict, load_design
+from core.training import probes
+from core.training.process import serve, views_for
+from core.training.trainer import Trainer
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"
 

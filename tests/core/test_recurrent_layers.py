@@ -7,8 +7,8 @@ import time
 import numpy as np
 import pytest
 
-from core import backend
-from core.blocks.recurrent import GRU, LSTM, SimpleRNN
+from core.engine import backend
+from core.engine.blocks.recurrent import GRU, LSTM, SimpleRNN
 
 pytestmark = pytest.mark.skipif(backend.is_gpu, reason="runs on the NumPy backend "
                                 "(NCANVAS_BACKEND=numpy)")

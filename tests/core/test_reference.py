@@ -10,9 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
-from core import backend
-from core.compile import compile_design
-from core.design import Design
+from core.compiler.compile import compile_design
+from core.design.design import Design
+from core.engine import backend
 
 # These check the maths on host arrays; test_gpu compares a CuPy run with a NumPy one.
 pytestmark = pytest.mark.skipif(backend.is_gpu, reason="runs on the NumPy backend "

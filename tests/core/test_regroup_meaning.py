@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import core
-from core.design import Design
-from core.regroup import RegroupError, apply, plan_collapse, plan_expansion
+from core.compiler.regroup import RegroupError, apply, plan_collapse, plan_expansion
+from core.design.design import Design
 from tests.core.random_designs import X, designs
 from tests.core.regroup_designs import (
     MIDDLES,

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from core import registry
-from core.design import Design
-from core.training import Trainer
-from core.validation import check_design
+from core.compiler.validation import check_design
+from core.design import registry
+from core.design.design import Design
+from core.training.trainer import Trainer
 
 
 def rows_design(kind: str, **params) -> tuple[Design, list[str]]:

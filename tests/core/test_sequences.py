@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 import core
-from core import registry
-from core.datasets import dataset_problems, load_dataset
-from core.design import Design
+from core.data.datasets import dataset_problems, load_dataset
+from core.design import registry
+from core.design.design import Design
 
 
 def test_sine_rows_are_windows_and_the_target_is_the_next_value():
@@ -71,8 +71,8 @@ def test_a_small_gru_learns_the_sequences_task():
 def test_a_regression_with_no_test_set_trains():
     from pathlib import Path
 
-    from core.fileformat import load_design
-    from core.training import Trainer
+    from core.files.fileformat import load_design
+    from core.training.trainer import Trainer
 
     design = load_design(Path(__file__).resolve().parents[2] / "resources/examples/sine_gru.ncanvas")
     design.set_training(test_fraction=0.0, epochs=1)

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core import probes
-from core.timeline import (
+from core.training import probes
+from core.training.timeline import (
     Moment,
     Timeline,
     design_key,
@@ -16,7 +16,7 @@ from core.timeline import (
     moment_snapshot,
     weights_at,
 )
-from core.training import Trainer
+from core.training.trainer import Trainer
 from tests.core.example_designs import xor_design
 
 

@@ -1,12 +1,12 @@
-"""The training process's loop (core.train_process), driven here through a stand-in pipe: whatever
+"""The training process's loop (core.training.process), driven here through a stand-in pipe: whatever
 goes wrong in a run ends it with an "ended" message that says what, and the loop keeps serving."""
 
 from __future__ import annotations
 
-from core import train_process
-from core.design import TrainingState
-from core.fileformat import design_to_dict, load_design
-from core.model import Model
+from core.design.design import TrainingState
+from core.engine.model import Model
+from core.files.fileformat import design_to_dict, load_design
+from core.training import process as train_process
 from tests.core.test_examples import EXAMPLES
 
 

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 import core
-from core.backend import to_numpy
-from core.compile import compile_design
-from core.errors import TrainingError
-from core.training import EpochMetrics, Trainer, new_seed, reset_weights
+from core.compiler.compile import compile_design
+from core.design.errors import TrainingError
+from core.engine.backend import to_numpy
+from core.training.trainer import EpochMetrics, Trainer, new_seed, reset_weights
 from tests.core.example_designs import gaussian_dense_design, plane_design, xor_design
 
 # xor_design: 200 samples, half for testing, batches of 10 → 10 steps an epoch
@@ -405,7 +405,7 @@ def test_continuing_from_a_design_written_back_mid_epoch_equals_training_in_one_
 
 
 def test_a_design_saved_mid_epoch_reopens_and_continues_bit_identically(tmp_path):
-    from core.fileformat import load_design, save_design
+    from core.files.fileformat import load_design, save_design
 
     in_one_go = Trainer(xor_design(epochs=4))
     in_one_go.train()
@@ -501,7 +501,7 @@ def test_a_schedule_spans_the_epochs_of_the_run_asked_for():
 
 
 def test_randomized_relu_training_resumes_exactly_after_save_and_reopen(tmp_path):
-    from core.fileformat import load_design, save_design
+    from core.files.fileformat import load_design, save_design
 
     def design():
         d = xor_design(epochs=3)

@@ -7,10 +7,11 @@ import warnings
 
 import pytest
 
-from core.design import Design
-from core.errors import DataError, DesignError, TrainingError
-from core.fileformat import load_design
-from core.training import Trainer
+from core.compiler.validation import design_problems
+from core.design.design import Design
+from core.design.errors import DataError, DesignError, TrainingError
+from core.files.fileformat import load_design
+from core.training.trainer import Trainer
 from tests.core.test_examples import EXAMPLES
 
 
@@ -92,7 +93,7 @@ def test_a_run_that_diverges_says_so_without_numpys_warnings():
 
 
 def test_the_views_of_a_diverging_run_raise_no_warning_either():
-    from core import probes
+    from core.training import probes
 
     design = diverging_xor()
     trainer = Trainer(design)
@@ -106,7 +107,7 @@ def test_the_views_of_a_diverging_run_raise_no_warning_either():
 
 
 def test_the_command_line_says_which_value_does_not_fit_and_exits_2(tmp_path, capsys):
-    from core.fileformat import save_design
+    from core.files.fileformat import save_design
     from main import main
 
     rows = list(ROWS)
@@ -127,20 +128,20 @@ def test_a_weight_or_bias_too_large_for_float32_is_refused_naming_it():
     design.set_node_params("n3", bias=-1e300)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no "overflow encountered in cast" on the way
-        problems = [p for p in design.validate() if p.severity == "error"]
+        problems = [p for p in design_problems(design) if p.severity == "error"]
     assert [(p.connection_ids, p.node_ids) for p in problems] == [((wire,), ()), ((), ("n3",))]
     assert "weight 1e+300 is too large for float32" in problems[0].message
     assert "bias -1e+300 is too large for float32" in problems[1].message
     assert all("float64" in p.message for p in problems)
     design.set_training(dtype="float64")
-    assert not [p for p in design.validate() if p.severity == "error"]
+    assert not [p for p in design_problems(design) if p.severity == "error"]
 
 
 def test_a_block_array_too_large_for_float32_is_refused_naming_the_block(tmp_path):
     import numpy as np
 
-    from core.errors import FileFormatError
-    from core.fileformat import save_design
+    from core.design.errors import FileFormatError
+    from core.files.fileformat import save_design
 
     design = load_design(EXAMPLES / "digits_mlp.ncanvas")
     Trainer(design).build.write_back(design)  # the blocks' weights are kept in the design
@@ -148,7 +149,7 @@ def test_a_block_array_too_large_for_float32_is_refused_naming_the_block(tmp_pat
     kernel = np.asarray(design.parameters[block]["kernel"], dtype=np.float64).copy()
     kernel[0, 0] = 1e300
     design.set_block_weights(block, {**design.parameters[block], "kernel": kernel})
-    problems = [p for p in design.validate() if p.severity == "error"]
+    problems = [p for p in design_problems(design) if p.severity == "error"]
     assert len(problems) == 1 and problems[0].node_ids == (block,)
     assert "a value in the kernel of the block 1e+300 is too large for float32" in problems[0].message
     with pytest.raises(DesignError):

@@ -11,7 +11,7 @@ def isolated_settings(tmp_path, monkeypatch):
     QStandardPaths.setTestModeEnabled(True)
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
-    from gui.document import Document
+    from gui.document.document import Document
 
     monkeypatch.setattr(Document, "recovery_path", staticmethod(lambda: tmp_path / "recovery.ncanvas"))
     yield
@@ -67,7 +67,7 @@ def no_unanswered_dialogs(monkeypatch):
 def window(qtbot):
     """The main window, shown, keeping no settings; unsaved work is dropped when the test ends."""
     from gui.app import make_app
-    from gui.main_window import MainWindow
+    from gui.window.main_window import MainWindow
 
     make_app([])
     win = MainWindow(restore_settings=False)

@@ -12,11 +12,11 @@ from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QWheelEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from core import registry
-from core.design import Design
+from core.design import registry
+from core.design.design import Design
 from gui.canvas import KIND_MIME, CanvasScene, CanvasView, style
 from gui.canvas.items import BlockItem, InputItem, NeuronItem
-from gui.document import Document
+from gui.document.document import Document
 
 LEFT, MIDDLE = Qt.MouseButton.LeftButton, Qt.MouseButton.MiddleButton
 NO_MOD = Qt.KeyboardModifier.NoModifier

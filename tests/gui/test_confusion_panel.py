@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from PySide6.QtGui import QPalette
 
-from core.train_process import SAMPLES_SHOWN
-from gui.document import Document
+from core.training.process import SAMPLES_SHOWN
+from gui.document.document import Document
 from gui.panels.digits import NOTE_PLANAR, ConfusionPanel
-from gui.training_controller import TrainingController
+from gui.training.controller import TrainingController
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"
 

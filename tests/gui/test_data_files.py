@@ -10,10 +10,10 @@ import pytest
 from PySide6.QtCore import QMimeData, QPoint, QUrl
 from PySide6.QtWidgets import QMessageBox
 
-from core.design import Design
-from core.fileformat import dumps
-from gui import file_actions
-from gui.app import EXAMPLES
+from core.design.design import Design
+from core.files.fileformat import dumps
+from gui.window import file_actions
+from resources import EXAMPLES
 from tests.gui.test_canvas import drop
 
 
@@ -115,8 +115,8 @@ def test_opening_a_file_that_is_a_fifo_shows_a_dialog_and_keeps_the_open_design(
 def test_a_design_whose_data_fails_to_load_replaces_nothing(qtbot, tmp_path, monkeypatch):
     """Whatever goes wrong while the new design is checked and its data read (here the memory
     running out), the open design, its path and its undo steps stay as they were."""
-    from gui import document as document_module
-    from gui.document import Document
+    from gui.document import document as document_module
+    from gui.document.document import Document
 
     doc = Document()
     doc.open(str(EXAMPLES / "xor.ncanvas"))

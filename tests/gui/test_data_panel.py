@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtWidgets import QSlider, QToolButton
 
-from gui.document import Document
+from gui.document.document import Document
 from gui.panels.data import DataPanel
 from gui.panels.thumbnails import THUMB, thumbnail
 
@@ -276,7 +276,7 @@ def test_the_inputs_become_the_target_with_one_click_and_undo_brings_the_labels_
                                                                                      name):
     from PySide6.QtWidgets import QCheckBox
 
-    from core.validation import load_cached_dataset
+    from core.compiler.validation import load_cached_dataset
 
     document = panel.document
     document.set_dataset(name, {})

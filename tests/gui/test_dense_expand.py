@@ -9,8 +9,8 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 import core
-from gui.document import Document
-from gui.main_window import MainWindow
+from gui.document.document import Document
+from gui.window.main_window import MainWindow
 
 X = np.random.default_rng(7).normal(size=(32, 2))
 

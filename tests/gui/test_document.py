@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from core.errors import FileFormatError
-from core.training import Trainer
-from gui.document import Document
+from core.design.errors import FileFormatError
+from core.training.trainer import Trainer
+from gui.document.document import Document
 
 
 @pytest.fixture

@@ -17,10 +17,10 @@ import pytest
 from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from core import atomic
-from gui.app import EXAMPLES
+from core.design import atomic
 from gui.canvas import style
-from gui.exports import canvas_rect
+from gui.window.exports import canvas_rect
+from resources import EXAMPLES
 
 SVG = "{http://www.w3.org/2000/svg}"
 

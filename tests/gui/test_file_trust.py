@@ -13,10 +13,11 @@ import pytest
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 import core
-from core.fileformat import design_to_dict
-from gui.app import EXAMPLES, make_app
-from gui.document import Document
-from gui.main_window import MainWindow
+from core.files.fileformat import design_to_dict
+from gui.app import make_app
+from gui.document.document import Document
+from gui.window.main_window import MainWindow
+from resources import EXAMPLES
 
 
 def record(monkeypatch, kind: str) -> list[tuple[str, str]]:
@@ -86,11 +87,11 @@ def test_an_error_no_check_foresaw_while_opening_still_ends_in_a_dialog(window, 
 
 def test_an_onnx_file_that_trips_its_reader_ends_in_a_dialog(window, tmp_path, monkeypatch):
     pytest.importorskip("onnx", reason="the export extra is not installed")
-    import core.import_onnx
+    import core.interchange.onnx.importer
 
     def nested_too_deeply(path):
         raise RecursionError("maximum recursion depth exceeded while decoding a JSON array")
-    monkeypatch.setattr(core.import_onnx, "read_onnx", nested_too_deeply)
+    monkeypatch.setattr(core.interchange.onnx.importer, "read_onnx", nested_too_deeply)
     shown = record(monkeypatch, "critical")
     before = window.document.design.copy()
     assert not window.open_path(str(tmp_path / "sent.onnx"))
@@ -100,7 +101,7 @@ def test_an_onnx_file_that_trips_its_reader_ends_in_a_dialog(window, tmp_path, m
 
 def test_a_picture_that_cannot_be_made_ends_in_a_dialog_and_no_file(window, tmp_path,
                                                                     monkeypatch):
-    from gui import exports
+    from gui.window import exports
 
     def too_big(*args, **kwargs):
         raise MemoryError
@@ -223,7 +224,7 @@ def test_pasting_what_another_program_put_on_the_clipboard_is_said_and_changes_n
     from PySide6.QtCore import QByteArray, QMimeData
     from PySide6.QtWidgets import QApplication
 
-    from gui.document import CLIPBOARD_MIME
+    from gui.document.document import CLIPBOARD_MIME
 
     window.open_path(str(EXAMPLES / "xor.ncanvas"))
     before = window.document.design.copy()
@@ -248,7 +249,7 @@ def test_what_copy_puts_on_the_clipboard_still_pastes(window):
 
 def test_an_export_that_runs_out_of_memory_ends_in_a_dialog_and_no_file(window, tmp_path,
                                                                         monkeypatch):
-    from gui import model_files
+    from gui.window import model_files
 
     def too_big(design, path):
         raise MemoryError

@@ -9,10 +9,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QPalette
 
 import core
-from core import inside
-from core.compile import compile_design
-from gui.app import EXAMPLES
+from core.compiler.compile import compile_design
+from core.training import inside
 from gui.panels.inside_images import class_colours
+from resources import EXAMPLES
 from tests.core.test_inside import sine_design, two_convs
 
 
@@ -26,7 +26,7 @@ def open_inside(window, qtbot, path, page: str):
 
 
 def reference(window):
-    """core.inside's own numbers for the design as the window holds it now."""
+    """core.training.inside's own numbers for the design as the window holds it now."""
     design = window.document.design
     build = compile_design(design.copy())
     build.read_weights(design)

@@ -17,11 +17,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.document import Document
-from gui.inspector import Inspector
-from gui.inspector_fields import activation_icon
-from gui.inspector_pages import ConnectionPage, NodePage, SummaryPage
-from gui.settings_form import SettingsPage
+from gui.document.document import Document
+from gui.inspector.dock import Inspector
+from gui.inspector.fields import activation_icon
+from gui.inspector.pages import ConnectionPage, NodePage, SummaryPage
+from gui.inspector.settings_form import SettingsPage
 
 XOR = Path(__file__).resolve().parents[2] / "resources" / "examples" / "xor.ncanvas"
 
@@ -247,7 +247,7 @@ def test_opening_another_design_rebinds(inspector, document):
 
 
 def test_every_activation_has_an_icon(qapp):
-    from core import registry
+    from core.design import registry
 
     for name in registry.activations:
         assert not activation_icon(name).isNull(), name

@@ -11,11 +11,11 @@ from PySide6.QtCore import QPoint, QPointF
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QComboBox, QLineEdit, QSpinBox
 
-from core.training import Trainer
-from gui import file_actions
-from gui.document import Document
-from gui.main_window import MainWindow
-from gui.palette import PaletteTree
+from core.training.trainer import Trainer
+from gui.canvas.palette import PaletteTree
+from gui.document.document import Document
+from gui.window import file_actions
+from gui.window.main_window import MainWindow
 from tests.gui.test_canvas import LEFT, NO_MOD, at, drag, drop
 from tests.gui.test_inspector import type_into
 

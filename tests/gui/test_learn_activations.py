@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from core import registry
-from core.activation_notes import note_for
-from core.activations import make_activation
+from core.design import registry
+from core.engine.activations import make_activation
+from core.learn.activation_notes import note_for
 from gui.learn.activations import COLUMNS, ActivationExplorer
 
 

@@ -1,6 +1,6 @@
 """Learn → Backpropagation Step by Step, driven as a person would: the menu entry, Next Phase,
 a wire clicked on the canvas, Apply, Undo, the deep sigmoid demonstration. What the canvas shows
-is held against core/backprop_steps.py's own numbers for the same step."""
+is held against core/learn/backprop_steps.py's own numbers for the same step."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QDockWidget
 
-from core.backprop_steps import forward_backward, make_trainer, next_batch
-from gui.app import EXAMPLES
+from core.learn.backprop_steps import forward_backward, make_trainer, next_batch
 from gui.canvas import style
 from gui.learn.backprop import BackpropView
 from gui.learn.backprop_text import num, short
+from resources import EXAMPLES
 
 LEFT = Qt.MouseButton.LeftButton
 

@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from core.compile import compile_design
-from core.landscape import GRID
-from core.training import Trainer
-from gui.app import EXAMPLES
+from core.compiler.compile import compile_design
+from core.training.landscape import GRID
+from core.training.trainer import Trainer
 from gui.learn import landscape_3d
 from gui.learn import landscape_panel as landscape_module
+from resources import EXAMPLES
 
 
 def open_landscape(window, qtbot, example: str = "xor.ncanvas"):

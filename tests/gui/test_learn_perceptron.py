@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox
 
-from core.perceptron import (
+from core.learn.perceptron import (
     Perceptron,
     present,
     presentation_bound,

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from core import probes
-from core.training import Trainer
-from gui.app import EXAMPLES
+from core.training import probes
+from core.training.trainer import Trainer
 from gui.canvas.wires import ConnectionItem
+from resources import EXAMPLES
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
-from gui.app import EXAMPLES
+from resources import EXAMPLES
 
 
 @pytest.fixture
@@ -90,7 +90,7 @@ def test_a_learning_rate_that_is_not_a_number_is_refused_in_the_banner(xor_windo
 def test_closing_the_window_while_training_stops_the_worker(xor_window, qtbot, monkeypatch):
     from PySide6.QtWidgets import QMessageBox
 
-    from gui import file_actions
+    from gui.window import file_actions
 
     window = xor_window
     controller = window.live.controller
@@ -175,7 +175,7 @@ def test_new_seed_draws_fresh_weights_and_undo_brings_the_old_ones_back(xor_wind
 
 
 def test_a_trained_design_reopens_with_its_curves_and_boundary(xor_window, qtbot, tmp_path):
-    from gui.main_window import MainWindow
+    from gui.window.main_window import MainWindow
 
     window = xor_window
     window.document.set_training(epochs=5, target_accuracy=None)

@@ -12,8 +12,8 @@ import pytest
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 import core
-from core.validation import load_cached_dataset
-from gui import model_files
+from core.compiler.validation import load_cached_dataset
+from gui.window import model_files
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"
 
@@ -87,7 +87,7 @@ def test_a_design_that_cannot_be_exported_says_so_and_writes_nothing(window, mon
 
 def test_an_exported_onnx_model_imports_as_the_open_design(window, monkeypatch, tmp_path):
     pytest.importorskip("onnx", reason="the export extra is not installed")
-    from core.export_onnx import export_onnx
+    from core.interchange.onnx.export import export_onnx
 
     original = core.load(EXAMPLES / "digits_cnn.ncanvas")
     export_onnx(original, tmp_path / "cnn.onnx")
@@ -123,7 +123,7 @@ def test_an_onnx_file_with_damaged_metadata_shows_why_and_changes_nothing(window
     pytest.importorskip("onnx", reason="the export extra is not installed")
     import onnx
 
-    from core.export_onnx import DESIGN_KEY, PARAMS_KEY, to_onnx
+    from core.interchange.onnx.export import DESIGN_KEY, PARAMS_KEY, to_onnx
 
     window.open_path(str(EXAMPLES / "xor.ncanvas"))
     before = window.document.design.copy()

@@ -14,8 +14,8 @@ from PySide6.QtTest import QTest
 from gui.canvas import CanvasScene, CanvasView
 from gui.canvas.items import NeuronItem
 from gui.canvas.neuron_maps import NeuronMap, scale_for
-from gui.document import Document
-from gui.training_controller import TrainingController
+from gui.document.document import Document
+from gui.training.controller import TrainingController
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"
 

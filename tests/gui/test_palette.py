@@ -7,10 +7,10 @@ import json
 import pytest
 from PySide6.QtCore import Qt
 
-from core import registry
-from core.blocks.base import BlockKind, ParamSpec
-from gui.document import Document
-from gui.palette import KIND_MIME, Palette, PaletteEntry, entry_mime, mime_payload
+from core.design import registry
+from core.engine.blocks.base import BlockKind, ParamSpec
+from gui.canvas.palette import KIND_MIME, Palette, PaletteEntry, entry_mime, mime_payload
+from gui.document.document import Document
 
 
 @pytest.fixture

@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from gui.document import Document
+from gui.document.document import Document
 from gui.panels.boundary import NOT_PLANAR, NOT_YET, BoundaryPanel
 from gui.panels.boundary_colours import neuron_rgb
 from gui.panels.loss import LossPanel
 from gui.panels.plot_style import HEAT_STRENGTH
-from gui.training_controller import TrainingController
+from gui.training.controller import TrainingController
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"
 
@@ -256,7 +256,8 @@ def test_a_new_design_or_a_reset_clears_the_panels(example, qtbot):
 
 
 def test_the_panels_follow_the_dark_appearance(example, qtbot):
-    from gui.app import make_app, set_appearance
+    from gui.app import make_app
+    from gui.window.theme import set_appearance
 
     make_app([])
     _document, controller, loss, boundary = example("xor")

@@ -11,7 +11,7 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtTest import QTest
 
 import core
-from gui.document import Document
+from gui.document.document import Document
 from tests.core.random_designs import X, designs
 from tests.core.regroup_designs import (
     MIDDLES,

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from gui.document import Document
-from gui.training_controller import TrainingController
+from gui.document.document import Document
+from gui.training.controller import TrainingController
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"
 

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 from PySide6.QtWidgets import QMessageBox
 
-from core.training import Trainer
-from gui import training_process
-from gui.app import EXAMPLES
+from core.training.trainer import Trainer
+from gui.training import process as training_process
+from resources import EXAMPLES
 
 POSIX = pytest.mark.skipif(not hasattr(signal, "SIGSTOP"), reason="POSIX signals stop and kill it")
 
@@ -95,7 +95,7 @@ def test_pause_of_a_stopped_training_process_answers_and_ends_it(xor_window, qtb
 @POSIX
 def test_closing_the_window_with_a_stopped_training_process_ends_it(xor_window, qtbot,
                                                                      monkeypatch):
-    from gui import file_actions
+    from gui.window import file_actions
 
     window = xor_window
     controller = window.live.controller
@@ -127,7 +127,7 @@ def test_a_killed_training_process_is_said_and_the_run_so_far_is_kept(xor_window
 
 
 def test_running_out_of_memory_in_a_step_opens_a_dialog_and_loses_nothing(window, monkeypatch):
-    from core.model import Model
+    from core.engine.model import Model
 
     window.open_path(str(EXAMPLES / "digits_mlp.ncanvas"))
     said: list[str] = []
@@ -160,7 +160,7 @@ def test_the_status_bar_shows_what_training_needs_in_memory(window, qtbot):
 
 
 def test_a_design_that_cannot_fit_is_refused_at_play_with_the_figures(window, qtbot, monkeypatch):
-    from core import memory
+    from core.compiler import memory
 
     monkeypatch.setattr(memory, "machine_memory", lambda: 16 * 2**30)
     window.open_path(str(EXAMPLES / "digits_cnn.ncanvas"))

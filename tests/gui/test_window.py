@@ -11,10 +11,11 @@ import pytest
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QMessageBox
 
-from gui import file_actions
-from gui.app import EXAMPLES, make_app
-from gui.document import Document
-from gui.main_window import MainWindow
+from gui.app import make_app
+from gui.document.document import Document
+from gui.window import file_actions
+from gui.window.main_window import MainWindow
+from resources import EXAMPLES
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -178,8 +179,8 @@ def test_the_dark_look_can_be_chosen_and_is_remembered(window, qtbot):
     from PySide6.QtGui import QPalette
     from PySide6.QtWidgets import QApplication
 
-    from gui.app import set_appearance
     from gui.canvas import style
+    from gui.window.theme import set_appearance
 
     try:
         window.appearance_actions["dark"].trigger()
@@ -199,7 +200,7 @@ def test_open_example_lists_each_example_with_its_description_and_opens_the_chos
         window, monkeypatch):
     from PySide6.QtWidgets import QDialog
 
-    from gui.dialogs import ExampleChooser, example_descriptions
+    from gui.window.dialogs import ExampleChooser, example_descriptions
 
     descriptions = example_descriptions()
     examples = sorted(p.stem for p in EXAMPLES.glob("*.ncanvas"))

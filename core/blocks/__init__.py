@@ -1,1 +1,0 @@
-"""Block kinds, one module each; core.registry imports every module here."""

@@ -1,0 +1,1 @@
+"""From a design to a model: validation, precision and memory checks, compilation, regrouping."""

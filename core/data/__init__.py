@@ -1,0 +1,1 @@
+"""Data sets: the built-in ones, painted points, sequences and CSV files."""

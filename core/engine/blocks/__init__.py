@@ -1,0 +1,1 @@
+"""Block kinds, one module each; core.design.registry imports every module here."""

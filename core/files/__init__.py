@@ -1,0 +1,1 @@
+"""The .ncanvas file: its schema, reading and writing, migrations of older versions."""

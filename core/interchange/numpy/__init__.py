@@ -1,0 +1,1 @@
+"""The NumPy-only predict() export."""

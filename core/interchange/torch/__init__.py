@@ -1,0 +1,1 @@
+"""The PyTorch training-script export."""

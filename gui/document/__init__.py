@@ -1,0 +1,1 @@
+"""The open design: undo commands, the clipboard, autosave and recovery."""

@@ -1,0 +1,448 @@
+"""The open design: its undo stack, file path, dirty state, live validation, autosave and recovery."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QStandardPaths, QTimer, Signal
+from PySide6.QtGui import QUndoStack
+
+from core.compiler import regroup
+from core.compiler.validation import check_design, design_problems
+from core.data import painted
+from core.data.datasets import refuse_unsafe_data
+from core.design import registry
+from core.design.design import Connection, Design, Node, layered_positions
+from core.design.errors import DataFileRefused, FileFormatError, NeuralCanvasError, Problem
+from core.files.fileformat import load_design, save_design
+from gui.document import commands, recovery
+
+AUTOSAVE_MS = 30_000
+CLIPBOARD_MIME = "application/x-neuralcanvas-nodes"
+
+
+class Document(QObject):
+    """The design a window shows. Only this class pushes undo commands."""
+
+    changed = Signal()  # the title may need redrawing: path or dirty state
+    design_replaced = Signal()  # New or Open: views must rebind to `self.design`
+    validated = Signal(list)  # the design's current problems (errors and warnings)
+    refused = Signal(str)  # an edit the model would not take, and why (for the status bar)
+    autosave_failed = Signal(str)  # why unsaved work cannot be kept: said once, retried quietly
+
+    def __init__(self, design: Design | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.design = design or default_design()
+        self.path: str | None = None
+        self.problems: list[Problem] = []
+        self.structure = None  # validation's Structure of the design, when it has one
+        self.shapes: dict[str, tuple[int, ...]] = {}  # node id → the shape it passes on
+        self.undo_stack = QUndoStack(self)
+        self.undo_stack.cleanChanged.connect(self._clean_changed)
+        self._validate_timer = QTimer(self, singleShot=True, interval=50)
+        self._validate_timer.timeout.connect(self.validate_now)
+        self.autosave_timer = QTimer(self, interval=AUTOSAVE_MS)
+        self.autosave_timer.timeout.connect(self.autosave)
+        self.autosave_timer.start()
+        self._autosave_failing = False
+        self._watch(self.design)
+        self.validate_now()
+
+    # ------------------------------------------------------------------ state
+    @property
+    def dirty(self) -> bool:
+        return not self.undo_stack.isClean()
+
+    @property
+    def title(self) -> str:
+        name = Path(self.path).name if self.path else "Untitled"
+        return name + (" •" if self.dirty else "")
+
+    def push(self, command) -> None:
+        self.undo_stack.push(command)
+
+    def _clean_changed(self, _clean: bool) -> None:
+        self.changed.emit()
+
+    @staticmethod
+    def _events(design: Design) -> tuple:
+        e = design.events
+        return (e.node_added, e.node_removed, e.node_changed, e.connection_added,
+                e.connection_removed, e.connection_changed, e.settings_changed, e.weights_changed)
+
+    def _watch(self, design: Design) -> None:
+        for event in self._events(design):
+            event.connect(self._schedule_validation)
+
+    def _unwatch(self, design: Design) -> None:
+        for event in self._events(design):
+            if event.is_connected(self._schedule_validation):
+                event.disconnect(self._schedule_validation)
+
+    def _schedule_validation(self, *_args: Any) -> None:
+        self._validate_timer.start()
+
+    def validate_now(self) -> list[Problem]:
+        self._validate_timer.stop()
+        self._check(self.design)
+        self.validated.emit(self.problems)
+        return self.problems
+
+    def _check(self, design: Design) -> None:
+        """The problems, and the shape each node passes on (one sample's, as validation sees it)."""
+        self.shapes = {}
+        self.problems, self.structure = check_design(design, shapes=self.shapes)
+
+    # ------------------------------------------------------------------ files
+    def replace_design(self, design: Design, path: str | None) -> None:
+        shapes: dict[str, tuple[int, ...]] = {}
+        # checked (its data read) before anything changes: a failure leaves the open design as it
+        # was, and the views, which rebind at once, find these problems ready to mark
+        problems, structure = check_design(design, shapes=shapes)
+        self._unwatch(self.design)
+        self.design = design
+        self.path = path
+        self.undo_stack.clear()
+        self._watch(design)
+        self._validate_timer.stop()
+        self.problems, self.shapes, self.structure = problems, shapes, structure
+        self.design_replaced.emit()
+        self.changed.emit()
+        self.validated.emit(self.problems)
+
+    def new(self) -> None:
+        self.replace_design(default_design(), None)
+
+    def open(self, path: str) -> None:
+        """Open a design; FileFormatError leaves the open design untouched.
+
+        A malformed, too-new or inconsistent file is refused; a design that is merely unfinished
+        (a neuron with no input yet, no output) opens, with its problems marked live, so that
+        work in progress saved yesterday reopens today.
+        """
+        design = load_design(path, validate=False)
+        try:  # a data file that is a FIFO, a device or too large is refused, not read
+            refuse_unsafe_data(design.dataset.name, design.dataset.params)
+        except DataFileRefused as exc:
+            raise FileFormatError([Problem(str(exc), path="$.dataset.params.path")], path) from None
+        self.replace_design(design, os.path.abspath(path))
+
+    def save(self, path: str | None = None) -> None:
+        path = path or self.path
+        if path is None:
+            raise ValueError("no file name yet: use Save As")
+        save_design(self.design, path)
+        self.path = os.path.abspath(path)
+        self.undo_stack.setClean()
+        self.changed.emit()
+        self.discard_recovery()
+
+    # ------------------------------------------------------------------ recovery
+    @staticmethod
+    def recovery_path() -> Path:
+        folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
+        return Path(folder or Path.home() / ".neuralcanvas") / "recovery.ncanvas"
+
+    def autosave(self) -> bool:
+        """Write the unsaved work to the recovery file (atomically); True when written.
+
+        When it cannot be written (no folder, no permission, a full disk), `autosave_failed` says
+        why once; the timer tries again quietly, and a later success makes a new failure said."""
+        if not self.dirty:
+            return False
+        target = self.recovery_path()
+        try:
+            recovery.write(self.design, self.path, target)
+        except (OSError, NeuralCanvasError) as exc:
+            if not self._autosave_failing:
+                self._autosave_failing = True
+                reason = (exc.strerror or str(exc)) if isinstance(exc, OSError) else str(exc)
+                self.autosave_failed.emit(f"Unsaved work cannot be kept for recovery in "
+                                          f"{target.parent} ({reason}); autosave will try again")
+            return False
+        self._autosave_failing = False
+        return True
+
+    def discard_recovery(self) -> None:
+        recovery.discard(self.recovery_path())
+
+    @classmethod
+    def has_recovery(cls) -> bool:
+        return recovery.exists(cls.recovery_path())
+
+    @classmethod
+    def read_recovery(cls) -> tuple[Design, str | None]:
+        """The recovered design and its file; FileFormatError when it cannot be read."""
+        return recovery.read(cls.recovery_path())
+
+    @classmethod
+    def set_aside_recovery(cls) -> Path:
+        """Rename an unreadable recovery file so that it is not offered again; its new path."""
+        return recovery.set_aside(cls.recovery_path())
+
+    def restore_recovery(self, recovered: tuple[Design, str | None] | None = None) -> None:
+        """Open the recovered work (read now, unless given) as unsaved changes to its file."""
+        design, path = recovered or self.read_recovery()
+        self.replace_design(design, path)
+        self.undo_stack.resetClean()  # recovered work is not saved yet
+        self.changed.emit()
+
+    # ------------------------------------------------------------------ edits
+    def add_node(self, kind: str, position: tuple[float, float], params: Mapping[str, Any] | None
+                 = None, label: str = "") -> str:
+        kind_spec = registry.blocks.get(kind)
+        full = {**kind_spec.default_params(), **(params or {})}
+        node = Node(self.design.new_id(kind[0]), kind, full,
+                    (float(position[0]), float(position[1])), label)
+        self.push(commands.AddNode(self.design, node, f"Add {kind_spec.label.lower()}"))
+        return node.id
+
+    def connection_problem(self, source: str, target: str) -> str:
+        """Why the model would refuse this wire ("" when it would take it)."""
+        design = self.design
+        if source == target:
+            return "a node cannot connect to itself"
+        if source not in design.nodes or target not in design.nodes:
+            return "both ends must be nodes"
+        if design.nodes[target].kind in ("input", "data"):
+            return "an input takes no incoming connection"
+        if design.connection_between(source, target):
+            return "these two nodes are already connected"
+        trial = design.copy()
+        conn = trial.add_connection(source, target)
+        for problem in design_problems(trial):
+            if problem.severity != "error":
+                continue
+            if "cycle" in problem.message and source in problem.node_ids:
+                return "this connection would make a cycle: a feed-forward network cannot loop back"
+            if conn.id in problem.connection_ids or (target in problem.node_ids and
+                                                     source in problem.node_ids):
+                return problem.message
+        return ""
+
+    def connect(self, source: str, target: str, weight: float | None = None) -> str | None:
+        """Wire source → target; returns the connection id, or None when refused."""
+        if self.connection_problem(source, target):
+            return None
+        conn = Connection(self.design.new_id("c"), source, target, weight)
+        self.push(commands.AddConnection(self.design, conn))
+        return conn.id
+
+    def remove(self, node_ids: Iterable[str] = (), connection_ids: Iterable[str] = ()) -> None:
+        node_ids, connection_ids = list(node_ids), list(connection_ids)
+        if node_ids or connection_ids:
+            self.push(commands.RemoveItems(self.design, node_ids, connection_ids))
+
+    def move(self, moves: Mapping[str, tuple[tuple[float, float], tuple[float, float]]]) -> None:
+        moves = {k: v for k, v in moves.items() if v[0] != v[1] and k in self.design.nodes}
+        if moves:
+            self.push(commands.MoveNodes(self.design, moves))
+
+    def set_node_params(self, node_id: str, text: str = "Change", **changes: Any) -> None:
+        node = self.design.nodes[node_id]
+        if any(node.params.get(k) != v for k, v in changes.items()):
+            self.push(commands.SetNodeParams(self.design, node_id, changes, text))
+
+    def rename(self, node_id: str, label: str) -> None:
+        if self.design.nodes[node_id].label != label:
+            self.push(commands.RenameNode(self.design, node_id, label))
+
+    def set_weight(self, connection_id: str, weight: float | None) -> None:
+        if self.design.connections[connection_id].weight != weight:
+            self.push(commands.SetWeight(self.design, connection_id, weight))
+
+    def set_dataset(self, name: str, params: Mapping[str, Any], seed: int | None = None) -> None:
+        seed = self.design.dataset.seed if seed is None else seed
+        choice = self.design.dataset
+        if (name, dict(params), seed) != (choice.name, dict(choice.params), choice.seed):
+            self.push(commands.SetDataset(self.design, name, params, seed))
+
+    def set_training(self, **changes: Any) -> None:
+        changes = {k: v for k, v in changes.items() if getattr(self.design.training, k) != v}
+        if changes:
+            self.push(commands.SetTraining(self.design, changes))
+
+    def paint_point(self, x1: float, x2: float, label: int) -> None:
+        """Add a point of class `label` to the painted data set (one undo step)."""
+        self._paint(painted.with_point(self._painted_points(), x1, x2, label), "Paint a point")
+
+    def erase_points(self, indices: Iterable[int]) -> None:
+        """Erase painted points by their index: all those of one drag are one undo step."""
+        old = self._painted_points()
+        if len(kept := painted.without_points(old, indices)) < len(old):
+            self._paint(kept, f"Erase {len(old) - len(kept)} painted point(s)")
+
+    def _painted_points(self) -> list:
+        if self.design.dataset.name != "painted":
+            raise ValueError(f"the data set is {self.design.dataset.name!r}, not 'painted'")
+        return list(self.design.dataset.params.get("points", []))
+
+    def _paint(self, points: list, text: str) -> None:
+        c = self.design.dataset
+        self.push(commands.SetDataset(self.design, c.name, {**c.params, "points": points}, c.seed, text))
+
+    # ------------------------------------------------------------------ bigger edits
+    def add_layer(self, count: int, previous: list[str], position: tuple[float, float],
+                  activation: str = "tanh", spacing: float = 70.0) -> list[str]:
+        """A column of `count` neurons at `position`, fully connected from `previous`."""
+        ids: list[str] = []
+        self.undo_stack.beginMacro(f"Add a layer of {count} neurons")
+        try:
+            for i in range(count):
+                y = position[1] + (i - (count - 1) / 2) * spacing
+                ids.append(self.add_node("neuron", (position[0], y), {"activation": activation}))
+            for source in previous:
+                for target in ids:
+                    self.connect(source, target)
+        finally:
+            self.undo_stack.endMacro()
+        return ids
+
+    def fully_connect(self, node_ids: Iterable[str]) -> int:
+        """Group the nodes into columns by x and wire each column to the next; returns the count."""
+        columns = _columns(self.design, node_ids)
+        made = 0
+        self.undo_stack.beginMacro("Fully connect")
+        try:
+            for left, right in zip(columns, columns[1:], strict=False):
+                for source in left:
+                    for target in right:
+                        if not self.connection_problem(source, target):
+                            self.connect(source, target)
+                            made += 1
+        finally:
+            self.undo_stack.endMacro()
+        return made
+
+    def auto_layout(self) -> None:
+        """Place nodes in columns by depth, left to right, each column centred."""
+        design = self.design
+        depth: dict[str, int] = {}
+        from core.design.graph_order import topological_order  # noqa: PLC0415
+
+        order, _ = topological_order(design)
+        incoming = design.incoming_by_node()
+        for node_id in order or list(design.nodes):
+            sources = [c.source for c in incoming[node_id]]
+            depth[node_id] = 1 + max((depth.get(s, 0) for s in sources), default=-1)
+        columns: dict[int, list[str]] = {}
+        for node_id in design.nodes:
+            columns.setdefault(depth[node_id], []).append(node_id)
+        positions = layered_positions([columns[d] for d in sorted(columns)])
+        self.move({n: (design.nodes[n].position, p) for n, p in positions.items()})
+
+    def expand_dense(self, node_id: str) -> list[str]:
+        """Replace a Dense block by its column of neurons, weights carried over (one undo step).
+
+        Returns the new neurons' ids, or [] when refused: `refused` then says why (a block fed by a
+        Data node or another block, …; see core.compiler.regroup.plan_expansion)."""
+        try:
+            plan = regroup.plan_expansion(self.design, node_id)
+        except regroup.RegroupError as exc:
+            self.refused.emit(f"Cannot expand into neurons: {exc}")
+            return []
+        self._regroup(plan, f"Expand into {len(plan.nodes)} neurons")
+        return plan.created
+
+    def collapse_to_dense(self, node_ids: Iterable[str]) -> str | None:
+        """Replace one column of neurons by a Dense block with their weights (one undo step).
+
+        Returns the block's id, or None when refused: `refused` then says why (not one column, a
+        neuron downstream, …; see core.compiler.regroup.plan_collapse)."""
+        try:
+            plan = regroup.plan_collapse(self.design, node_ids)
+        except regroup.RegroupError as exc:
+            self.refused.emit(f"Cannot collapse into a Dense block: {exc}")
+            return None
+        self._regroup(plan, f"Collapse {len(plan.remove)} neurons into a Dense block")
+        return plan.created[0]
+
+    def _regroup(self, plan: regroup.Regroup, text: str) -> None:
+        self.undo_stack.beginMacro(text)
+        try:
+            self.push(commands.RemoveItems(self.design, list(plan.remove), [], text))
+            for node in plan.nodes:  # each where the one it replaces stood (core.compiler.regroup: places)
+                self.push(commands.AddNode(self.design, node, text, plan.parameters.get(node.id),
+                                           plan.places.get(node.id)))
+            for conn in plan.connections:
+                self.push(commands.AddConnection(self.design, conn, text, plan.places.get(conn.id)))
+            for node_id, arrays in plan.reordered.items():
+                self.push(commands.SetBlockWeights(self.design, node_id, arrays, text))
+        finally:
+            self.undo_stack.endMacro()
+
+    # ------------------------------------------------------------------ clipboard
+    def copy_data(self, node_ids: Iterable[str]) -> dict[str, Any]:
+        """The nodes and the wires among them, as plain data for the clipboard."""
+        chosen = set(node_ids)
+        ids = [n for n in self.design.nodes if n in chosen]  # design order: the outputs' order
+        nodes = [self.design.nodes[n] for n in ids]
+        wires = [c for c in self.design.connections.values()
+                 if c.source in chosen and c.target in chosen]
+        return {
+            "nodes": [{"id": n.id, "kind": n.kind, "params": _plain(n.params),
+                       "position": list(n.position), "label": n.label} for n in nodes],
+            "connections": [{"source": c.source, "target": c.target, "weight": c.weight}
+                            for c in wires],
+            "weights": {n: {k: v.tolist() for k, v in self.design.parameters.get(n, {}).items()}
+                        for n in ids if n in self.design.parameters},
+        }
+
+    def paste_data(self, data: Mapping[str, Any], offset: tuple[float, float] = (40.0, 40.0)
+                   ) -> list[str]:
+        """Add copies of clipboard nodes (new ids, shifted by offset); returns the new ids."""
+        import numpy as np  # noqa: PLC0415
+
+        mapping: dict[str, str] = {}
+        self.undo_stack.beginMacro("Paste")
+        try:
+            for raw in data.get("nodes", []):
+                kind = raw["kind"]
+                node = Node(self.design.new_id(kind[0]), kind, dict(raw["params"]),
+                            (raw["position"][0] + offset[0], raw["position"][1] + offset[1]),
+                            raw.get("label", ""))
+                weights = data.get("weights", {}).get(raw["id"]) or {}
+                arrays = {k: np.asarray(v, dtype=np.float32) for k, v in weights.items()}
+                self.push(commands.AddNode(self.design, node, "Paste", arrays or None))
+                mapping[raw["id"]] = node.id
+            for raw in data.get("connections", []):
+                if raw["source"] in mapping and raw["target"] in mapping:
+                    conn = Connection(self.design.new_id("c"), mapping[raw["source"]],
+                                      mapping[raw["target"]], raw.get("weight"))
+                    self.push(commands.AddConnection(self.design, conn))
+        finally:
+            self.undo_stack.endMacro()
+        return list(mapping.values())
+
+
+def default_design() -> Design:
+    """What File → New shows: the playground's two inputs on the circle data set."""
+    design = Design()
+    design.set_dataset("circle")
+    design.set_training(loss="binary_cross_entropy", optimizer="adam", learning_rate=0.03)
+    return design
+
+
+def _columns(design: Design, node_ids: Iterable[str]) -> list[list[str]]:
+    """Nodes grouped by x position (within half a column's width), left to right."""
+    nodes = sorted((design.nodes[n] for n in node_ids if n in design.nodes),
+                   key=lambda n: (n.position[0], n.position[1]))
+    columns: list[list[str]] = []
+    last_x = None
+    for node in nodes:
+        if last_x is None or node.position[0] - last_x > 40:
+            columns.append([])
+            last_x = node.position[0]
+        columns[-1].append(node.id)
+    return columns
+
+
+def _plain(value: Any) -> Any:
+    return json.loads(json.dumps(value))
+
+
+__all__ = ["CLIPBOARD_MIME", "Document", "FileFormatError", "default_design"]

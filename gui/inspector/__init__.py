@@ -1,0 +1,1 @@
+"""The inspector dock: fields, pages for a selection, block parameters, design settings."""

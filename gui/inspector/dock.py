@@ -1,0 +1,126 @@
+"""Property editors for the canvas selection; every edit goes through the Document's undo commands."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import shiboken6
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
+
+from core.design.design import Design
+from core.design.errors import Problem
+from gui.document.document import Document
+from gui.inspector.pages import ConnectionPage, NodePage, Page, SummaryPage
+from gui.inspector.settings_form import SettingsPage
+
+MAX_NOTES = 4
+TITLE_STYLE = "QGroupBox { font-weight: bold; } QGroupBox * { font-weight: normal; }"
+ERROR_STYLE = ("QLabel { background: #fdecea; color: #a12622; border: 1px solid #f5c2c0;"
+               " border-radius: 4px; padding: 6px; }")
+WARNING_STYLE = ("QLabel { background: #fff6e0; color: #7a5200; border: 1px solid #f2dca6;"
+                 " border-radius: 4px; padding: 6px; }")
+
+
+class Inspector(QWidget):
+    """Shows and edits what is selected: one node, one connection, several things, or the settings.
+
+    The widgets only show the design: every edit calls a Document method (one undo command), and
+    the design's events (edits, undo, redo) refresh the shown values without sending anything back.
+    """
+
+    def __init__(self, document: Document, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.node_ids: list[str] = []
+        self.connection_ids: list[str] = []
+        self.note = QLabel()
+        self.note.setWordWrap(True)
+        self.note.hide()
+        self.setStyleSheet(TITLE_STYLE)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(self.note)
+        layout.addWidget(self.scroll, 1)
+        self.page: Page | None = None
+        self._design: Design | None = None
+        document.design_replaced.connect(self._design_replaced)
+        document.validated.connect(self._show_problems)
+        self._bind()
+        self.show_selection([], [])
+
+    # ------------------------------------------------------------------ selection
+    def show_selection(self, node_ids: list[str], connection_ids: list[str]) -> None:
+        """Show the editors for this selection (the window calls it when the canvas selection changes)."""
+        design = self.document.design
+        nodes = [n for n in node_ids if n in design.nodes]
+        connections = [c for c in connection_ids if c in design.connections]
+        same = (nodes, connections) == (self.node_ids, self.connection_ids)
+        if same and self.page is not None and self.page.refresh():
+            return  # the canvas repeats its selection often: keep the page and its focus
+        self.node_ids, self.connection_ids = nodes, connections
+        old = self.scroll.takeWidget()  # first, so that a field losing focus commits to its own item
+        if old is not None:
+            old.deleteLater()
+        self.page = self._make_page()
+        self.scroll.setWidget(self.page)
+        self.page.refresh()
+        self._show_problems(self.document.problems)
+
+    def _make_page(self) -> Page:
+        nodes, connections = self.node_ids, self.connection_ids
+        if not nodes and not connections:
+            return SettingsPage(self.document)
+        if len(nodes) == 1 and not connections:
+            return NodePage(self.document, nodes[0])
+        if len(connections) == 1 and not nodes:
+            return ConnectionPage(self.document, connections[0])
+        return SummaryPage(self.document, nodes, connections)
+
+    # ------------------------------------------------------------------ following the design
+    def _bind(self) -> None:
+        for event in self._events(self._design):
+            event.disconnect(self._design_changed)
+        self._design = self.document.design
+        for event in self._events(self._design):
+            event.connect(self._design_changed)
+
+    @staticmethod
+    def _events(design: Design | None) -> list[Any]:
+        if design is None:
+            return []
+        e = design.events
+        return [e.node_added, e.node_removed, e.node_changed, e.connection_added, e.connection_removed,
+                e.connection_changed, e.settings_changed, e.weights_changed]
+
+    def _design_replaced(self) -> None:
+        self._bind()
+        self.show_selection([], [])
+
+    def _design_changed(self, *_args: Any) -> None:
+        if not shiboken6.isValid(self):  # deleted by Qt while the design lives on
+            return
+        if self.page is not None and not self.page.refresh():
+            self.show_selection(self.node_ids, self.connection_ids)  # its subject was removed
+
+    # ------------------------------------------------------------------ validation
+    def _show_problems(self, problems: list[Problem]) -> None:
+        mine = [p for p in problems if self.page is not None and self.page.concerns(p)]
+        if not mine:
+            self.note.hide()
+            return
+        mine.sort(key=lambda p: p.severity != "error")
+        lines = [f"• {p.message}" for p in mine[:MAX_NOTES]]
+        if len(mine) > MAX_NOTES:
+            lines.append(f"… and {len(mine) - MAX_NOTES} more")
+        self.note.setText("\n".join(lines))
+        self.note.setStyleSheet(ERROR_STYLE if mine[0].severity == "error" else WARNING_STYLE)
+        self.note.show()
+
+    def problems_shown(self) -> str:
+        """The text of the note at the top ("" when hidden)."""
+        return "" if self.note.isHidden() else self.note.text()

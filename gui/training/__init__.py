@@ -1,0 +1,1 @@
+"""Live training: the controller, the training process, the toolbar, the timeline."""

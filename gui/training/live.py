@@ -1,0 +1,251 @@
+"""Live training in the main window: the controller, its toolbar and menu, the banner that says
+what went wrong, the status bar's figures, the panels in the bottom dock area, and a past moment
+of the timeline drawn on the canvas."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QToolButton, QVBoxLayout, QWidget
+
+from core.engine import backend
+from gui.training.controller import TrainingController
+from gui.training.toolbar import TrainingBar
+from gui.window.theme import icon
+
+BANNER_STYLE = ("#banner { background: #fff4e5; border-bottom: 1px solid #f0c36d; }"
+                "#banner QLabel { color: #6b4400; }")
+DARK_BANNER_STYLE = ("#banner { background: #3b2f1a; border-bottom: 1px solid #7a5b1e; }"
+                     "#banner QLabel { color: #f5d9a0; }")
+
+
+class Banner(QWidget):
+    """A one-line message over the canvas (a run that diverged, a design that cannot train),
+    with a button to dismiss it."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("banner")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        self.text = QLabel()
+        self.text.setWordWrap(True)
+        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.mark = QLabel()
+        close = QToolButton()
+        close.setObjectName("dismiss")
+        close.setAutoRaise(True)
+        close.setIcon(icon("mdi6.close"))
+        close.setToolTip("Dismiss")
+        close.clicked.connect(self.hide)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(10, 6, 6, 6)
+        layout.addWidget(self.mark)
+        layout.addWidget(self.text, 1)
+        layout.addWidget(close)
+        self.hide()
+
+    def show_message(self, text: str) -> None:
+        from gui.window.theme import is_dark  # noqa: PLC0415
+
+        self.setStyleSheet(DARK_BANNER_STYLE if is_dark() else BANNER_STYLE)
+        self.mark.setPixmap(icon("mdi6.alert-outline").pixmap(18, 18))
+        self.text.setText(text)
+        self.show()
+
+
+class LiveTraining:
+    """Everything the window needs to train its design live; `controller` does the work."""
+
+    def __init__(self, window: QMainWindow) -> None:
+        self.window = window
+        document = window.document
+        self.controller = TrainingController(document, window)
+        self.bar = TrainingBar(self.controller, window)
+        window.addToolBarBreak()
+        window.addToolBar(self.bar)
+        self.banner = Banner()
+        view = window.takeCentralWidget()
+        centre = QWidget()
+        layout = QVBoxLayout(centre)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.banner)
+        layout.addWidget(view, 1)
+        window.setCentralWidget(centre)
+        self._panels(window)
+        self.status = QLabel()
+        self.status.setObjectName("training_status")
+        window.statusBar().addPermanentWidget(self.status)
+        self.menu = _menu(window, self.bar)
+        window.menuBar().insertMenu(window.learn_menu.menuAction(), self.menu)
+        self.controller.message.connect(self.banner.show_message)
+        self.controller.alert.connect(self._alert)
+        self.controller.weights_shown.connect(
+            lambda snap: window.scene.show_neuron_maps(snap.neuron_maps))
+        self.controller.moment.connect(self._moment_on_canvas)
+        window.scene.neuron_hovered.connect(self.boundary.show_neuron)
+        self.controller.state_changed.connect(self._state_changed)
+        self.controller.snapshot.connect(self._snapshot)
+        document.design_replaced.connect(self.banner.hide)
+        self._memory, self._shown = "", None
+        document.validated.connect(self._estimate_memory)
+        self._estimate_memory(document.problems)
+
+    def _panels(self, window: QMainWindow) -> None:
+        """Data, boundary (or the confusion matrix, for inputs of more than two dimensions) and
+        the loss, side by side under the canvas; the Problems panel shares the data's place."""
+        from gui.panels.boundary import BoundaryPanel  # noqa: PLC0415
+        from gui.panels.data import DataPanel  # noqa: PLC0415
+        from gui.panels.digits import ConfusionPanel  # noqa: PLC0415
+        from gui.panels.inside import InsidePanel  # noqa: PLC0415
+        from gui.panels.loss import LossPanel  # noqa: PLC0415
+
+        bottom = Qt.DockWidgetArea.BottomDockWidgetArea
+        for corner in (Qt.Corner.BottomLeftCorner, Qt.Corner.BottomRightCorner):
+            window.setCorner(corner, bottom)  # the panels take the window's whole width
+        self.data = DataPanel(window.document)
+        self.boundary = BoundaryPanel(self.controller)
+        self.confusion = ConfusionPanel(self.controller)
+        self.loss = LossPanel(self.controller)
+        self.inside = InsidePanel(window.document, self.controller)
+        self.data_dock = window._dock("Data", self.data, bottom)
+        self.boundary_dock = window._dock("Boundary", self.boundary, bottom)
+        self.confusion_dock = window._dock("Confusion", self.confusion, bottom)
+        self.inside_dock = window._dock("Inside", self.inside, bottom)
+        self.inside_dock.visibilityChanged.connect(self.inside.set_seen)  # computes only when seen
+        self.loss_dock = window._dock("Loss", self.loss, bottom)
+        window.splitDockWidget(self.data_dock, self.boundary_dock, Qt.Orientation.Horizontal)
+        window.splitDockWidget(self.boundary_dock, self.loss_dock, Qt.Orientation.Horizontal)
+        window.tabifyDockWidget(self.boundary_dock, self.confusion_dock)
+        window.tabifyDockWidget(self.confusion_dock, self.inside_dock)
+        window.tabifyDockWidget(self.loss_dock, window.problems_dock)
+        self.loss_dock.raise_()
+        self.boundary_dock.raise_()
+        self.docks = [self.data_dock, self.boundary_dock, self.confusion_dock, self.inside_dock,
+                      self.loss_dock]
+        window.view_menu.insertActions(window.view_separator,
+                                       [dock.toggleViewAction() for dock in self.docks])
+        window.resizeDocks([self.data_dock], [290], Qt.Orientation.Vertical)
+        window.resizeDocks([window.palette_dock, window.inspector_dock], [200, 330],
+                           Qt.Orientation.Horizontal)
+        window.resizeDocks([self.data_dock, self.boundary_dock, self.loss_dock], [5, 4, 4],
+                           Qt.Orientation.Horizontal)
+        self.controller.snapshot.connect(self._raise_the_right_view)
+
+    def _raise_the_right_view(self, snap) -> None:
+        """The boundary for two inputs, the confusion matrix otherwise (once per new design);
+        for a regression with more inputs (no classes to confuse) the Inside view, when it has
+        one for the design (a sine predicted by an LSTM, an autoencoder)."""
+        planar = snap.plane is not None
+        if planar != getattr(self, "_planar", None):
+            self._planar = planar
+            (self.boundary_dock if planar else self.confusion_dock).raise_()
+        trainer, design = self.controller.trainer, self.window.document.design
+        if not planar and snap.confusion is None and trainer is not None \
+                and getattr(self, "_inside_for", None) is not design:
+            self._inside_for = design
+            from core.training.inside import view_kind  # noqa: PLC0415
+
+            if view_kind(trainer.build, design) is not None:
+                self.inside_dock.raise_()
+
+    def _moment_on_canvas(self, snap) -> None:
+        """The wires, biases and neuron maps of a past moment (None: now again). The design keeps
+        its weights: only the items show the moment's, against the present's weight scale (so
+        the random initial wires look as thin next to the trained ones as they were)."""
+        scene, design = self.window.scene, self.window.document.design
+        if snap is None:
+            for item in scene.node_items():
+                node = design.nodes.get(item.node_id)
+                if node is not None and item.record is not node:
+                    item.update_from(node)
+            scene.refresh_weights()
+            last = self.controller.last
+            scene.show_neuron_maps(last.neuron_maps if last is not None and last.neuron_maps
+                                   else None)
+            return
+        with scene.batched_background():
+            for cid, weight in snap.weights.get("connections", {}).items():
+                item, conn = scene.connection_item(cid), design.connections.get(cid)
+                if item is not None and conn is not None:
+                    item.update_from(replace(conn, weight=weight), scene.weight_scale)
+        for nid, values in snap.weights.get("neurons", {}).items():
+            item, node = scene.node_item(nid), design.nodes.get(nid)
+            if item is not None and node is not None:
+                item.update_from(replace(node, params={**node.params, **values}))
+        scene.show_neuron_maps(snap.neuron_maps or None)
+
+    def _state_changed(self, state: str) -> None:
+        if state == "running":
+            self.banner.hide()
+        self.window.scene.set_training_live(state == "running")
+
+    def _snapshot(self, snap) -> None:
+        self._show_status(snap)
+
+    def _alert(self, text: str) -> None:
+        """A failure the person must read before going on (the machine ran out of memory)."""
+        from PySide6.QtWidgets import QMessageBox  # noqa: PLC0415
+
+        QMessageBox.critical(self.window, "Not enough memory", text[:1].upper() + text[1:])
+
+    def _estimate_memory(self, _problems) -> None:
+        """What training the design needs in memory, for the status bar ("training needs ≈ 12 MiB")."""
+        from core.compiler.memory import machine_memory, size_text, summary  # noqa: PLC0415
+        from core.compiler.validation import load_cached_dataset  # noqa: PLC0415
+        from core.design.errors import NeuralCanvasError  # noqa: PLC0415
+
+        document, self._memory = self.window.document, ""
+        if document.structure is not None:
+            choice = document.design.dataset
+            try:
+                data = load_cached_dataset(choice.name, dict(choice.params), choice.seed)
+            except NeuralCanvasError:
+                data = None
+            if data is not None:
+                self._memory = summary(document.design, document.structure, data)
+        has = machine_memory()
+        self.status.setToolTip(f"What training this design needs in memory; this machine has "
+                               f"{size_text(has)}" if self._memory and has else "")
+        self._show_status(self._shown)
+
+    def _show_status(self, snap) -> None:
+        self._shown = snap
+        parts = []
+        if snap is not None:
+            parts.append(f"epoch {snap.epoch:,}")
+            m = snap.metrics
+            loss = m.train_loss if m is not None else snap.loss
+            if loss is not None:
+                parts.append(f"loss {loss:.4g}")
+            if m is not None and m.test_accuracy is not None:
+                parts.append(f"test accuracy {m.test_accuracy:.1%}")
+            elif m is not None and m.test_r2 is not None:
+                parts.append(f"test R² {m.test_r2:.3f}")
+            if self.controller.running and snap.steps_per_second:
+                parts.append(f"{snap.steps_per_second:,.0f} steps/s")
+        if self._memory:
+            parts.append(self._memory)
+        parts.append(backend.description())
+        self.status.setText("   ·   ".join(parts))
+
+    def plot_viewports(self) -> list[QWidget]:
+        """The panels' plot areas (what a frame redraws), for benchmarks/live.py."""
+        from pyqtgraph import GraphicsView  # noqa: PLC0415
+
+        return [view.viewport() for dock in (self.boundary_dock, self.loss_dock)
+                for view in dock.findChildren(GraphicsView)]
+
+    def shutdown(self) -> None:
+        self.controller.shutdown()
+
+
+def _menu(window: QMainWindow, bar: TrainingBar):
+    from PySide6.QtWidgets import QMenu  # noqa: PLC0415
+
+    menu = QMenu("&Training", window)
+    menu.addActions([bar.act_play, bar.act_step, bar.act_sample])
+    menu.addSeparator()
+    menu.addActions([bar.act_reset, bar.act_seed])
+    return menu

@@ -1,0 +1,182 @@
+"""The File menu's work for the main window: new, open, open example, save, save as, the
+question before unsaved work is dropped, recent files, the offer to recover after a crash, a CSV
+data set imported, and the canvas and the training history exported."""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QMessageBox
+
+from core.design.errors import NeuralCanvasError, cut, shown_path
+from core.interchange.tables import history_csv
+from gui.canvas import style
+from gui.document.document import Document
+from gui.panels.csv_dialog import choose_csv_dataset
+from gui.window import exports
+from gui.window.dialogs import ask_to_save, choose_example, open_file_name, save_file_name
+
+MAX_RECENT = 8
+_log = logging.getLogger(__name__)
+
+
+def unexpected(path: str, exc: BaseException) -> str:
+    """A message for an error no check foresaw while reading `path` (logged for a bug report)."""
+    _log.error("reading %s failed", path, exc_info=exc)
+    if isinstance(exc, MemoryError):
+        return f"{path}: there is not enough memory to read it"
+    return f"{path}: it could not be read ({type(exc).__name__}: {cut(str(exc))})"
+
+
+class FileActions:
+    """Mixed into MainWindow (which provides document, statusBar, problems_dock, recent_menu)."""
+
+    def maybe_save(self) -> bool:
+        """True when it is fine to drop the current design (saved, discarded or unchanged)."""
+        if not self.document.dirty:
+            return True
+        answer = ask_to_save(self, self.document.title.rstrip(" •"))
+        if answer == QMessageBox.StandardButton.Save:
+            return self.save()
+        return answer == QMessageBox.StandardButton.Discard
+
+    def new_design(self) -> None:
+        if self.maybe_save():
+            self.document.new()
+
+    def open_dialog(self) -> None:
+        if self.maybe_save():
+            path = open_file_name(self)
+            if path:
+                self.open_path(path)
+
+    def open_example(self) -> None:
+        if self.maybe_save():
+            path = choose_example(self)
+            if path and self.open_path(path):
+                self.document.path = None  # Save asks for a new name: examples stay pristine
+                self._refresh_title()
+
+    def open_path_asking(self, path: str) -> None:
+        if self.maybe_save():
+            self.open_path(path)
+
+    def open_path(self, path: str) -> bool:
+        """Open a design (an ONNX model is imported as one); a bad file shows the model's message
+        and changes nothing."""
+        if path.lower().endswith(".onnx"):
+            return self.import_onnx(path)
+        try:
+            self.document.open(path)
+        except NeuralCanvasError as exc:
+            QMessageBox.critical(self, "Cannot open the design", str(exc))
+            return False
+        except Exception as exc:  # noqa: BLE001 - a file someone sent: said, never a traceback
+            QMessageBox.critical(self, "Cannot open the design", unexpected(path, exc))
+            return False
+        self._remember(path)
+        errors = [p for p in self.document.problems if p.severity == "error"]
+        if errors:
+            self.statusBar().showMessage(
+                f"Opened {shown_path(path)}, which is unfinished: {len(errors)} problem(s) to fix, listed "
+                "in the Problems panel and marked on the canvas", 8000)
+            self.problems_dock.show()
+            self.problems_dock.raise_()
+        else:
+            self.statusBar().showMessage(f"Opened {shown_path(path)}", 4000)
+        return True
+
+    def save(self) -> bool:
+        if self.document.path is None:
+            return self.save_as()
+        return self._save_to(self.document.path)
+
+    def save_as(self) -> bool:
+        path = save_file_name(self, self.document.path)
+        return bool(path) and self._save_to(path)
+
+    def _save_to(self, path: str) -> bool:
+        try:
+            self.document.save(path)
+        except (NeuralCanvasError, OSError, ValueError) as exc:
+            QMessageBox.critical(self, "Cannot save the design", str(exc))
+            return False
+        self._remember(path)
+        self.statusBar().showMessage(f"Saved {shown_path(path)}", 4000)
+        return True
+
+    def offer_recovery(self) -> None:
+        """After a crash: offer the work autosave kept. A recovery file that cannot be read is
+        said so once and set aside (renamed), so that the next launch does not offer it again."""
+        if not Document.has_recovery():
+            return
+        try:
+            recovered = Document.read_recovery()
+        except NeuralCanvasError as exc:
+            kept = Document.set_aside_recovery()
+            where = f"It was set aside as {kept}." if kept.exists() else "It was removed."
+            QMessageBox.warning(
+                self, "Cannot recover unsaved work",
+                f"Neural Canvas did not close cleanly last time, but the unsaved work it kept "
+                f"cannot be read: {exc}\n\n{where}")
+            return
+        answer = QMessageBox.question(
+            self, "Recover unsaved work?",
+            "Neural Canvas did not close cleanly last time. Restore the unsaved design?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
+        if answer != QMessageBox.StandardButton.Yes:
+            self.document.discard_recovery()
+            return
+        self.document.restore_recovery(recovered)
+
+    # ------------------------------------------------------------------ data in, pictures out
+    def import_csv_dataset(self) -> bool:
+        """File → Import → CSV Data Set…: a file, its columns, then the design's data set."""
+        if not choose_csv_dataset(self, self.document):
+            return False
+        self.statusBar().showMessage(
+            f"The data set is now {self.document.design.dataset.params.get('path', '')}", 5000)
+        return True
+
+    def export_canvas_svg(self) -> str:
+        return exports.export(
+            self, "Export the canvas as SVG", exports.suggested_name(self.document, "canvas", ".svg"),
+            exports.SVG_FILTER,
+            lambda: exports.canvas_svg(self.scene, style.theme().background,
+                                       self.document.title.rstrip(" •")),
+            "the canvas picture")
+
+    def export_canvas_png(self) -> str:
+        return exports.export(
+            self, "Export the canvas as PNG", exports.suggested_name(self.document, "canvas", ".png"),
+            exports.PNG_FILTER,
+            lambda: exports.png_bytes(exports.canvas_image(self.scene, style.theme().background)),
+            "the canvas picture")
+
+    def export_history_csv(self) -> str:
+        history = self.document.design.state.history
+        if not history:
+            QMessageBox.information(self, "No training history",
+                                    "The design has not been trained yet: there is no history "
+                                    "to export.")
+            return ""
+        return exports.export(
+            self, "Export the training history as CSV",
+            exports.suggested_name(self.document, "history", ".csv"), exports.CSV_FILTER,
+            lambda: history_csv(history), "the training history")
+
+    # ------------------------------------------------------------------ recent files
+    def _remember(self, path: str) -> None:
+        settings = QSettings()
+        recent = [p for p in settings.value("recent", [], list) if p != path]
+        settings.setValue("recent", [path, *recent][:MAX_RECENT])
+        self._refresh_recent()
+
+    def _refresh_recent(self) -> None:
+        self.recent_menu.clear()
+        recent = QSettings().value("recent", [], list)
+        for path in recent:
+            action = self.recent_menu.addAction(path)
+            action.triggered.connect(lambda _c=False, p=path: self.open_path_asking(p))
+        self.recent_menu.setEnabled(bool(recent))
