@@ -6,9 +6,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from core.engine.backend import to_numpy
+from core.engine.blocks.conv import Conv2DLayer
 from core.interchange.code import Step, module_arguments
+from core.interchange.onnx.functions import attribute
+from core.interchange.onnx.images import image_value, square_window
 from core.interchange.onnx.layers import emit_activation, learned_params, to_channels_first
+from core.interchange.onnx.values import OnnxImportError, Value, channels_first, named, sized
 from core.interchange.translators import CodeTranslation, OnnxTranslation, Translator, register, template
 
 
@@ -58,8 +64,33 @@ def torch_module(step: Step) -> str:
             f"stride={layer.strides}, padding={_padding(layer)}{module_arguments(step)})")
 
 
+# ---------------------------------------------------------------------- ONNX import
+def read_conv(reader, node) -> None:
+    value = image_value(reader, node)
+    weight = reader.constant(node, 1, "weights")
+    if attribute(node, "group", 1) != 1:
+        raise OnnxImportError(f"{named(node)}: a grouped convolution has no block")
+    if weight.ndim != 4 or weight.shape[2] != weight.shape[3] or weight.shape[1] != value.shape[2]:
+        raise OnnxImportError(f"{named(node)}: weights shaped {sized(weight.shape)} are not square "
+                              f"filters over {value.shape[2]} channel(s)")
+    filters, k = int(weight.shape[0]), int(weight.shape[2])
+    stride, padding = square_window(node, value, k)
+    arrays = {"kernel": weight.transpose(2, 3, 1, 0).astype(np.float32)}
+    bias = len(node.input) > 2 and bool(node.input[2])
+    if bias:
+        arrays["bias"] = reader.constant(node, 2, "bias").reshape(-1).astype(np.float32)
+    try:
+        shape = Conv2DLayer.output_shape(value.shape, filters, k, stride, padding)
+    except ValueError as exc:
+        raise OnnxImportError(f"{named(node)}: {exc}") from None
+    params = {"filters": filters, "kernel_size": k, "strides": stride, "padding": padding,
+              "activation": "identity", "activation_params": {}, "use_bias": bias}
+    block = reader.add_block("conv2d", params, [value.block], arrays)
+    reader.values[node.output[0]] = Value(block, shape, channels_first(3), open=True)
+
+
 register("conv2d", Translator(
-    OnnxTranslation(emit, engine),
+    OnnxTranslation(emit, engine, {"Conv": read_conv}),
     CodeTranslation("conv2d", numpy_lines, torch_module=torch_module,
                     torch_definition=template("torch", "conv2d"),
                     numpy_definition=template("numpy", "conv2d"),

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from core.engine.blocks.pooling import Pool2DLayer
 from core.interchange.code import Step
+from core.interchange.onnx.functions import attribute
+from core.interchange.onnx.images import image_value, square_window
 from core.interchange.onnx.layers import to_channels_first
+from core.interchange.onnx.values import OnnxImportError, Value, channels_first, named, sized
 from core.interchange.translators import CodeTranslation, OnnxTranslation, Translator, register, template
 
 
@@ -27,9 +31,41 @@ def _lines(function: str) -> Callable:
     return lines
 
 
-for _kind, _op in (("max_pool2d", "MaxPool"), ("avg_pool2d", "AveragePool")):
+# ---------------------------------------------------------------------- ONNX import
+def read_pool(reader, node, kind: str) -> None:
+    value = image_value(reader, node)
+    size = list(attribute(node, "kernel_shape", []))
+    if len(size) != 2 or size[0] != size[1]:
+        raise OnnxImportError(f"{named(node)}: only a square window can be read, not {sized(size)}")
+    if attribute(node, "ceil_mode", 0) or (len(node.output) > 1 and node.output[1] in reader.consumers):
+        raise OnnxImportError(f"{named(node)}: ceil mode and indices have no block")
+    stride, padding = square_window(node, value, int(size[0]))
+    if padding != "valid":
+        raise OnnxImportError(f"{named(node)}: pooling blocks take whole windows only (no padding)")
+    pool = int(size[0])
+    try:
+        shape = Pool2DLayer.output_shape(value.shape, pool, stride)
+    except ValueError as exc:
+        raise OnnxImportError(f"{named(node)}: {exc}") from None
+    params = {"pool_size": pool, "strides": 0 if stride == pool else stride}
+    block = reader.add_block(kind, params, [value.block])
+    reader.values[node.output[0]] = Value(block, shape, channels_first(3))
+
+
+def read_max_pool(reader, node) -> None:
+    if attribute(node, "storage_order", 0):
+        raise OnnxImportError(f"{named(node)}: column-major indices have no block")
+    read_pool(reader, node, "max_pool2d")
+
+
+def read_average_pool(reader, node) -> None:
+    read_pool(reader, node, "avg_pool2d")
+
+
+for _kind, _op, _read in (("max_pool2d", "MaxPool", read_max_pool),
+                          ("avg_pool2d", "AveragePool", read_average_pool)):
     register(_kind, Translator(
-        OnnxTranslation(_emit(_op)),
+        OnnxTranslation(_emit(_op), readers={_op: _read}),
         CodeTranslation(_kind, _lines(_kind), _lines(_kind),
                         torch_definition=template("torch", _kind),
                         numpy_definition=template("numpy", _kind))))
