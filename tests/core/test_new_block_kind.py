@@ -14,6 +14,7 @@ from core.engine.backend import to_numpy
 from core.engine.blocks.base import BlockKind
 from core.interchange import translators
 from core.interchange.numpy.export import export_numpy
+from core.interchange.onnx.values import OnnxImportError, Value
 from core.interchange.translators import CodeTranslation, OnnxTranslation, Translator
 from tests.core.test_export_numpy import engine_forward, load_module
 
@@ -63,6 +64,17 @@ def emit(g, layer, p, x, shape, key, doc):
     return g.node("Mul", [x, g.param(key, "scale", p["scale"])], f"{key}/Mul", doc), layer.out_shape
 
 
+def read_mul(reader, node):
+    """A Mul by one constant factor per value of a flat vector is a Scale block (an import of a
+    graph another tool made)."""
+    value = reader.value_of(node)
+    factors = reader.constant(node, 1, "factors").reshape(-1)
+    if value.order is not None or len(value.shape) != 1 or factors.shape != value.shape:
+        raise OnnxImportError("a Mul is read only as one factor per value of a flat vector")
+    block = reader.add_block(KIND, {}, [value.block], {"scale": factors.astype(np.float32)})
+    reader.values[node.output[0]] = Value(block, value.shape, (0,))
+
+
 TORCH_MODULE = '''
 class Scale(nn.Module):
     """y = a·x, one learned factor per value."""
@@ -82,7 +94,7 @@ def scale(x, factors):
 '''
 
 SCALE = Translator(
-    OnnxTranslation(emit, lambda layer, arrays: dict(arrays)),
+    OnnxTranslation(emit, lambda layer, arrays: dict(arrays), readers={"Mul": read_mul}),
     CodeTranslation(
         "scale",
         numpy=lambda writer, step, x, out: [f"{out} = scale({x}, {writer.param(step, 'scale')})"],
@@ -169,6 +181,23 @@ def test_the_onnx_export_runs_as_the_engine_and_reads_back(scale_kind, tmp_path)
     imported = read_onnx(path)
     assert imported.restored and imported.design.nodes["s"].kind == KIND
     np.testing.assert_allclose(factors(imported.design), factors(design), rtol=0, atol=1e-7)
+
+
+def test_an_onnx_graph_without_the_design_reads_the_block_back(scale_kind):
+    pytest.importorskip("onnx")
+    from core.interchange.onnx.export import to_onnx
+    from core.interchange.onnx.importer import design_from_model
+
+    design = scaled_design("float32")
+    model = to_onnx(design)
+    del model.metadata_props[:]  # as another tool would write it: the graph alone
+    imported = design_from_model(model)
+    assert not imported.restored
+    kinds = sorted(node.kind for node in imported.design.nodes.values())
+    assert kinds == sorted(["data", "dense", KIND, "dense"])
+    X = compile_design(design).data.X
+    np.testing.assert_allclose(engine_forward(imported.design, X), engine_forward(design, X),
+                               rtol=0, atol=1e-5)
 
 
 def test_without_its_translator_each_export_names_the_block(scale_kind, tmp_path):
