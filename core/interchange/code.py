@@ -17,14 +17,8 @@ from core.design.atomic import write_atomic
 from core.design.errors import DesignError, NeuralCanvasError, Problem
 from core.engine.backend import to_numpy
 from core.engine.model import Piece
+from core.interchange.translators import CodeTranslation, translator
 
-# block kind → the translation that writes it (a kind missing here cannot be exported)
-TRANSLATIONS = {
-    "neuron": "linear", "dense": "linear", "conv2d": "conv2d", "max_pool2d": "max_pool2d",
-    "avg_pool2d": "avg_pool2d", "flatten": "reshape", "reshape": "reshape", "dropout": "dropout",
-    "batchnorm": "batchnorm", "simple_rnn": "simple_rnn", "lstm": "lstm", "gru": "gru",
-    "add": "add", "concatenate": "concatenate",
-}
 INPUT_KINDS = ("input", "data")
 GELU_SCALE = math.sqrt(2.0 / math.pi)
 NAME_LIMIT = 80  # characters of one design name shown in a comment or a docstring (then "…")
@@ -118,7 +112,7 @@ class Step:
     """One op of the model as the exported code sees it."""
 
     index: int
-    kind: str  # a value of TRANSLATIONS
+    translation: CodeTranslation  # how its block kind is written
     title: str  # a comment line naming the nodes, the shapes and the activation
     layer: Any  # the engine's layer, read for its settings
     inputs: list[Piece]
@@ -128,6 +122,11 @@ class Step:
     @property
     def name(self) -> str:
         return f"op{self.index}"
+
+    @property
+    def kind(self) -> str:
+        """The translation's name ("linear" for neurons and Dense blocks alike)."""
+        return self.translation.name
 
 
 @dataclass
@@ -170,19 +169,19 @@ def make_plan(design, target: str) -> Plan:
     build = compile_design(design)
     problems, steps = [], []
     for index, op in enumerate(build.model.ops):
-        kinds = {design.nodes[n].kind for n in op.node_ids}
-        kind = TRANSLATIONS.get(next(iter(kinds)))
-        if kind is None:
+        kind = design.nodes[op.node_ids[0]].kind
+        translation = translator(kind).code
+        if translation is None:
             problems.append(Problem(f"cannot be exported to {target}: block kind "
-                                    f"{next(iter(kinds))!r} has no translation", op.node_ids))
+                                    f"{kind!r} has no translation", op.node_ids))
             continue
         for group in getattr(op.layer, "groups", ()):
             problems += _activation_problem(group.activation.id, op.node_ids, target)
         if hasattr(op.layer, "activation"):
             problems += _activation_problem(op.layer.activation.id, op.node_ids, target)
         params = {k: to_numpy(v).astype(np.float64) for k, v in op.params.items()}
-        steps.append(Step(index, kind, _title(design, index, op, kind), op.layer, list(op.inputs),
-                          op.merges, params))
+        steps.append(Step(index, translation, _title(design, index, op, translation), op.layer,
+                          list(op.inputs), op.merges, params))
     if problems:
         raise DesignError(problems)
     mode = "perceptron" if build.rule == "perceptron" else build.model.loss_mode(build.loss)
@@ -196,7 +195,7 @@ def _activation_problem(name: str, node_ids, target: str) -> list[Problem]:
                     tuple(node_ids))]
 
 
-def _title(design, index: int, op, kind: str) -> str:
+def _title(design, index: int, op, translation: CodeTranslation) -> str:
     layer = op.layer
     nodes = [design.nodes[n] for n in op.node_ids]
     if nodes[0].kind == "neuron":
@@ -215,8 +214,8 @@ def _title(design, index: int, op, kind: str) -> str:
         text += "; " + ", ".join(g.activation.id for g in groups)
     elif hasattr(layer, "activation"):
         text += f"; {layer.activation.id}"
-    elif kind == "dropout":
-        text += f"; rate {layer.rate}"
+    elif translation.note is not None:
+        text += f"; {translation.note(layer)}"
     return text
 
 
@@ -278,8 +277,10 @@ def activation_functions(names, library: str) -> list[str]:
 
 
 def used_activations(plan: Plan) -> set[str]:
+    """The activations the file's code calls: the layers' own, and those their definitions call."""
     names = set()
     for step in plan.steps:
+        names.update(step.translation.activations)
         names.update(g.activation.id for g in getattr(step.layer, "groups", ()))
         if hasattr(step.layer, "activation"):
             names.add(step.layer.activation.id)
@@ -306,8 +307,9 @@ class ForwardWriter:
         """The expression that says whether the network is training (None: never)."""
         return None
 
-    def layer_lines(self, step: Step, x: str, out: str) -> list[str]:
-        """The lines that give `out` (or the weighted sums, for the layers with an activation)."""
+    def layer_lines(self, step: Step, x, out: str) -> list[str]:
+        """The lines that give `out` (or the weighted sums, for the layers with an activation):
+        the step's translation for this library."""
         raise NotImplementedError
 
     # ----- shared
@@ -340,24 +342,11 @@ class ForwardWriter:
         return self.cat(flat, 1)
 
     def step_lines(self, step: Step, x, out: str, last: bool) -> list[str]:
-        layer, kind = step.layer, step.kind
-        if kind == "reshape":
-            return [f"{out} = {x}.reshape({x}.shape[0], {', '.join(map(str, layer.out_shape))})"]
-        if kind in ("max_pool2d", "avg_pool2d"):
-            return [f"{out} = {kind}({x}, {tuple(layer.in_shape)}, pool={layer.pool_size}, "
-                    f"stride={layer.strides})"]
-        if kind in ("add", "concatenate"):
-            shaped = [self.shaped(v, piece, shape)
-                      for v, piece, shape in zip(x, step.inputs, layer.in_shapes, strict=True)]
-            if kind == "add":
-                return [f"{out} = " + " + ".join(shaped)]
-            return [f"{out} = {self.cat(shaped, -1)}"]
-        if kind not in ("linear", "conv2d"):
+        """The lines of one step: its translation's, then the activation of its groups."""
+        groups = step.translation.groups(step.layer) if step.translation.groups else []
+        if not groups or (len(groups) == 1 and groups[0].activation.id == "identity"):
             return self.layer_lines(step, x, out)
         z = f"z{step.index + 1}"
-        groups = layer.groups if kind == "linear" else [_WholeGroup(layer.activation, layer.learned)]
-        if len(groups) == 1 and groups[0].activation.id == "identity":
-            return self.layer_lines(step, x, out)
         lines = self.layer_lines(step, x, z)
         if last:
             lines += self.logits_lines(z)
@@ -394,13 +383,26 @@ class ForwardWriter:
         return f"{activation.id}({', '.join(args)})"
 
 
-@dataclass(frozen=True)
-class _WholeGroup:
-    """A convolution's one activation, seen as an ActivationGroup over every column."""
+def module_arguments(step: Step) -> str:
+    """A PyTorch module's keyword arguments for what a layer with a kernel may have: no bias, and
+    learned activation parameters (name → width)."""
+    layer = step.layer
+    learned = {str(n): int(step.params[n].size) for n in getattr(layer, "learned", ())}
+    for group in getattr(layer, "groups", ()):
+        learned.update({str(n): int(step.params[n].size) for n in group.learned})
+    return ("" if "bias" in step.params else ", bias=False") + (
+        f", learned={learned!r}" if learned else "")
 
-    activation: Any
-    learned: tuple[str, ...]
-    columns: Any = None
+
+def definitions(plan: Plan, library: str) -> list[str]:
+    """The module-level source that the steps' lines call (classes, functions), each once, in the
+    order the network first uses them."""
+    texts: dict[str, None] = {}
+    for step in plan.steps:
+        text = getattr(step.translation, f"{library}_definition")
+        if text:
+            texts.setdefault(text, None)
+    return list(texts)
 
 
 def describe_output(plan: Plan) -> str:

@@ -14,8 +14,6 @@ from core.engine.backend import to_device, to_numpy
 from core.engine.blocks.conv import Conv2DLayer
 from core.engine.blocks.recurrent import RecurrentLayer
 
-CONV_KINDS = ("conv2d",)
-RECURRENT_KINDS = ("simple_rnn", "lstm", "gru")
 WAVE_STEPS = 120  # the stretch of sine wave the recurrent view predicts, one window at a time
 PAIRS = 10  # autoencoder: test inputs shown beside their reconstructions
 CODE_POINTS = 500  # autoencoder: test samples in the code's scatter, at most
@@ -47,18 +45,25 @@ def block_name(design, node_id: str) -> str:
     return f"{node.label} ({kind})" if node.label else f"{kind} {node.id}"
 
 
-def _blocks(build, design, kinds: tuple[str, ...]) -> list[BlockChoice]:
-    ids = [nid for nid in build.block_ops if nid in design.nodes and design.nodes[nid].kind in kinds]
+def _shown_as(kind: str) -> str:
+    """What the Inside view shows of a block kind (BlockKind.inside_view; "" for none)."""
+    return registry.blocks.get(kind).inside_view if kind in registry.blocks else ""
+
+
+def _blocks(build, design, view: str) -> list[BlockChoice]:
+    """The blocks the view shows as `view` ("cnn", "rnn")."""
+    ids = [nid for nid in build.block_ops
+           if nid in design.nodes and _shown_as(design.nodes[nid].kind) == view]
     ids.sort(key=lambda nid: build.block_ops[nid])  # in the order the data flows through them
     return [BlockChoice(nid, block_name(design, nid)) for nid in ids]
 
 
 def conv_blocks(build, design) -> list[BlockChoice]:
-    return _blocks(build, design, CONV_KINDS)
+    return _blocks(build, design, "cnn")
 
 
 def recurrent_blocks(build, design) -> list[BlockChoice]:
-    return _blocks(build, design, RECURRENT_KINDS)
+    return _blocks(build, design, "rnn")
 
 
 def is_autoencoder(build) -> bool:

@@ -276,9 +276,10 @@ def test_an_invalid_design_names_its_nodes_and_writes_nothing(broken, named, tmp
 
 
 def test_a_kind_without_a_translation_is_named(monkeypatch, tmp_path):
-    import core.interchange.code as export_code
+    from core.interchange import translators
 
-    monkeypatch.delitem(export_code.TRANSLATIONS, "lstm")
+    translators.load_all()
+    monkeypatch.delitem(translators.TRANSLATORS, "lstm")
     path = tmp_path / "net.py"
     with pytest.raises(DesignError) as error:
         export_numpy(example("sine_lstm"), path)

@@ -35,6 +35,9 @@ class BlockKind:
     granularity = "layer"  # "neuron": one scalar each, compiled into masked layers
     icon = ""
     params: tuple[ParamSpec, ...] = ()
+    # what the Inside view (core/training/inside.py) shows of a block of this kind: "cnn" (its
+    # filters and feature maps), "rnn" (its state at each time step), "" nothing of its own
+    inside_view = ""
 
     def default_params(self) -> dict[str, Any]:
         return {p.name: copy.deepcopy(p.default) for p in self.params}

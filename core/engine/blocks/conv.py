@@ -234,6 +234,7 @@ class Conv2DKind(BlockKind):
     description = ("A convolution: small filters slide over the image, each finding one pattern "
                    "(an edge, a stroke) wherever it is.")
     icon = "mdi6.grid"
+    inside_view = "cnn"  # layer: a Conv2DLayer
     params = (
         ParamSpec("filters", "int", 16, low=1, high=4096, description="how many patterns to learn"),
         ParamSpec("kernel_size", "int", 3, low=1, high=31, description="each filter's width and height"),

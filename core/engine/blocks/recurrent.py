@@ -307,6 +307,7 @@ class GRU(RecurrentLayer):
 
 class _RecurrentKind(BlockKind):
     category = "layers"
+    inside_view = "rnn"  # layer: a RecurrentLayer (hidden_states)
     layer: type[RecurrentLayer] = RecurrentLayer
     params = (
         ParamSpec("units", "int", 32, low=1, high=4096, description="the size of its memory"),

@@ -78,10 +78,10 @@ class ActivationFolding:
                 return "leaky_relu", {"slope": slope}, {}
             slopes = np.full(value.shape[-1], slope)  # a leaky ReLU's slope is kept within [0, 1]
         else:
-            slopes = self._per_unit(node, value, self._const(node, 1, "slope"), "slope")
+            slopes = self.per_unit(node, value, self.constant(node, 1, "slope"), "slope")
         return "prelu", {}, {"slope_act": slopes}
 
-    def _per_unit(self, node, value: Value, array: np.ndarray, what: str) -> np.ndarray:
+    def per_unit(self, node, value: Value, array: np.ndarray, what: str) -> np.ndarray:
         """A constant that broadcasts over the tensor as one number per unit (the engine's last
         axis), as that vector."""
         try:

@@ -71,7 +71,7 @@ def to_onnx(design, opset: int = 17):
     for op, key in zip(build.model.ops, keys, strict=True):
         doc = describe(design, op.node_ids)
         try:
-            emit, _ = translation(op.layer)
+            emit = translation(design.nodes[op.node_ids[0]].kind).emit
             slots.append(_emit_op(g, op, key, doc, slots, emit))
         except Untranslatable as exc:
             ids = op.node_ids if exc.columns is None else tuple(op.node_ids[c] for c in exc.columns)

@@ -166,7 +166,7 @@ def _restored(model, data: dict, stored: dict[str, dict[str, str]]) -> Design:
     build = compile_design(design)
     arrays = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}
     for index, (op, key) in enumerate(zip(build.model.ops, op_keys(design, build), strict=True)):
-        _, engine = translation(op.layer)
+        engine = translation(design.nodes[op.node_ids[0]].kind).engine
         names = stored.get(key, {})
         absent = [init for init in names.values() if init not in arrays]
         if absent:

@@ -1,6 +1,6 @@
-"""ONNX translations of the engine's layers and activations: the nodes each becomes, and its
-parameters in ONNX's layout and back (shared by
-onnx/export.py and onnx/importer.py).
+"""What every ONNX translation uses: the GraphBuilder that names nodes and initializers, the
+activations as nodes, and the lookup of a block kind's translation (each kind's own nodes and
+parameter layout live with its translator, core/interchange/translators/).
 
 Images are channels-last (N, H, W, C) in the engine and channels-first in ONNX's Conv, pooling and
 BatchNormalization, so those are wrapped in a pair of Transposes. Everything is float32.
@@ -9,26 +9,17 @@ BatchNormalization, so those are wrapped in a pair of Transposes. Everything is 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
 from core.design.errors import shown
 from core.engine.backend import to_numpy
-from core.engine.blocks.batchnorm import BatchNormLayer
-from core.engine.blocks.conv import Conv2DLayer
-from core.engine.blocks.dense import DenseLayer, LinearLayer
-from core.engine.blocks.dropout import DropoutLayer
-from core.engine.blocks.merge import AddLayer, ConcatenateLayer
-from core.engine.blocks.pooling import AvgPool2DLayer, MaxPool2DLayer
-from core.engine.blocks.recurrent import GRU, LSTM, SimpleRNN
-from core.engine.blocks.shape_ops import FlattenLayer, ReshapeLayer
+from core.interchange.translators import OnnxTranslation, translator
 
 FLOAT = 1  # onnx.TensorProto.FLOAT
 GELU_C = math.sqrt(2.0 / math.pi)
-# ONNX's LSTM gates are i, o, f, c; the engine's (Keras's) i, f, c, o: ONNX block k is engine block
-LSTM_ORDER = (0, 3, 1, 2)
 
 
 class Untranslatable(Exception):
@@ -137,198 +128,21 @@ def emit_activation(g: GraphBuilder, activation: Any, z: str, key: str, doc: str
     raise Untranslatable(f"activation {shown(a)} has no ONNX translation")
 
 
-def _learned(g: GraphBuilder, key: str, names: tuple[str, ...], p: Mapping[str, Any]) -> dict:
+def learned_params(g: GraphBuilder, key: str, names: tuple[str, ...], p: Mapping[str, Any]) -> dict:
+    """The initializers of a layer's learned activation parameters (PReLU's slope), by the
+    activation's own names."""
     return {name.rsplit("_", 1)[0]: g.param(key, name, p[name]) for name in names}
 
 
-# ============================================================================ layers
-# emit(g, layer, params, x, shape, key, doc) -> (tensor, per-sample shape)
-# engine(layer, arrays by ONNX parameter name) -> the layer's parameters (the inverse)
-
-def _emit_linear(g, layer, p, x, shape, key, doc):
-    x = g.reshape(x, shape, (layer.n_in,), key, doc)
-    inputs = [x, g.param(key, "kernel", p["kernel"])]
-    if layer.use_bias:
-        inputs.append(g.param(key, "bias", p["bias"]))
-    z = g.node("Gemm", inputs, f"{key}/Gemm", doc)
-    if len(layer.groups) == 1 and layer.groups[0].columns is None:
-        group = layer.groups[0]
-        return emit_activation(g, group.activation, z, key, doc,
-                               _learned(g, key, group.learned, p)), (layer.n_out,)
-    parts, order = [], []
-    for k, group in enumerate(layer.groups):  # columns of each activation, then back in order
-        columns = to_numpy(group.columns).astype(np.int64)
-        zk = g.node("Gather", [z, g.ints(f"{key}.group{k}", columns)], f"{key}/Gather{k}", doc, axis=1)
-        try:
-            parts.append(emit_activation(g, group.activation, zk, f"{key}/group{k}", doc,
-                                         _learned(g, key, group.learned, p)))
-        except Untranslatable as exc:
-            raise Untranslatable(str(exc), columns.tolist()) from None
-        order.extend(columns.tolist())
-    joined = g.node("Concat", parts, f"{key}/Concat", doc, axis=1)
-    back = g.ints(f"{key}.order", np.argsort(np.asarray(order)))
-    return g.node("Gather", [joined, back], f"{key}/Order", doc, axis=1), (layer.n_out,)
-
-
-def _engine_linear(layer, arrays):
-    return dict(arrays)
-
-
-def _to_channels_first(g, layer, x, shape, key, doc):
+def to_channels_first(g, layer, x, shape, key, doc):
+    """An image block's input (N, H, W, C) as ONNX's image operators take it (N, C, H, W)."""
     x = g.reshape(x, shape, layer.in_shape, key, doc)
     return g.transpose(x, (0, 3, 1, 2), f"{key}/ToNCHW", doc)
 
 
-def _emit_conv(g, layer, p, x, shape, key, doc):
-    x = _to_channels_first(g, layer, x, shape, key, doc)
-    inputs = [x, g.param(key, "W", to_numpy(p["kernel"]).transpose(3, 2, 0, 1))]
-    if layer.use_bias:
-        inputs.append(g.param(key, "bias", p["bias"]))
-    k, s = layer.kernel_size, layer.strides
-    z = g.node("Conv", inputs, f"{key}/Conv", doc, kernel_shape=[k, k], strides=[s, s],
-               pads=[layer.pad_top, layer.pad_left, layer.pad_bottom, layer.pad_right])
-    z = g.transpose(z, (0, 2, 3, 1), f"{key}/ToNHWC", doc)
-    learned = _learned(g, key, layer.learned, p)
-    return emit_activation(g, layer.activation, z, key, doc, learned), layer.out_shape
-
-
-def _engine_conv(layer, arrays):
-    out = {k: v for k, v in arrays.items() if k != "W"}
-    out["kernel"] = arrays["W"].transpose(2, 3, 1, 0)
-    return out
-
-
-def _emit_pool(op: str) -> Callable:
-    def emit(g, layer, p, x, shape, key, doc):
-        x = _to_channels_first(g, layer, x, shape, key, doc)
-        k, s = layer.pool_size, layer.strides
-        y = g.node(op, [x], f"{key}/{op}", doc, kernel_shape=[k, k], strides=[s, s])
-        return g.transpose(y, (0, 2, 3, 1), f"{key}/ToNHWC", doc), layer.out_shape
-    return emit
-
-
-def _no_params(layer, arrays):
-    return {}
-
-
-def _emit_flatten(g, layer, p, x, shape, key, doc):
-    return g.node("Flatten", [x], f"{key}/Flatten", doc, axis=1), layer.out_shape
-
-
-def _emit_reshape(g, layer, p, x, shape, key, doc):
-    shape_in = g.ints(f"{key}.shape", (0, *layer.out_shape))
-    return g.node("Reshape", [x, shape_in], f"{key}/Reshape", doc), layer.out_shape
-
-
-def _emit_dropout(g, layer, p, x, shape, key, doc):
-    # inference: ONNX's Dropout passes its input through (no training_mode input)
-    ratio = g.const(f"{key}.ratio", layer.rate)
-    return g.node("Dropout", [x, ratio], f"{key}/Dropout", doc), shape
-
-
-def _emit_batchnorm(g, layer, p, x, shape, key, doc):
-    x = g.reshape(x, shape, layer.in_shape, key, doc)
-    rank = len(layer.in_shape) + 1
-    if rank > 2:  # the features (last axis) to axis 1, as ONNX normalises
-        x = g.transpose(x, (0, rank - 1, *range(1, rank - 1)), f"{key}/ToChannelsFirst", doc)
-    inputs = [x] + [g.param(key, n, p[n]) for n in ("gamma", "beta", "running_mean", "running_var")]
-    y = g.node("BatchNormalization", inputs, f"{key}/BatchNormalization", doc,
-               epsilon=layer.epsilon, momentum=1.0 - layer.momentum)
-    if rank > 2:
-        y = g.transpose(y, (0, *range(2, rank), 1), f"{key}/ToChannelsLast", doc)
-    return y, layer.out_shape
-
-
-def _recurrent_arrays(layer, p) -> dict[str, np.ndarray]:
-    """W, R, B as ONNX's RNN, LSTM and GRU take them (one direction)."""
-    u = layer.units
-    kernel, rk, bias = (to_numpy(p[n]) for n in ("kernel", "recurrent_kernel", "bias"))
-    if isinstance(layer, LSTM):
-        def order(a):
-            return np.concatenate([a[..., k * u:(k + 1) * u] for k in LSTM_ORDER], axis=-1)
-        kernel, rk, bias = order(kernel), order(rk), order(bias)
-    recurrent_bias = np.zeros_like(bias)
-    if isinstance(layer, GRU):  # the candidate's recurrent bias sits inside the reset gate
-        recurrent_bias[2 * u:] = to_numpy(p["recurrent_bias"])
-    return {"W": kernel.T[None], "R": rk.T[None],
-            "B": np.concatenate([bias, recurrent_bias])[None]}
-
-
-def _emit_recurrent(g, layer, p, x, shape, key, doc):
-    t, f, u = layer.time_steps, layer.n_features, layer.units
-    x = g.reshape(x, shape, (t, f), key, doc)
-    x = g.transpose(x, (1, 0, 2), f"{key}/TimeMajor", doc)
-    arrays = _recurrent_arrays(layer, p)
-    inputs = [x] + [g.param(key, n, arrays[n]) for n in ("W", "R", "B")]
-    op = {SimpleRNN: "RNN", LSTM: "LSTM", GRU: "GRU"}[type(layer)]
-    attrs: dict[str, Any] = {"hidden_size": u}
-    if op == "GRU":
-        attrs["linear_before_reset"] = 1
-    outputs = g.node(op, inputs, f"{key}/{op}", doc, outputs=2, **attrs)
-    if layer.return_sequences:  # Y (T, 1, N, U) → (N, T, U)
-        y = g.node("Squeeze", [outputs[0], g.ints(f"{key}.axis", [1])], f"{key}/Squeeze", doc)
-        return g.transpose(y, (1, 0, 2), f"{key}/BatchMajor", doc), layer.out_shape
-    return g.node("Squeeze", [outputs[1], g.ints(f"{key}.axis", [0])], f"{key}/Squeeze", doc), \
-        layer.out_shape  # Y_h (1, N, U) → (N, U)
-
-
-def _engine_recurrent(layer, arrays):
-    u = layer.units
-    width = layer.gates * u
-    kernel, rk = arrays["W"][0].T, arrays["R"][0].T
-    bias = arrays["B"][0, :width] + arrays["B"][0, width:]
-    out = {}
-    if isinstance(layer, GRU):
-        bias = np.concatenate([bias[:2 * u], arrays["B"][0, 2 * u:width]])
-        out["recurrent_bias"] = arrays["B"][0, width + 2 * u:]
-    if isinstance(layer, LSTM):
-        back = np.argsort(LSTM_ORDER)
-
-        def order(a):
-            return np.concatenate([a[..., k * u:(k + 1) * u] for k in back], axis=-1)
-        kernel, rk, bias = order(kernel), order(rk), order(bias)
-    out.update(kernel=kernel, recurrent_kernel=rk, bias=bias)
-    return out
-
-
-def _emit_add(g, layer, p, xs, shapes, key, doc):
-    parts = [g.reshape(x, s, t, f"{key}.in{k}", doc)
-             for k, (x, s, t) in enumerate(zip(xs, shapes, layer.in_shapes, strict=True))]
-    y = parts[0]
-    for k, part in enumerate(parts[1:], start=1):
-        y = g.node("Add", [y, part], f"{key}/Add{k}", doc)
-    if len(parts) == 1:
-        y = g.node("Identity", [y], f"{key}/Identity", doc)
-    return y, layer.out_shape
-
-
-def _emit_concatenate(g, layer, p, xs, shapes, key, doc):
-    parts = [g.reshape(x, s, t, f"{key}.in{k}", doc)
-             for k, (x, s, t) in enumerate(zip(xs, shapes, layer.in_shapes, strict=True))]
-    return g.node("Concat", parts, f"{key}/Concat", doc, axis=-1), layer.out_shape
-
-
-# Exact layer types: a new layer class (even a subclass) needs its own entry.
-TRANSLATIONS: dict[type, tuple[Callable, Callable]] = {
-    LinearLayer: (_emit_linear, _engine_linear),
-    DenseLayer: (_emit_linear, _engine_linear),
-    Conv2DLayer: (_emit_conv, _engine_conv),
-    MaxPool2DLayer: (_emit_pool("MaxPool"), _no_params),
-    AvgPool2DLayer: (_emit_pool("AveragePool"), _no_params),
-    FlattenLayer: (_emit_flatten, _no_params),
-    ReshapeLayer: (_emit_reshape, _no_params),
-    DropoutLayer: (_emit_dropout, _no_params),
-    BatchNormLayer: (_emit_batchnorm, _engine_linear),
-    SimpleRNN: (_emit_recurrent, _engine_recurrent),
-    LSTM: (_emit_recurrent, _engine_recurrent),
-    GRU: (_emit_recurrent, _engine_recurrent),
-    AddLayer: (_emit_add, _no_params),
-    ConcatenateLayer: (_emit_concatenate, _no_params),
-}
-
-
-def translation(layer: Any) -> tuple[Callable, Callable]:
-    try:
-        return TRANSLATIONS[type(layer)]
-    except KeyError:
-        raise Untranslatable(f"its layer ({type(layer).__name__}) has no ONNX translation") from None
+def translation(kind: str) -> OnnxTranslation:
+    """The ONNX translation of block kind `kind`; Untranslatable when it has none."""
+    found = translator(kind).onnx
+    if found is None:
+        raise Untranslatable(f"its block kind {kind!r} has no ONNX translation")
+    return found

@@ -15,6 +15,7 @@ from core.interchange.code import (
     Plan,
     Step,
     activation_functions,
+    definitions,
     describe_output,
     make_plan,
     names_text,
@@ -23,8 +24,8 @@ from core.interchange.code import (
     used_activations,
     write_source,
 )
-from core.interchange.lines import docstring_lines, wrap_code, wrap_list
-from core.interchange.torch.module_text import LAYERS, LOOP
+from core.interchange.lines import docstring_lines, wrap_code
+from core.interchange.translators import template
 
 # optimizer id → (the torch.optim call, {engine slot: torch state key})
 OPTIMIZERS = {
@@ -58,7 +59,6 @@ SCHEDULES = {
     "cosine": "return {min_lr} + (LEARNING_RATE - {min_lr}) * (1 + math.cos(math.pi * min(epoch, "
               "epochs) / max(1, epochs))) / 2",
 }
-MODULE_KINDS = ("linear", "conv2d", "batchnorm", "simple_rnn", "lstm", "gru")
 
 
 def export_torch(design, path) -> None:
@@ -81,13 +81,10 @@ def torch_source(design) -> str:
     if problems:
         raise DesignError(problems)
     writer = TorchWriter(plan)
-    kinds = {s.kind for s in plan.steps}
-    activations = used_activations(plan) | ({"sigmoid"} if kinds & {"lstm", "gru"} else set())
-    parts = [_header(plan), IMPORTS, _settings(plan), _network(plan, writer)]
-    parts += [LAYERS[k] for k in ("linear", "conv2d", "max_pool2d", "avg_pool2d", "batchnorm",
-                                  "simple_rnn", "lstm", "gru") if k in kinds]
-    parts.append("\n".join(["# " + "-" * 30 + " activations", *activation_functions(activations, "torch")]))
-    parts += [_training(plan), LOOP, _blob(plan)]
+    parts = [_header(plan), IMPORTS, _settings(plan), _network(plan, writer), *definitions(plan, "torch")]
+    parts.append("\n".join(["# " + "-" * 30 + " activations",
+                            *activation_functions(used_activations(plan), "torch")]))
+    parts += [_training(plan), template("torch", "loop"), _blob(plan)]
     source = "\n\n\n".join(p.strip("\n") for p in parts) + "\n"
     if "F." not in source.replace("import torch.nn.functional as F", ""):
         source = source.replace("import torch.nn.functional as F\n", "")
@@ -185,37 +182,15 @@ def _network(plan: Plan, writer: TorchWriter) -> str:
              '    """The design as a module; forward(X) is what Neural Canvas computes for raw rows X."""',
              "", "    def __init__(self):", "        super().__init__()"]
     for step in plan.steps:
-        if step.kind in MODULE_KINDS:
-            lines.append(f"        self.{step.name} = {_module_call(step)}  # {step.title.split(': ', 1)[1]}")
+        module = step.translation.torch_module
+        if module is not None:
+            lines.append(f"        self.{step.name} = {module(step)}  # {step.title.split(': ', 1)[1]}")
     lines += ["", "    def forward(self, X, logits=False):",
               '        """The output for raw rows X; with `logits`, the last layer\'s weighted sums '
               'before its activation."""']
     lines += [wrapped for line in writer.lines()
               for wrapped in (wrap_code("        " + line) if line else [""])]
     return "\n".join(wrapped for line in lines for wrapped in wrap_code(line))
-
-
-def _module_call(step: Step) -> str:
-    layer, kind = step.layer, step.kind
-    learned = {str(n): int(step.params[n].size) for n in getattr(layer, "learned", ())}
-    for group in getattr(layer, "groups", ()):
-        learned.update({str(n): int(step.params[n].size) for n in group.learned})
-    extra = ("" if "bias" in step.params or kind not in ("linear", "conv2d") else ", bias=False") + (
-        f", learned={learned!r}" if learned else "")
-    if kind == "linear":
-        if layer.mask is not None:
-            extra += f", mask={wrap_list(str(layer.mask.astype(int).tolist()), ' ' * 12)}"
-        return f"Linear({int(layer.n_in)}, {int(layer.n_out)}{extra})"
-    if kind == "conv2d":
-        pads = (layer.pad_top, layer.pad_bottom, layer.pad_left, layer.pad_right)
-        return (f"Conv2D({tuple(layer.in_shape)}, filters={layer.filters}, kernel_size={layer.kernel_size}, "
-                f"stride={layer.strides}, padding={pads}{extra})")
-    if kind == "batchnorm":
-        return (f"BatchNorm({int(layer.features)}, momentum={float(layer.momentum)!r}, "
-                f"epsilon={float(layer.epsilon)!r})")
-    name = {"simple_rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}[kind]
-    return (f"{name}({int(layer.n_features)}, {int(layer.units)}, "
-            f"return_sequences={bool(layer.return_sequences)})")
 
 
 class TorchWriter(ForwardWriter):
@@ -230,10 +205,10 @@ class TorchWriter(ForwardWriter):
     def training(self) -> str:
         return "self.training"
 
-    def layer_lines(self, step: Step, x: str, out: str) -> list[str]:
-        if step.kind == "dropout":
-            return [f"{out} = F.dropout({x}, p={float(step.layer.rate)!r}, training=self.training)"]
-        return [f"{out} = self.{step.name}({x})"]
+    def layer_lines(self, step: Step, x, out: str) -> list[str]:
+        if step.translation.torch is None:  # its module, made in __init__
+            return [f"{out} = self.{step.name}({x})"]
+        return step.translation.torch(self, step, x, out)
 
     def logits_lines(self, z: str) -> list[str]:
         return ["if logits:  # what the loss works from", f"    return {z}"]
