@@ -14,6 +14,7 @@ import itertools
 import json
 import os
 import re
+import stat
 import time
 from pathlib import Path
 
@@ -59,6 +60,9 @@ class Lock:
         the file cannot be opened at all (no folder, a folder in its place, no permission)."""
         flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
         fd = os.open(path, flags, 0o600)
+        if not stat.S_ISREG(os.fstat(fd).st_mode):  # a FIFO or a device put in its place
+            os.close(fd)
+            raise OSError(f"{path.name} is not a regular file")
         try:
             if fcntl is not None:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -80,6 +84,10 @@ class Lock:
         if fcntl is not None:  # removed while still held: no one takes the lock of a file going
             with contextlib.suppress(OSError):
                 self.path.unlink(missing_ok=True)
+        else:  # Windows lets go of a lock at close only in its own time
+            with contextlib.suppress(OSError):
+                os.lseek(self._fd, 0, os.SEEK_SET)
+                msvcrt.locking(self._fd, msvcrt.LK_UNLCK, 1)
         os.close(self._fd)  # lets go of the lock as well
         self._fd = -1
         with contextlib.suppress(OSError):  # Windows removes no file that is open

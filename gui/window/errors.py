@@ -19,6 +19,7 @@ from core.design.errors import cut
 
 QUIET_S = 5.0  # after a dialog is closed, the next one waits this long (errors meanwhile counted)
 TITLE = "Unexpected error"
+SUMMARY_CHARACTERS = 160
 
 _log = logging.getLogger(__name__)
 
@@ -26,7 +27,7 @@ _log = logging.getLogger(__name__)
 def summary(exc_type: type[BaseException], exc: BaseException | None) -> str:
     """'ZeroDivisionError: division by zero': one line, cut."""
     text = " ".join(str(exc).split()) if exc is not None else ""
-    return cut(f"{exc_type.__name__}: {text}" if text else exc_type.__name__)
+    return cut(f"{exc_type.__name__}: {text}" if text else exc_type.__name__, SUMMARY_CHARACTERS)
 
 
 class ErrorReporter(QObject):

@@ -128,6 +128,8 @@ class FileActions:
                 recovered = offered.read()
             except NeuralCanvasError as exc:
                 kept = offered.set_aside()
+                _log.warning("the recovery file %s cannot be read (%s): set aside as %s",
+                             offered.path, exc, kept)
                 where = f"It was set aside as {kept}." if kept.exists() else "It was removed."
                 QMessageBox.warning(
                     self, "Cannot recover unsaved work",
@@ -140,8 +142,10 @@ class FileActions:
                 f"{recovery_origin(recovered[1], offered.path)}?",
                 QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
             if answer != QMessageBox.StandardButton.Yes:
+                _log.info("recovery declined: %s removed", offered.path)
                 offered.discard()
                 continue
+            _log.info("recovered the unsaved work in %s", offered.path)
             self.document.restore_recovery(recovered)
             offered.discard()
             for waiting in left[index + 1:]:
