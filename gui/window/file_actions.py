@@ -32,7 +32,7 @@ def unexpected(path: str, exc: BaseException) -> str:
 
 
 def recovery_origin(source: str | None, kept: Path) -> str:
-    """' of mine.ncanvas (kept 6 Dec 23:50)': what a recovery offer names, on one line."""
+    """' of mine.ncanvas (kept 06 Dec 23:50)': what a recovery offer names, on one line."""
     try:
         when = " (kept " + time.strftime("%d %b %H:%M", time.localtime(kept.lstat().st_mtime)) + ")"
     except OSError:
