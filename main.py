@@ -19,6 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("design", nargs="?")
     parser.add_argument("--screenshot", metavar="OUT.png")
     parser.add_argument("--appearance", choices=("system", "light", "dark"))
+    parser.add_argument("--verbose", action="store_true")
     args, unknown = parser.parse_known_args(argv)
     if unknown:
         from core.cli import main as cli_main
@@ -26,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
         return cli_main(argv)  # argparse there explains the mistake in one line
     from gui.app import run
 
-    return run(args.design, args.screenshot, args.appearance)
+    return run(args.design, args.screenshot, args.appearance, verbose=args.verbose)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ import sys
 from PySide6.QtCore import QCoreApplication, QObject, QSettings, QTimer
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
+from gui.window import errors, logs
 from gui.window.theme import APPEARANCES, apply_theme, set_appearance
 
 SWITCH_INTERVAL = 0.001  # seconds: how soon a thread waiting for the GIL gets it
@@ -69,14 +70,17 @@ class ModalDismisser(QObject):
 
 
 def run(design_path: str | None = None, screenshot: str | None = None,
-        appearance: str | None = None) -> int:
+        appearance: str | None = None, verbose: bool = False) -> int:
     """Open the window (optionally with a design); with `screenshot`, save a PNG and quit.
 
-    `appearance` ("system", "light", "dark") overrides the one chosen in View → Appearance.
+    `appearance` ("system", "light", "dark") overrides the one chosen in View → Appearance;
+    `verbose` logs everything, to stderr as well as the log file.
     """
     if screenshot and "QT_QPA_PLATFORM" not in os.environ and not os.environ.get("DISPLAY"):
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     app = make_app()
+    # an error no check foresaw is logged and shown (on stderr when no one sees the window)
+    errors.install(logs.configure(verbose), dialogs=screenshot is None)
     chosen = appearance or (None if screenshot else QSettings().value("appearance", "system", str))
     if chosen in APPEARANCES:
         set_appearance(chosen)

@@ -49,6 +49,8 @@ class Document(QObject):
         self.autosave_timer.timeout.connect(self.autosave)
         self.autosave_timer.start()
         self._autosave_failing = False
+        self._recovery_name = recovery.instance_name()
+        self._recovery_lock: recovery.Lock | None = None
         self._watch(self.design)
         self.validate_now()
 
@@ -143,12 +145,19 @@ class Document(QObject):
 
     # ------------------------------------------------------------------ recovery
     @staticmethod
-    def recovery_path() -> Path:
+    def recovery_folder() -> Path:
+        """Where every instance keeps its recovery file."""
         folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
-        return Path(folder or Path.home() / ".neuralcanvas") / "recovery.ncanvas"
+        return Path(folder or Path.home() / ".neuralcanvas")
+
+    def recovery_path(self) -> Path:
+        """This document's own recovery file: no other window, here or in another process,
+        writes it."""
+        return self.recovery_folder() / self._recovery_name
 
     def autosave(self) -> bool:
-        """Write the unsaved work to the recovery file (atomically); True when written.
+        """Write the unsaved work to this document's recovery file (atomically), under a lock
+        held while it lives; True when written.
 
         When it cannot be written (no folder, no permission, a full disk), `autosave_failed` says
         why once; the timer tries again quietly, and a later success makes a new failure said."""
@@ -156,6 +165,7 @@ class Document(QObject):
             return False
         target = self.recovery_path()
         try:
+            self._lock_recovery(target)
             recovery.write(self.design, self.path, target)
         except (OSError, NeuralCanvasError) as exc:
             if not self._autosave_failing:
@@ -167,29 +177,42 @@ class Document(QObject):
         self._autosave_failing = False
         return True
 
+    def _lock_recovery(self, target: Path) -> None:
+        """Hold the lock that tells other instances this recovery file's owner is running."""
+        wanted = recovery.lock_path(target)
+        if self._recovery_lock is not None and self._recovery_lock.path == wanted:
+            return
+        self._release_recovery_lock()
+        target.parent.mkdir(parents=True, exist_ok=True)
+        lock = recovery.Lock.take(wanted)
+        if lock is None:
+            raise OSError(f"{wanted.name} is locked by another process")
+        self._recovery_lock = lock
+
+    def _release_recovery_lock(self) -> None:
+        if self._recovery_lock is not None:
+            self._recovery_lock.release()
+            self._recovery_lock = None
+
     def discard_recovery(self) -> None:
+        """Saved, or closed without keeping it: this document's recovery file goes."""
         recovery.discard(self.recovery_path())
+        self._release_recovery_lock()
 
     @classmethod
-    def has_recovery(cls) -> bool:
-        return recovery.exists(cls.recovery_path())
+    def left_recoveries(cls) -> list[recovery.LeftBehind]:
+        """The recovery files of instances that are no longer running, newest first, each held
+        (claimed) until it is discarded, set aside or released."""
+        return recovery.left_behind(cls.recovery_folder())
 
-    @classmethod
-    def read_recovery(cls) -> tuple[Design, str | None]:
-        """The recovered design and its file; FileFormatError when it cannot be read."""
-        return recovery.read(cls.recovery_path())
-
-    @classmethod
-    def set_aside_recovery(cls) -> Path:
-        """Rename an unreadable recovery file so that it is not offered again; its new path."""
-        return recovery.set_aside(cls.recovery_path())
-
-    def restore_recovery(self, recovered: tuple[Design, str | None] | None = None) -> None:
-        """Open the recovered work (read now, unless given) as unsaved changes to its file."""
-        design, path = recovered or self.read_recovery()
+    def restore_recovery(self, recovered: tuple[Design, str | None]) -> None:
+        """Open recovered work as unsaved changes to its file, kept at once in this document's
+        own recovery file."""
+        design, path = recovered
         self.replace_design(design, path)
         self.undo_stack.resetClean()  # recovered work is not saved yet
         self.changed.emit()
+        self.autosave()
 
     # ------------------------------------------------------------------ edits
     def add_node(self, kind: str, position: tuple[float, float], params: Mapping[str, Any] | None

@@ -5,6 +5,8 @@ data set imported, and the canvas and the training history exported."""
 from __future__ import annotations
 
 import logging
+import time
+from pathlib import Path
 
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QMessageBox
@@ -27,6 +29,15 @@ def unexpected(path: str, exc: BaseException) -> str:
     if isinstance(exc, MemoryError):
         return f"{path}: there is not enough memory to read it"
     return f"{path}: it could not be read ({type(exc).__name__}: {cut(str(exc))})"
+
+
+def recovery_origin(source: str | None, kept: Path) -> str:
+    """' of mine.ncanvas (kept 06 Dec 23:50)': what a recovery offer names, on one line."""
+    try:
+        when = " (kept " + time.strftime("%d %b %H:%M", time.localtime(kept.lstat().st_mtime)) + ")"
+    except OSError:
+        when = ""
+    return (f" of {shown_path(source)}" if source else "") + when
 
 
 class FileActions:
@@ -107,28 +118,44 @@ class FileActions:
         return True
 
     def offer_recovery(self) -> None:
-        """After a crash: offer the work autosave kept. A recovery file that cannot be read is
-        said so once and set aside (renamed), so that the next launch does not offer it again."""
-        if not Document.has_recovery():
+        """After a crash: offer the work autosave kept, one file of each instance that is no
+        longer running, newest first (instances still running keep theirs). Each file offered
+        is removed, taken or declined; once one is taken, the rest wait for the next launch. One
+        that cannot be read is said so once and set aside (renamed), not offered again."""
+        left = Document.left_recoveries()
+        for index, offered in enumerate(left):
+            try:
+                recovered = offered.read()
+            except NeuralCanvasError as exc:
+                kept = offered.set_aside()
+                _log.warning("the recovery file %s cannot be read (%s): set aside as %s",
+                             offered.path, exc, kept)
+                where = f"It was set aside as {kept}." if kept.exists() else "It was removed."
+                QMessageBox.warning(
+                    self, "Cannot recover unsaved work",
+                    f"Neural Canvas did not close cleanly last time, but the unsaved work it kept "
+                    f"cannot be read: {exc}\n\n{where}")
+                continue
+            answer = QMessageBox.question(
+                self, "Recover unsaved work?",
+                f"Neural Canvas did not close cleanly last time. Restore the unsaved design"
+                f"{recovery_origin(recovered[1], offered.path)}?",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
+            if answer != QMessageBox.StandardButton.Yes:
+                _log.info("recovery declined: %s removed", offered.path)
+                offered.discard()
+                continue
+            _log.info("recovered the unsaved work in %s", offered.path)
+            self.document.restore_recovery(recovered)
+            offered.discard()
+            for waiting in left[index + 1:]:
+                waiting.release()
+            if len(left) > index + 1:
+                more = len(left) - index - 1
+                self.statusBar().showMessage(
+                    f"{more} more unsaved design{'s' if more > 1 else ''} will be offered at the "
+                    f"next launch", 10000)
             return
-        try:
-            recovered = Document.read_recovery()
-        except NeuralCanvasError as exc:
-            kept = Document.set_aside_recovery()
-            where = f"It was set aside as {kept}." if kept.exists() else "It was removed."
-            QMessageBox.warning(
-                self, "Cannot recover unsaved work",
-                f"Neural Canvas did not close cleanly last time, but the unsaved work it kept "
-                f"cannot be read: {exc}\n\n{where}")
-            return
-        answer = QMessageBox.question(
-            self, "Recover unsaved work?",
-            "Neural Canvas did not close cleanly last time. Restore the unsaved design?",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
-        if answer != QMessageBox.StandardButton.Yes:
-            self.document.discard_recovery()
-            return
-        self.document.restore_recovery(recovered)
 
     # ------------------------------------------------------------------ data in, pictures out
     def import_csv_dataset(self) -> bool:

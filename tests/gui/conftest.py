@@ -13,7 +13,7 @@ def isolated_settings(tmp_path, monkeypatch):
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
     from gui.document.document import Document
 
-    monkeypatch.setattr(Document, "recovery_path", staticmethod(lambda: tmp_path / "recovery.ncanvas"))
+    monkeypatch.setattr(Document, "recovery_folder", staticmethod(lambda: tmp_path))
     yield
 
 

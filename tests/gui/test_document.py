@@ -6,12 +6,13 @@ import pytest
 
 from core.design.errors import FileFormatError
 from core.training.trainer import Trainer
+from gui.document import recovery
 from gui.document.document import Document
 
 
 @pytest.fixture
 def doc(qtbot, tmp_path, monkeypatch):
-    monkeypatch.setattr(Document, "recovery_path", staticmethod(lambda: tmp_path / "rec.ncanvas"))
+    monkeypatch.setattr(Document, "recovery_folder", staticmethod(lambda: tmp_path / "recovery"))
     document = Document()
     document.set_dataset("xor", {"n": 200})
     document.set_training(loss="binary_cross_entropy", learning_rate=0.1, epochs=100,
@@ -118,12 +119,16 @@ def test_auto_layout_puts_columns_in_depth_order_in_one_command(doc):
 
 def test_autosave_writes_the_recovery_file_and_restore_brings_back_unsaved_work(doc, tmp_path):
     build_xor(doc)
-    assert doc.autosave() and Document.has_recovery()
+    assert doc.autosave() and doc.recovery_path().is_file()
     recovered = Document()
-    recovered.restore_recovery()
+    recovered.restore_recovery(recovery.read(doc.recovery_path()))
     assert recovered.design == doc.design and recovered.dirty
+    # the restored work is kept at once, in the restoring document's own file
+    assert recovered.recovery_path() != doc.recovery_path()
+    assert recovery.read(recovered.recovery_path())[0] == doc.design
     doc.save(str(tmp_path / "saved.ncanvas"))
-    assert not Document.has_recovery()
+    assert not doc.recovery_path().exists() and recovered.recovery_path().exists()
+    recovered.undo_stack.setClean()
 
 
 def test_live_validation_reports_problems_after_an_edit(doc, qtbot):

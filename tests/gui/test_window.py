@@ -11,11 +11,13 @@ import pytest
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QMessageBox
 
+import core
 from gui.app import make_app
 from gui.document.document import Document
 from gui.window import file_actions
 from gui.window.main_window import MainWindow
 from resources import EXAMPLES
+from tests.gui.instances import crashed_instance
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -95,20 +97,20 @@ def test_new_with_unsaved_changes_asks_first(window, monkeypatch):
 
 
 def test_after_a_crash_the_next_launch_offers_the_unsaved_work(qtbot, monkeypatch):
+    left = crashed_instance(Document.recovery_folder(), EXAMPLES / "xor.ncanvas", label="unsaved")
+    expected = len(core.load(str(EXAMPLES / "xor.ncanvas")).nodes) + 1
     make_app([])
-    crashed = MainWindow(restore_settings=False)
-    qtbot.addWidget(crashed)
-    crashed.open_path(str(EXAMPLES / "xor.ncanvas"))
-    crashed.document.add_node("neuron", (500, 0), label="unsaved")
-    assert crashed.document.autosave()  # the 30-second timer's work
-    expected = crashed.document.design.copy()
-    crashed.document.undo_stack.setClean()  # the process "dies": nothing more is written
-    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    asked: list[str] = []
+    monkeypatch.setattr(QMessageBox, "question",
+                        lambda parent, title, text, *a: asked.append(text) or QMessageBox.StandardButton.Yes)
     fresh = MainWindow(restore_settings=False)
     qtbot.addWidget(fresh)
     fresh.offer_recovery()
-    assert fresh.document.design == expected and fresh.document.dirty
-    assert fresh.document.path == str(EXAMPLES / "xor.ncanvas")
+    assert len(asked) == 1 and "xor.ncanvas" in asked[0]
+    nodes = fresh.document.design.nodes.values()
+    assert len(nodes) == expected and [n.label for n in nodes].count("unsaved") == 1
+    assert fresh.document.dirty and fresh.document.path == str(EXAMPLES / "xor.ncanvas")
+    assert not left.exists()  # taken: the next launch does not offer it again
     fresh.document.undo_stack.setClean()
 
 
@@ -117,7 +119,7 @@ def test_autosave_runs_every_30_seconds_while_there_are_unsaved_changes(window):
     assert window.document.autosave_timer.isActive()
     assert not window.document.autosave()  # nothing unsaved yet
     window.document.add_node("neuron", (0, 0))
-    assert window.document.autosave() and Document.has_recovery()
+    assert window.document.autosave() and window.document.recovery_path().is_file()
 
 
 def test_the_screenshot_command_renders_the_window_with_the_design(tmp_path):
