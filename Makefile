@@ -13,7 +13,7 @@ $(BIN)/python:
 
 # Reinstall only when pyproject.toml changes.
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test,export]'
+	$(BIN)/python -m pip install --quiet -e '.[test,export,3d]'
 	touch $(STAMP)
 
 $(TORCH_STAMP): $(STAMP)
