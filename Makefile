@@ -30,7 +30,7 @@ lint: $(STAMP)
 # then the wheel as a user installs it, in a fresh venv, run from another folder (.ci/wheel_check)
 test: lint $(TORCH_STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
-	PYTHON=$(PYTHON) BUILDER=$(BIN)/python bash .ci/wheel_check
+	PYTHON=$(PYTHON) BUILDER=$(CURDIR)/$(BIN)/python bash .ci/wheel_check
 
 bench: $(TORCH_STAMP)
 	$(BIN)/python benchmarks/engine.py
