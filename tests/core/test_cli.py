@@ -59,6 +59,20 @@ def test_version_prints_the_installed_packages_version(capsys):
     assert capsys.readouterr().out.strip() == f"neuralcanvas {metadata.version('neuralcanvas')}"
 
 
+def test_version_in_a_checkout_never_installed_is_pyprojects_marked_so(monkeypatch):
+    import tomllib
+    from importlib import metadata
+
+    from core import cli
+
+    def not_installed(name):
+        raise metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(cli.metadata, "version", not_installed)
+    expected = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
+    assert cli.version() == f"{expected} (not installed)"
+
+
 def test_a_shipped_example_trains_by_name_from_any_folder(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "gui", "train", "--example", "xor", "--json"],
                           capture_output=True, text=True, cwd=tmp_path, timeout=120,
