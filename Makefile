@@ -13,7 +13,7 @@ $(BIN)/python:
 
 # Reinstall only when pyproject.toml changes.
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test,export]'
+	$(BIN)/python -m pip install --quiet -e '.[test,export,3d]'
 	touch $(STAMP)
 
 $(TORCH_STAMP): $(STAMP)
@@ -27,8 +27,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 
+# then the wheel as a user installs it, in a fresh venv, run from another folder (.ci/wheel_check)
 test: lint $(TORCH_STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
+	PYTHON=$(PYTHON) BUILDER=$(CURDIR)/$(BIN)/python bash .ci/wheel_check
 
 bench: $(TORCH_STAMP)
 	$(BIN)/python benchmarks/engine.py

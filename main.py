@@ -1,34 +1,13 @@
-"""Neural Canvas's entry: no command opens the window (with a design, if named); `train`, `export`
-and `import` run headless."""
+"""Neural Canvas from a checkout: `python main.py [ARGS]` runs what the installed `neuralcanvas`
+command runs (gui/launch.py); this file is not part of the wheel."""
 
 from __future__ import annotations
 
-import argparse
 import sys
 
-HEADLESS_COMMANDS = {"train", "export", "import", "-h", "--help"}
+from gui.launch import main
 
-
-def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    if argv and argv[0] in HEADLESS_COMMANDS:
-        from core.cli import main as cli_main
-
-        return cli_main(argv)
-    parser = argparse.ArgumentParser(prog="neuralcanvas", add_help=False)
-    parser.add_argument("design", nargs="?")
-    parser.add_argument("--screenshot", metavar="OUT.png")
-    parser.add_argument("--appearance", choices=("system", "light", "dark"))
-    parser.add_argument("--verbose", action="store_true")
-    args, unknown = parser.parse_known_args(argv)
-    if unknown:
-        from core.cli import main as cli_main
-
-        return cli_main(argv)  # argparse there explains the mistake in one line
-    from gui.app import run
-
-    return run(args.design, args.screenshot, args.appearance, verbose=args.verbose)
-
+__all__ = ["main"]
 
 if __name__ == "__main__":
     sys.exit(main())

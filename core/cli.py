@@ -7,6 +7,9 @@ import argparse
 import json
 import sys
 import time
+import tomllib
+from importlib import metadata
+from pathlib import Path
 from typing import TextIO
 
 import numpy as np
@@ -14,6 +17,21 @@ import numpy as np
 from core.design.errors import NeuralCanvasError, TrainingError
 
 USAGE_EXIT = 2
+DISTRIBUTION = "neuralcanvas"
+
+
+def version() -> str:
+    """The installed package's version; run from a checkout that was never installed, the one in
+    its pyproject.toml, marked so."""
+    try:
+        return metadata.version(DISTRIBUTION)
+    except metadata.PackageNotFoundError:
+        pass
+    try:
+        with (Path(__file__).resolve().parents[1] / "pyproject.toml").open("rb") as file:
+            return f"{tomllib.load(file)['project']['version']} (not installed)"
+    except (OSError, KeyError, tomllib.TOMLDecodeError):
+        return "unknown (not installed)"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -27,16 +45,19 @@ def parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="neuralcanvas",
         usage="neuralcanvas [DESIGN] [--screenshot OUT.png] [--appearance system|light|dark] "
-              "| neuralcanvas COMMAND ...",
+              "[--verbose] | neuralcanvas COMMAND ...",
         description="Neural Canvas: build neural networks by hand and watch them learn. "
         "With no command, opens the editor (with DESIGN, if given; --screenshot renders the "
-        "window to a PNG and exits; --appearance picks the light or dark look for this launch); "
+        "window to a PNG and exits; --appearance picks the light or dark look for this launch; --verbose logs "
+        "debugging detail to the log file and stderr); "
         "the commands below run headless.",
     )
+    p.add_argument("--version", action="version", version=f"neuralcanvas {version()}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     train = sub.add_parser("train", help="train a design without a screen",
-                           description="Train a .ncanvas design and report its metrics.")
-    train.add_argument("design", metavar="DESIGN", help="the .ncanvas file to train")
+                           description="Train a .ncanvas design (a file, or one of the shipped "
+                                       "examples with --example NAME) and report its metrics.")
+    _design_or_example(train, "the .ncanvas file to train")
     train.add_argument("--epochs", type=int, help="train until this many epochs in all "
                        "(default: the design's setting; a saved run continues where it stopped)")
     train.add_argument("--seed", type=int, help="a new seed: every weight drawn afresh from it")
@@ -49,7 +70,7 @@ def parser() -> argparse.ArgumentParser:
         description="Write a .ncanvas design, with its current weights, as an ONNX model, a "
                     "PyTorch training script (runs under torchrun with DistributedDataParallel) "
                     "and/or a NumPy-only Python file with predict(x). Name at least one.")
-    export.add_argument("design", metavar="DESIGN", help="the .ncanvas file to export")
+    _design_or_example(export, "the .ncanvas file to export")
     export.add_argument("--onnx", metavar="OUT.onnx", help="an ONNX model (opset 17)")
     export.add_argument("--torch", metavar="OUT.py", help="a PyTorch module and training loop")
     export.add_argument("--numpy", metavar="OUT.py", help="a NumPy-only file with predict(x)")
@@ -61,6 +82,24 @@ def parser() -> argparse.ArgumentParser:
     imported.add_argument("--out", metavar="DESIGN.ncanvas", required=True,
                           help="where to save the design")
     return p
+
+
+def _design_or_example(command: argparse.ArgumentParser, help_text: str) -> None:
+    from resources import example_names  # the examples are package data
+
+    which = command.add_mutually_exclusive_group(required=True)
+    which.add_argument("design", metavar="DESIGN", nargs="?", help=help_text)
+    which.add_argument("--example", metavar="NAME", choices=example_names(),
+                       help="instead of a file, a shipped example, found wherever the package is "
+                            "installed: " + ", ".join(example_names()))
+
+
+def _design_path(args: argparse.Namespace) -> str:
+    if args.example is None:
+        return args.design
+    from resources import example_path
+
+    return str(example_path(args.example))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -99,7 +138,7 @@ def _train(args: argparse.Namespace) -> int:
         raise NeuralCanvasError(f"--epochs {args.epochs} must be 0 or more")
     if args.seed is not None and args.seed < 0:
         raise NeuralCanvasError(f"--seed {args.seed} must be 0 or more")
-    design = load_design(args.design)
+    design = load_design(_design_path(args))
     if args.seed is not None:
         new_seed(design, args.seed)
     trainer = Trainer(design)
@@ -164,7 +203,7 @@ def _export(args: argparse.Namespace) -> int:
     if not targets:
         raise NeuralCanvasError("name what to write: --onnx OUT.onnx, --torch OUT.py and/or "
                                 "--numpy OUT.py")
-    design = load_design(args.design)
+    design = load_design(_design_path(args))
     for flag, path in targets:
         try:
             exporter = EXPORTERS[flag]()

@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 import sys
 
-from PySide6.QtCore import QCoreApplication, QObject, QSettings, QTimer
+from PySide6.QtCore import QCoreApplication, QObject, QSettings, QSize, QTimer
+from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
 from gui.window import errors, logs
 from gui.window.theme import APPEARANCES, apply_theme, set_appearance
+from resources import DESKTOP_ID, icon_files
 
 SWITCH_INTERVAL = 0.001  # seconds: how soon a thread waiting for the GIL gets it
 
@@ -21,11 +23,21 @@ def make_app(argv: list[str] | None = None) -> QApplication:
     sys.setswitchinterval(SWITCH_INTERVAL)
     QCoreApplication.setOrganizationName("NeuralCanvas")
     QCoreApplication.setApplicationName("Neural Canvas")
+    QGuiApplication.setDesktopFileName(DESKTOP_ID)  # the taskbar finds the .desktop entry and icon
     app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
+    app.setWindowIcon(app_icon())  # every window's, unless it sets its own
     apply_theme(app)
     app.styleHints().colorSchemeChanged.connect(lambda _scheme: apply_theme(app))
     app.aboutToQuit.connect(release_clipboard)
     return app
+
+
+def app_icon() -> QIcon:
+    """Neural Canvas's icon (a small network), from the PNG renders shipped in resources/icons."""
+    icon = QIcon()
+    for size, path in icon_files():
+        icon.addFile(str(path), QSize(size, size))
+    return icon
 
 
 def release_clipboard() -> None:

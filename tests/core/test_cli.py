@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -47,6 +48,49 @@ def test_out_saves_a_design_that_continues_where_it_stopped(capsys, tmp_path):
     assert main(["train", str(out), "--epochs", "4", "--json"]) == 0
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert result["epochs"] == 4 and result["steps"] == 4 * 20
+
+
+def test_version_prints_the_installed_packages_version(capsys):
+    from importlib import metadata
+
+    with pytest.raises(SystemExit) as exited:
+        main(["--version"])
+    assert exited.value.code == 0
+    assert capsys.readouterr().out.strip() == f"neuralcanvas {metadata.version('neuralcanvas')}"
+
+
+def test_version_in_a_checkout_never_installed_is_pyprojects_marked_so(monkeypatch):
+    import tomllib
+    from importlib import metadata
+
+    from core import cli
+
+    def not_installed(name):
+        raise metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(cli.metadata, "version", not_installed)
+    expected = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
+    assert cli.version() == f"{expected} (not installed)"
+
+
+def test_a_shipped_example_trains_by_name_from_any_folder(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "gui", "train", "--example", "xor", "--json"],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result["train_accuracy"] == 1.0  # xor's bar: it stops at 100 % accuracy
+    assert list(tmp_path.iterdir()) == []  # nothing written where it ran
+
+
+def test_a_design_and_an_example_together_or_an_unknown_example_are_one_line_errors(capsys):
+    for argv, words in ((["train", str(XOR), "--example", "xor"], "not allowed with"),
+                        (["train"], "one of the arguments DESIGN --example is required"),
+                        (["export", "--example", "nope", "--numpy", "x.py"], "invalid choice: 'nope'")):
+        with pytest.raises(SystemExit) as exited:
+            main(argv)
+        err = capsys.readouterr().err
+        assert exited.value.code == 2 and words in err and len(err.strip().splitlines()) == 1
 
 
 @pytest.mark.parametrize("content, expected", [

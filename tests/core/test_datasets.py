@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+from importlib.resources import files
+
 import numpy as np
 import pytest
 
@@ -154,6 +157,18 @@ def test_digits_are_the_8x8_images():
         0,
         0,
     ]
+
+
+def test_digits_are_scikit_learns_table_unchanged_with_its_licence_beside_it():
+    # the SHA-256 of sklearn.datasets.load_digits()'s data and target as one float64 table
+    # (scikit-learn 1.9.1), taken before the package stopped depending on it
+    data = load_dataset("digits")
+    table = np.column_stack([data.X * 16.0, data.y.astype(np.float64)])  # /16 is exact both ways
+    assert table.shape == (1797, 65)
+    assert hashlib.sha256(np.ascontiguousarray(table).tobytes()).hexdigest() == (
+        "30aa855cd90427ff3c4996b3f40109597c57049f8a038cc52db1efeac8ad2e26")
+    licence = (files("core.data") / "digits.LICENSE").read_text(encoding="utf-8")
+    assert "BSD 3-Clause License" in licence and "scikit-learn developers" in licence
 
 
 def test_cricket_has_every_combination_and_the_perceptron_rule():

@@ -198,6 +198,25 @@ def test_the_dark_look_can_be_chosen_and_is_remembered(window, qtbot):
         set_appearance("system")
 
 
+def test_the_app_and_its_window_carry_the_icon_and_name_the_desktop_entry(window):
+    import configparser
+
+    from PySide6.QtGui import QGuiApplication
+
+    from resources import DESKTOP_FILE, DESKTOP_ID
+
+    app_icon = QGuiApplication.windowIcon()
+    assert {16, 32, 48, 256} <= {size.width() for size in app_icon.availableSizes()}
+    assert window.windowIcon().cacheKey() == app_icon.cacheKey()  # the window shows the app's
+    assert not window.windowIcon().pixmap(48, 48).isNull()
+    assert QGuiApplication.desktopFileName() == DESKTOP_ID
+    entry = configparser.ConfigParser(interpolation=None)
+    entry.read(DESKTOP_FILE, encoding="utf-8")
+    assert DESKTOP_FILE.name == f"{DESKTOP_ID}.desktop"
+    assert entry["Desktop Entry"]["Icon"] == DESKTOP_ID
+    assert entry["Desktop Entry"]["Exec"].split()[0] == "neuralcanvas-gui"  # pyproject's gui-script
+
+
 def test_open_example_lists_each_example_with_its_description_and_opens_the_chosen_one(
         window, monkeypatch):
     from PySide6.QtWidgets import QDialog

@@ -1,0 +1,31 @@
+"""Neural Canvas's entry (the `neuralcanvas` and `neuralcanvas-gui` commands, `python -m gui`,
+main.py): no command opens the window (with a design, if named); `train`, `export`, `import` and
+`--version` run headless."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+HEADLESS_COMMANDS = {"train", "export", "import", "-h", "--help", "--version"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in HEADLESS_COMMANDS:
+        from core.cli import main as cli_main
+
+        return cli_main(argv)
+    parser = argparse.ArgumentParser(prog="neuralcanvas", add_help=False)
+    parser.add_argument("design", nargs="?")
+    parser.add_argument("--screenshot", metavar="OUT.png")
+    parser.add_argument("--appearance", choices=("system", "light", "dark"))
+    parser.add_argument("--verbose", action="store_true")
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        from core.cli import main as cli_main
+
+        return cli_main(argv)  # argparse there explains the mistake in one line
+    from gui.app import run
+
+    return run(args.design, args.screenshot, args.appearance, verbose=args.verbose)
