@@ -48,8 +48,8 @@ def parser() -> argparse.ArgumentParser:
               "[--verbose] | neuralcanvas COMMAND ...",
         description="Neural Canvas: build neural networks by hand and watch them learn. "
         "With no command, opens the editor (with DESIGN, if given; --screenshot renders the "
-        "window to a PNG and exits; --appearance picks the light or dark look for this launch; --verbose logs "
-        "debugging detail to the log file and stderr); "
+        "window to a PNG and exits; --appearance picks the light or dark look for this launch; "
+        "--verbose logs debugging detail to the log file and stderr); "
         "the commands below run headless.",
     )
     p.add_argument("--version", action="version", version=f"neuralcanvas {version()}")
