@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from typing import Any
 
+from core.compiler.memory import memory_problems
 from core.compiler.precision import weight_problems
 from core.design import registry
 from core.design.bulk import collector_paused
@@ -93,8 +94,6 @@ def check_design(design, data=None, shapes: dict | None = None, memory: bool = T
         structure, structure_problems = _structure(design, order, data, shapes)
         problems += structure_problems
     if memory and structure is not None and data is not None and not errors_only(problems):
-        from core.compiler.memory import memory_problems  # noqa: PLC0415 - memory builds blocks' layers
-
         problems += memory_problems(design, structure, data)
     return problems, structure
 
