@@ -8,6 +8,7 @@ import sys
 from PySide6.QtCore import QCoreApplication, QObject, QSettings, QTimer
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
+from gui.document.clipboard import release_clipboard
 from gui.window.theme import APPEARANCES, apply_theme, set_appearance
 
 SWITCH_INTERVAL = 0.001  # seconds: how soon a thread waiting for the GIL gets it
@@ -25,19 +26,6 @@ def make_app(argv: list[str] | None = None) -> QApplication:
     app.styleHints().colorSchemeChanged.connect(lambda _scheme: apply_theme(app))
     app.aboutToQuit.connect(release_clipboard)
     return app
-
-
-def release_clipboard() -> None:
-    """Let go of what Neural Canvas put on the clipboard before Qt goes: PySide 6.11 crashes at
-    exit when the clipboard still holds data this process made and has read back."""
-    from gui.document.document import CLIPBOARD_MIME  # noqa: PLC0415 - the launcher imports the window late
-
-    if QApplication.instance() is None:  # no application, no clipboard of ours
-        return
-    clipboard = QApplication.clipboard()
-    mime = clipboard.mimeData()
-    if mime is not None and mime.hasFormat(CLIPBOARD_MIME):
-        clipboard.clear()
 
 
 class ModalDismisser(QObject):
