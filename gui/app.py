@@ -9,7 +9,7 @@ from PySide6.QtCore import QCoreApplication, QObject, QSettings, QTimer
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
 from gui.document.clipboard import release_clipboard
-from gui.window.theme import APPEARANCES, apply_theme, set_appearance
+from gui.widgets.theme import APPEARANCES, apply_theme, set_appearance
 
 SWITCH_INTERVAL = 0.001  # seconds: how soon a thread waiting for the GIL gets it
 

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 from core.interchange.tables import grid_csv
 from gui.panels.boundary_colours import ColourTables, OutputColouring, neuron_rgb
 from gui.panels.plot_style import FollowsPlotColours, PlotColours, style_plot
-from gui.window import exports
+from gui.widgets import exports
 
 NOT_PLANAR = "The boundary is drawn for two-dimensional inputs; see the confusion matrix."
 NOT_YET = "The decision boundary appears here once training starts (Play, Step or one sample)."

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QToolButton, QVB
 from core.engine import backend
 from gui.training.controller import TrainingController
 from gui.training.toolbar import TrainingBar
-from gui.window.theme import icon
+from gui.widgets.theme import icon
 
 BANNER_STYLE = ("#banner { background: #fff4e5; border-bottom: 1px solid #f0c36d; }"
                 "#banner QLabel { color: #6b4400; }")
@@ -46,7 +46,7 @@ class Banner(QWidget):
         self.hide()
 
     def show_message(self, text: str) -> None:
-        from gui.window.theme import is_dark  # noqa: PLC0415
+        from gui.widgets.theme import is_dark  # noqa: PLC0415
 
         self.setStyleSheet(DARK_BANNER_STYLE if is_dark() else BANNER_STYLE)
         self.mark.setPixmap(icon("mdi6.alert-outline").pixmap(18, 18))

@@ -14,7 +14,7 @@ from core.interchange.tables import history_csv
 from gui.canvas import style
 from gui.document.document import Document
 from gui.panels.csv_dialog import choose_csv_dataset
-from gui.window import exports
+from gui.widgets import exports
 from gui.window.dialogs import ask_to_save, choose_example, open_file_name, save_file_name
 
 MAX_RECENT = 8

@@ -25,10 +25,10 @@ from gui.document.document import CLIPBOARD_MIME, Document
 from gui.inspector.dock import Inspector
 from gui.learn import install_all as install_learning_views
 from gui.training.live import LiveTraining
+from gui.widgets.theme import appearance, icon, set_appearance
 from gui.window.dialogs import shortcuts_text
 from gui.window.file_actions import FileActions
 from gui.window.model_files import ModelFiles
-from gui.window.theme import appearance, icon, set_appearance
 
 
 class MainWindow(FileActions, ModelFiles, QMainWindow):

@@ -19,9 +19,9 @@ from PySide6.QtWidgets import (
 
 from gui.document.document import Document
 from gui.inspector.dock import Inspector
-from gui.inspector.fields import activation_icon
 from gui.inspector.pages import ConnectionPage, NodePage, SummaryPage
 from gui.inspector.settings_form import SettingsPage
+from gui.widgets.fields import activation_icon
 
 XOR = Path(__file__).resolve().parents[2] / "resources" / "examples" / "xor.ncanvas"
 

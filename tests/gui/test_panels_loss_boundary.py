@@ -257,7 +257,7 @@ def test_a_new_design_or_a_reset_clears_the_panels(example, qtbot):
 
 def test_the_panels_follow_the_dark_appearance(example, qtbot):
     from gui.app import make_app
-    from gui.window.theme import set_appearance
+    from gui.widgets.theme import set_appearance
 
     make_app([])
     _document, controller, loss, boundary = example("xor")

@@ -180,7 +180,7 @@ def test_the_dark_look_can_be_chosen_and_is_remembered(window, qtbot):
     from PySide6.QtWidgets import QApplication
 
     from gui.canvas import style
-    from gui.window.theme import set_appearance
+    from gui.widgets.theme import set_appearance
 
     try:
         window.appearance_actions["dark"].trigger()
