@@ -7,7 +7,7 @@ import itertools
 import math
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -56,12 +56,6 @@ class Dataset:
     @property
     def num_features(self) -> int:
         return int(self.X.shape[1])
-
-    def subset(self, indices) -> Dataset:
-        """The same data set restricted to the given rows, in the given order."""
-        rows = np.asarray(indices, dtype=np.int64)
-        labels = None if self.labels is None else self.labels[rows]
-        return replace(self, X=self.X[rows], y=self.y[rows], labels=labels)
 
 
 @dataclass(frozen=True)

@@ -115,11 +115,6 @@ class BoundaryPanel(FollowsPlotColours, QWidget):
         controller.document.design_replaced.connect(self.clear)
 
     # ------------------------------------------------------------------ public
-    @property
-    def showing_note(self) -> bool:
-        """The panel shows a note instead of the plane (no data yet, or not two-dimensional)."""
-        return self.stack.currentWidget() is self.note
-
     def show_neuron(self, node_id: str | None) -> None:
         """Show one neuron's map over the plane instead of the output (None: the output again)."""
         if node_id != self.neuron:

@@ -230,13 +230,6 @@ class LiveTraining:
         parts.append(backend.description())
         self.status.setText("   ·   ".join(parts))
 
-    def plot_viewports(self) -> list[QWidget]:
-        """The panels' plot areas (what a frame redraws), for benchmarks/live.py."""
-        from pyqtgraph import GraphicsView  # noqa: PLC0415
-
-        return [view.viewport() for dock in (self.boundary_dock, self.loss_dock)
-                for view in dock.findChildren(GraphicsView)]
-
     def shutdown(self) -> None:
         self.controller.shutdown()
 

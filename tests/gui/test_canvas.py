@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QWheelEvent
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QGraphicsView
 
 from core.design import registry
 from core.design.design import Design
@@ -428,7 +428,7 @@ def test_zoom_and_pan(canvas):
     assert rect.contains(scene.node_item(a).sceneBoundingRect())
     assert rect.contains(scene.node_item(b).sceneBoundingRect())
 
-    view.reset_zoom()
+    view.set_zoom(1.0, QGraphicsView.ViewportAnchor.AnchorViewCenter)
     fixed = QPoint(500, 350)
     before = view.mapToScene(fixed)
     drag(view, QPoint(200, 200), QPoint(260, 240), button=MIDDLE)

@@ -118,7 +118,8 @@ def test_every_example_trains_in_the_window_with_its_panels_live(window, qtbot, 
         assert live.loss.train_curve.getData()[1] is not None
         assert len(live.loss.train_curve.getData()[1]) == 3
         if snap.plane is not None:  # two inputs: the boundary, and every neuron's own map
-            assert live.boundary.image.image is not None and not live.boundary.showing_note
+            assert live.boundary.image.image is not None
+            assert live.boundary.stack.currentWidget() is not live.boundary.note
             neurons = [n for n, node in window.document.design.nodes.items() if node.kind == "neuron"]
             assert set(snap.neuron_maps) == set(neurons)
             assert all(window.scene.node_item(n).neuron_map is not None for n in neurons)
