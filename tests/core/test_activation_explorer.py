@@ -11,7 +11,7 @@ from core.compiler.compile import compile_design
 from core.design import registry
 from core.engine.activations import make_activation, sigmoid
 from core.learn.activation_notes import activation_ids, curve, note_for, parameters
-from core.learn.linear_collapse import collapse_model, network_outputs, train_xor, untrained, xor_network
+from core.learn.linear_collapse import collapse_model, network_outputs, train_xor, xor_network
 from tests.core.example_designs import xor_design
 
 Z = np.linspace(-4.0, 4.0, 81)
@@ -111,7 +111,7 @@ def test_neuron_level_identity_network_collapses_too():
 
 def test_a_nonlinear_network_does_not_collapse():
     with pytest.raises(ValueError, match="tanh"):
-        collapse_model(untrained("tanh").model)
+        collapse_model(compile_design(xor_network("tanh")).model)
 
 
 def test_identity_network_fails_xor_and_tanh_learns_it():
