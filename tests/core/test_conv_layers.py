@@ -12,7 +12,7 @@ from core.engine.activations import make_activation
 from core.engine.blocks.conv import Conv2DLayer
 from core.engine.blocks.pooling import AvgPool2DLayer, MaxPool2DLayer
 from core.engine.blocks.shape_ops import FlattenLayer, ReshapeLayer
-from tests.core.test_gradients import numeric_gradient, rel_error
+from tests.core.gradient_checks import numeric_gradient, rel_error
 
 pytestmark = pytest.mark.skipif(backend.is_gpu, reason="runs on the NumPy backend "
                                 "(NCANVAS_BACKEND=numpy)")

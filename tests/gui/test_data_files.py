@@ -14,7 +14,7 @@ from core.design.design import Design
 from core.files.fileformat import dumps
 from gui.window import file_actions
 from resources import EXAMPLES
-from tests.gui.test_canvas import drop
+from tests.gui.gestures import drop
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from core.compiler.compile import compile_design
 from core.training import inside
 from gui.panels.inside_images import class_colours
 from resources import EXAMPLES
-from tests.core.test_inside import sine_design, two_convs
+from tests.core.example_designs import sine_design, two_convs
 
 
 def open_inside(window, qtbot, path, page: str):

@@ -22,6 +22,7 @@ from gui.inspector.dock import Inspector
 from gui.inspector.pages import ConnectionPage, NodePage, SummaryPage
 from gui.inspector.settings_form import SettingsPage
 from gui.widgets.fields import activation_icon
+from tests.gui.gestures import type_into
 
 XOR = Path(__file__).resolve().parents[2] / "resources" / "examples" / "xor.ncanvas"
 
@@ -55,13 +56,6 @@ def field(inspector: Inspector, name: str, kind: type = QWidget):
     return found
 
 
-def type_into(qtbot, edit: QLineEdit, text: str) -> None:
-    """Select what is there, type over it and press Return, as a person would."""
-    edit.setFocus()
-    edit.selectAll()
-    QTest.keyClick(edit, Qt.Key.Key_Backspace)
-    qtbot.keyClicks(edit, text)
-    QTest.keyClick(edit, Qt.Key.Key_Return)
 
 
 def test_a_neuron_shows_its_activation(inspector, document):

@@ -134,7 +134,7 @@ def test_every_example_trains_in_the_window_with_its_panels_live(window, qtbot, 
 def test_hovering_a_neuron_shows_its_map_in_the_big_plot(xor_window, qtbot):
     from PySide6.QtCore import QPointF
 
-    from tests.gui.test_canvas import at
+    from tests.gui.gestures import at
 
     window = xor_window
     window.live.bar.act_step.trigger()
