@@ -75,7 +75,7 @@ class FileActions:
         except Exception as exc:  # noqa: BLE001 - a file someone sent: said, never a traceback
             QMessageBox.critical(self, "Cannot open the design", unexpected(path, exc))
             return False
-        self._remember(path)
+        self.remember_recent(path)
         errors = [p for p in self.document.problems if p.severity == "error"]
         if errors:
             self.statusBar().showMessage(
@@ -102,7 +102,7 @@ class FileActions:
         except (NeuralCanvasError, OSError, ValueError) as exc:
             QMessageBox.critical(self, "Cannot save the design", str(exc))
             return False
-        self._remember(path)
+        self.remember_recent(path)
         self.statusBar().showMessage(f"Saved {shown_path(path)}", 4000)
         return True
 
@@ -167,7 +167,8 @@ class FileActions:
             lambda: history_csv(history), "the training history")
 
     # ------------------------------------------------------------------ recent files
-    def _remember(self, path: str) -> None:
+    def remember_recent(self, path: str) -> None:
+        """Put `path` first in File → Open Recent (once; the list keeps MAX_RECENT)."""
         settings = QSettings()
         recent = [p for p in settings.value("recent", [], list) if p != path]
         settings.setValue("recent", [path, *recent][:MAX_RECENT])

@@ -27,16 +27,13 @@ def test_every_registered_activation_has_a_full_note():
             assert text.strip(), (activation_id, note)
 
 
-def test_an_activation_without_notes_is_named():
+def test_an_activation_without_notes_is_named(register_for_the_test):
     class Made:
         id, label, formula, output_range = "made_up", "Made up", "f(z) = z", "(−∞, ∞)"
 
-    registry.activations.register("made_up")(Made)
-    try:
-        with pytest.raises(KeyError, match="made_up"):
-            note_for("made_up")
-    finally:
-        registry.activations._items.pop("made_up")
+    register_for_the_test(registry.activations, "made_up", Made)
+    with pytest.raises(KeyError, match="made_up"):
+        note_for("made_up")
 
 
 @pytest.mark.parametrize("activation_id", [a for a in registry.activations if a != "softmax"])

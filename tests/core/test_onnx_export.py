@@ -182,8 +182,8 @@ class Cube(Activation):
         return 3 * z * z
 
 
-def test_an_activation_without_translation_names_its_node(tmp_path, monkeypatch):
-    monkeypatch.setitem(registry.activations._items, Cube.id, Cube)
+def test_an_activation_without_translation_names_its_node(tmp_path, register_for_the_test):
+    register_for_the_test(registry.activations, Cube.id, Cube)
     design = neuron_design(["tanh", Cube.id])
     path = tmp_path / "model.onnx"
     path.write_bytes(b"the old file")
@@ -211,8 +211,8 @@ class DoubleKind(BlockKind):
         return DoubleLayer(input_shape, tuple(input_shape))
 
 
-def test_a_block_kind_without_translation_names_its_node(tmp_path, monkeypatch):
-    monkeypatch.setitem(registry.blocks._items, DoubleKind.id, DoubleKind())
+def test_a_block_kind_without_translation_names_its_node(tmp_path, register_for_the_test):
+    register_for_the_test(registry.blocks, DoubleKind.id, DoubleKind())
     design = dense_design("relu")
     design.add_node(DoubleKind.id, node_id="twice", label="times two")
     design.remove_connection(design.incoming("out")[0].id)

@@ -50,7 +50,7 @@ def opening_ways(window, path, monkeypatch):
         window.act_open.trigger()
 
     def by_recent():
-        window._remember(str(path))  # opened once before, on another day
+        window.remember_recent(str(path))  # opened once before, on another day
         next(a for a in window.recent_menu.actions() if a.text() == str(path)).trigger()
 
     def by_drop():

@@ -54,7 +54,7 @@ def test_one_step_advances_exactly_one_mini_batch(xor_window):
     bar.act_step.trigger()
     assert controller.trainer.step_count == 2
     assert window.document.design.state.step == 2
-    assert controller.trainer._cursor == 2 * window.document.design.training.batch_size
+    assert controller.trainer.cursor == 2 * window.document.design.training.batch_size
 
 
 def test_a_learning_rate_that_diverges_shows_the_banner_and_keeps_finite_weights(xor_window, qtbot):

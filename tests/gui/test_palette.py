@@ -124,14 +124,12 @@ class _TrialKind(BlockKind):
     params = (ParamSpec("width", "int", 3, low=1),)
 
 
-def test_a_newly_registered_layer_kind_appears_without_palette_changes(qtbot, document):
-    registry.blocks.register(_TrialKind.id)(_TrialKind())
-    try:
-        widget = Palette(document)
-        qtbot.addWidget(widget)
-        assert "Trial layer" in texts(widget, "Layers")
-        item = next(i for i in widget.items() if i.text(0) == "Trial layer")
-        assert not item.icon(0).isNull()  # an unknown icon name falls back, never raises
-        assert item.toolTip(0) == _TrialKind.description
-    finally:
-        registry.blocks._items.pop(_TrialKind.id)
+def test_a_newly_registered_layer_kind_appears_without_palette_changes(qtbot, document,
+                                                                        register_for_the_test):
+    register_for_the_test(registry.blocks, _TrialKind.id, _TrialKind())
+    widget = Palette(document)
+    qtbot.addWidget(widget)
+    assert "Trial layer" in texts(widget, "Layers")
+    item = next(i for i in widget.items() if i.text(0) == "Trial layer")
+    assert not item.icon(0).isNull()  # an unknown icon name falls back, never raises
+    assert item.toolTip(0) == _TrialKind.description
