@@ -17,7 +17,7 @@ from core.design import registry
 from core.design.bulk import collector_paused
 from core.design.errors import DataError, Problem, shown
 from core.design.features import parse_feature
-from core.design.graph_order import topological_order as _topological_order
+from core.design.graph_order import topological_order
 
 SCALAR = (1,)
 CLASSIFICATION_LOSSES = {"softmax_cross_entropy", "binary_cross_entropy", "hinge"}
@@ -87,7 +87,7 @@ def check_design(design, data=None, shapes: dict | None = None, memory: bool = T
     if data is None:
         data, data_problems = _load_data(design)
         problems += data_problems
-    order, cycle_problems = _topological_order(design)
+    order, cycle_problems = topological_order(design)
     problems += cycle_problems
     structure = None
     if order is not None:
