@@ -68,6 +68,14 @@ def headless_rate(seconds: float) -> float:
     return float(json.loads(out.stdout.strip().splitlines()[-1])["steps_per_second"])
 
 
+def plot_viewports(live) -> list:
+    """The live panels' plot areas (what a frame redraws): the boundary's and the loss's."""
+    from pyqtgraph import GraphicsView
+
+    return [view.viewport() for dock in (live.boundary_dock, live.loss_dock)
+            for view in dock.findChildren(GraphicsView)]
+
+
 def window_rates(seconds: float) -> dict[str, float]:
     from gui.app import make_app  # noqa: PLC0415
     from gui.window.main_window import MainWindow  # noqa: PLC0415
@@ -81,7 +89,7 @@ def window_rates(seconds: float) -> dict[str, float]:
     for dock in window.live.docks:
         dock.show()
     app.processEvents()
-    watched = window.live.plot_viewports() + [window.view.viewport()]
+    watched = plot_viewports(window.live) + [window.view.viewport()]
     counter = PaintCounter(watched)
     controller = window.live.controller
 
@@ -111,7 +119,7 @@ def window_rates(seconds: float) -> dict[str, float]:
     elapsed = time.perf_counter() - start
     tick.stop()
     steps = controller.last.step - first_step
-    plots = window.live.plot_viewports()
+    plots = plot_viewports(window.live)
     frames = {id(w): counter.counts[id(w)] / elapsed for w in watched}
     boundary = frames[id(plots[0])] if plots else float("nan")
     canvas = frames[id(window.view.viewport())]

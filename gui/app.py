@@ -9,8 +9,9 @@ from PySide6.QtCore import QCoreApplication, QObject, QSettings, QSize, QTimer
 from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
+from gui.document.clipboard import release_clipboard
+from gui.widgets.theme import APPEARANCES, apply_theme, set_appearance
 from gui.window import errors, logs
-from gui.window.theme import APPEARANCES, apply_theme, set_appearance
 from resources import DESKTOP_ID, icon_files
 
 SWITCH_INTERVAL = 0.001  # seconds: how soon a thread waiting for the GIL gets it
@@ -38,19 +39,6 @@ def app_icon() -> QIcon:
     for size, path in icon_files():
         icon.addFile(str(path), QSize(size, size))
     return icon
-
-
-def release_clipboard() -> None:
-    """Let go of what Neural Canvas put on the clipboard before Qt goes: PySide 6.11 crashes at
-    exit when the clipboard still holds data this process made and has read back."""
-    from gui.document.document import CLIPBOARD_MIME  # noqa: PLC0415 - the launcher imports the window late
-
-    if QApplication.instance() is None:  # no application, no clipboard of ours
-        return
-    clipboard = QApplication.clipboard()
-    mime = clipboard.mimeData()
-    if mime is not None and mime.hasFormat(CLIPBOARD_MIME):
-        clipboard.clear()
 
 
 class ModalDismisser(QObject):

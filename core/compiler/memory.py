@@ -1,6 +1,7 @@
 """How much memory a design needs to train, estimated before anything is allocated (the weights
 with their gradients, optimizer state and copies; the data; what one mini-batch and one evaluation
-pass keep), what the machine has, and the words for a design or a run that does not fit."""
+pass keep), what the machine has, and the words for a design that does not fit (those for a
+run that ran out: core.training.trainer.out_of_memory)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.design import registry
-from core.design.errors import OutOfMemoryError, Problem
+from core.design.errors import Problem
 from core.engine import backend
 from core.engine.blocks.conv import Conv2DLayer
 from core.engine.blocks.pooling import Pool2DLayer
@@ -282,28 +283,5 @@ def summary(design, structure, data) -> str:
     return f"training needs ≈ {size_text(found.total)}"
 
 
-def out_of_memory(where: str, design=None) -> OutOfMemoryError:
-    """The words for a MemoryError met while training (`where`: "at epoch 3, step 40", …)."""
-    machine = machine_memory()
-    has = f" (this machine has {size_text(machine)})" if machine else ""
-    need = float32 = ""
-    if design is not None:
-        float32 = ", or float32 precision" if design.training.dtype == "float64" else ""
-        try:
-            from core.compiler.validation import check_design, load_cached_dataset  # noqa: PLC0415
-
-            _problems, structure = check_design(design, memory=False)
-            if structure is not None:
-                choice = design.dataset
-                data = load_cached_dataset(choice.name, dict(choice.params), choice.seed)
-                need = f"; the design needs about {size_text(estimate(design, structure, data).total)}"
-        except Exception:  # noqa: BLE001 - a MemoryError again, say: the message goes without it
-            need = ""
-    where = f" {where}" if where else ""
-    return OutOfMemoryError(f"training ran out of memory{where}{has}{need}. Nothing was lost: "
-                            f"the weights are those from before. Use fewer units or filters or a "
-                            f"smaller batch{float32}, then train again.")
-
-
 __all__ = ["MemoryEstimate", "NodeMemory", "estimate", "machine_memory", "memory_problems",
-           "out_of_memory", "size_text", "summary"]
+           "size_text", "summary"]

@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from typing import Any
 
+from core.compiler.memory import memory_problems
 from core.compiler.precision import weight_problems
 from core.design import registry
 from core.design.bulk import collector_paused
 from core.design.errors import DataError, Problem, shown
 from core.design.features import parse_feature
-from core.design.graph_order import topological_order as _topological_order
+from core.design.graph_order import topological_order
 
 SCALAR = (1,)
 CLASSIFICATION_LOSSES = {"softmax_cross_entropy", "binary_cross_entropy", "hinge"}
@@ -86,15 +87,13 @@ def check_design(design, data=None, shapes: dict | None = None, memory: bool = T
     if data is None:
         data, data_problems = _load_data(design)
         problems += data_problems
-    order, cycle_problems = _topological_order(design)
+    order, cycle_problems = topological_order(design)
     problems += cycle_problems
     structure = None
     if order is not None:
         structure, structure_problems = _structure(design, order, data, shapes)
         problems += structure_problems
     if memory and structure is not None and data is not None and not errors_only(problems):
-        from core.compiler.memory import memory_problems  # noqa: PLC0415 - memory builds blocks' layers
-
         problems += memory_problems(design, structure, data)
     return problems, structure
 

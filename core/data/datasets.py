@@ -7,14 +7,14 @@ import itertools
 import math
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from importlib.resources import files
 
 import numpy as np
 
 from core.data.csv_import import TASKS, read_table
 from core.data.csv_source import refuse_unsafe_file
-from core.data.painted import check_painted, make_painted
+from core.data.painted import check_painted, painted_arrays
 from core.design import registry
 from core.design.errors import DataError
 from core.design.errors import shown as quoted
@@ -57,12 +57,6 @@ class Dataset:
     @property
     def num_features(self) -> int:
         return int(self.X.shape[1])
-
-    def subset(self, indices) -> Dataset:
-        """The same data set restricted to the given rows, in the given order."""
-        rows = np.asarray(indices, dtype=np.int64)
-        labels = None if self.labels is None else self.labels[rows]
-        return replace(self, X=self.X[rows], y=self.y[rows], labels=labels)
 
 
 @dataclass(frozen=True)
@@ -338,6 +332,13 @@ def _make_plane(p: dict, rng: np.random.Generator) -> Dataset:
     return _regression("plane", X, target)
 
 
+def _make_painted(p: dict, rng: np.random.Generator) -> Dataset:
+    """Your own points on the plane: click to add one of the chosen class, drag to erase."""
+    X, y, _ = painted_arrays(p["points"])
+    k = p["classes"]
+    return Dataset("painted", X, y, XY, "classification", k, _numbered(k))
+
+
 _GAUSSIANS = np.array(
     [[-4, 2.5, 1], [0, 2.5, -1], [4, 2.5, 1], [-4, -2.5, -1], [0, -2.5, 1], [4, -2.5, -1]]
 )
@@ -407,7 +408,7 @@ CLASSES = ParamSpec("classes", 2, "int", 2, 8, description="number of classes")
 POINTS = ParamSpec("points", (), "list", description="[x1, x2, class] of each painted point")
 
 
-def _register(
+def register_dataset(
     id: str, label: str, task: str, params: tuple, make: Callable, check: Callable | None = None,
     reads_numbers: bool = False,
 ) -> None:
@@ -427,14 +428,14 @@ CSV_PARAMS = (
     ParamSpec("task", "classification", "str", choices=TASKS, description="class or number"),
 )
 
-_register("circle", "Circle", "classification", (N, NOISE), _make_circle)
-_register("xor", "Exclusive or", "classification", (N, NOISE), _make_xor)
-_register("gaussian", "Gaussian", "classification", (N, NOISE, CLASSES), _make_gaussian)
-_register("spiral", "Spiral", "classification", (N, NOISE, CLASSES), _make_spiral)
-_register("moons", "Moons", "classification", (N, NOISE), _make_moons)
-_register("plane", "Plane", "regression", (N, NOISE), _make_plane)
-_register("multi_gaussian", "Multiple Gaussians", "regression", (N, NOISE), _make_multi_gaussian)
-_register("painted", "Painted", "classification", (POINTS, CLASSES), make_painted, check_painted)
-_register("digits", "Digits", "classification", (), _make_digits)
-_register("cricket", "Cricket", "classification", (), _make_cricket)
-_register("csv", "CSV file", "classification", CSV_PARAMS, _make_csv, _check_csv, reads_numbers=True)
+register_dataset("circle", "Circle", "classification", (N, NOISE), _make_circle)
+register_dataset("xor", "Exclusive or", "classification", (N, NOISE), _make_xor)
+register_dataset("gaussian", "Gaussian", "classification", (N, NOISE, CLASSES), _make_gaussian)
+register_dataset("spiral", "Spiral", "classification", (N, NOISE, CLASSES), _make_spiral)
+register_dataset("moons", "Moons", "classification", (N, NOISE), _make_moons)
+register_dataset("plane", "Plane", "regression", (N, NOISE), _make_plane)
+register_dataset("multi_gaussian", "Multiple Gaussians", "regression", (N, NOISE), _make_multi_gaussian)
+register_dataset("painted", "Painted", "classification", (POINTS, CLASSES), _make_painted, check_painted)
+register_dataset("digits", "Digits", "classification", (), _make_digits)
+register_dataset("cricket", "Cricket", "classification", (), _make_cricket)
+register_dataset("csv", "CSV file", "classification", CSV_PARAMS, _make_csv, _check_csv, reads_numbers=True)

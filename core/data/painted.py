@@ -127,11 +127,3 @@ def check_painted(params: dict) -> list[str]:
     """The data set registry's extra check of the painted set's resolved params."""
     return point_problems(params["points"], params["classes"])
 
-
-def make_painted(params: dict, rng: np.random.Generator):
-    """Your own points on the plane: click to add one of the chosen class, drag to erase."""
-    from core.data.datasets import XY, Dataset  # noqa: PLC0415  (core.data.datasets registers this set)
-
-    X, y, _ = painted_arrays(params["points"])
-    k = params["classes"]
-    return Dataset("painted", X, y, XY, "classification", k, tuple(str(j) for j in range(k)))

@@ -14,9 +14,11 @@ row to (window, 1) ("reshape" with shape "W,1") before an RNN, LSTM or GRU block
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
-from core.data.datasets import Dataset, N, ParamSpec, _register
+from core.data.datasets import Dataset, N, ParamSpec, load_dataset, register_dataset
 
 WINDOW = ParamSpec("window", 20, "int", 4, 200, description="values in each sequence")
 SEQUENCE_NOISE = ParamSpec("noise", 0.05, "float", 0.0, 1.0,
@@ -52,19 +54,14 @@ def _make_sequences(p: dict, rng: np.random.Generator) -> Dataset:
                    ("first half", "second half"))
 
 
-_register("sine", "Sine wave", "regression", (N, WINDOW, SEQUENCE_NOISE, PERIOD), _make_sine)
-_register("sequences", "Bump sequences", "classification", (N, WINDOW, SEQUENCE_NOISE),
-          _make_sequences)
+register_dataset("sine", "Sine wave", "regression", (N, WINDOW, SEQUENCE_NOISE, PERIOD), _make_sine)
+register_dataset("sequences", "Bump sequences", "classification", (N, WINDOW, SEQUENCE_NOISE),
+                 _make_sequences)
 
 
 def _make_digits_itself(p: dict, rng: np.random.Generator) -> Dataset:
     """The 8×8 digits as their own target: an autoencoder learns to draw each one again."""
-    from core.data.datasets import _make_digits  # noqa: PLC0415 - one loader for the bundled file
-
-    digits = _make_digits(p, rng)
-    return Dataset("digits_itself", digits.X, digits.X.copy(), digits.feature_names, "regression",
-                   0, digits.class_names, target_names=digits.feature_names,
-                   image_shape=digits.image_shape, labels=digits.y.copy())
+    return replace(load_dataset("digits", {"target": "inputs"}), name="digits_itself")
 
 
-_register("digits_itself", "Digits, as their own target", "regression", (), _make_digits_itself)
+register_dataset("digits_itself", "Digits, as their own target", "regression", (), _make_digits_itself)

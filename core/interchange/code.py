@@ -17,7 +17,7 @@ from core.design.atomic import write_atomic
 from core.design.errors import DesignError, NeuralCanvasError, Problem
 from core.engine.backend import to_numpy
 from core.engine.model import Piece
-from core.interchange.translators import CodeTranslation, translator
+from core.interchange.translation import CodeTranslation, translator
 
 INPUT_KINDS = ("input", "data")
 GELU_SCALE = math.sqrt(2.0 / math.pi)

@@ -321,11 +321,6 @@ class Update:
     before: dict[str, np.ndarray]  # the optimizer's state (m, v, velocity, …) before the step
     after: dict[str, np.ndarray]
 
-    @property
-    def plain_sgd(self) -> bool:
-        """w ← w − η·∂L/∂w, nothing else."""
-        return self.optimizer == "sgd" and not (self.l1 or self.l2) and self.clip_scale == 1.0
-
     def entry(self, key: str) -> dict[str, Any]:
         """The numbers for one weight (a connection id) or bias ("b:" + neuron id)."""
         i = self.index[key]

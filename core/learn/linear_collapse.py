@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.compiler.compile import Build, compile_design
+from core.compiler.compile import Build
 from core.design.design import Design
 from core.engine.backend import to_device, to_numpy
 from core.training.probes import Plane, plane_maps
@@ -158,8 +158,3 @@ def collapse_of(build: Build) -> Collapse | None:
         return collapse_model(build.model)
     except ValueError:
         return None
-
-
-def untrained(activation: str, seed: int = 0) -> Build:
-    """The XOR network compiled with the weights its seed draws, before any training."""
-    return compile_design(xor_network(activation, seed=seed))

@@ -230,28 +230,6 @@ def correction_bound(X: np.ndarray, t: np.ndarray, start: Perceptron, eta: float
     return (R2 + 2.0 * gamma * w0 / eta) / gamma**2
 
 
-@dataclass(frozen=True)
-class Bound:
-    """How long "run until it separates" may go on, and why."""
-
-    presentations: int
-    corrections: float | None  # the theorem's bound, when a separator is known
-    gamma: float | None
-
-
-def presentation_bound(X: np.ndarray, t: np.ndarray, start: Perceptron, eta: float,
-                       cap: int = NOT_SEPARABLE_CAP) -> Bound:
-    """Presented in turn, each correction is followed by fewer than n presentations that change
-    nothing before the next correction or the end: at most n·(corrections + 1) presentations.
-    With no separator found, `cap` presentations."""
-    separator = widest_separator(X, t)
-    gamma = margin(X, t, separator) if separator is not None else 0.0
-    if gamma <= 0:
-        return Bound(cap, None, None)
-    corrections = correction_bound(X, t, start, eta, gamma)
-    return Bound(len(X) * (math.floor(corrections) + 1), corrections, gamma)
-
-
 # ---------------------------------------------------------------------- a slice for the plot
 def slice_line(perceptron: Perceptron, axes: tuple[int, int],
                held: Sequence[float]) -> tuple[float, float, float]:

@@ -21,12 +21,11 @@ from typing import Any
 
 import numpy as np
 
-from core.compiler.memory import out_of_memory
 from core.design.errors import NeuralCanvasError, OutOfMemoryError, TrainingError
 from core.files.fileformat import design_from_dict
 from core.training import probes
 from core.training.timeline import Timeline, moment_of
-from core.training.trainer import Trainer
+from core.training.trainer import Trainer, out_of_memory
 
 FRAME_SECONDS = 1 / 40  # a snapshot at most this often (with the trip to the window, ~35 a second)
 POLL_SECONDS = 0.002  # how often the running loop looks for messages

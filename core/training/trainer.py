@@ -1,4 +1,5 @@
-"""The trainer: a generator of progress over epochs and mini-batches, with stop, pause and a NaN guard."""
+"""The trainer: a generator of progress over epochs and mini-batches, with stop, pause and a NaN guard;
+the words for a run that runs out of memory."""
 
 from __future__ import annotations
 
@@ -9,12 +10,13 @@ from typing import Any
 
 import numpy as np
 
+from core.compiler import memory
 from core.compiler.compile import Build, compile_design
-from core.compiler.memory import out_of_memory
 from core.compiler.precision import column_names, fits_dtype
+from core.compiler.validation import check_design, load_cached_dataset
 from core.design import registry
 from core.design.design import TrainingState
-from core.design.errors import TrainingError
+from core.design.errors import OutOfMemoryError, TrainingError
 from core.engine.backend import to_device, to_numpy, xp
 from core.engine.losses import make_loss
 from core.engine.optimizers import clip_by_norm, make_optimizer, regularize
@@ -45,6 +47,28 @@ class TrainProgress:
     metrics: EpochMetrics | None = None
     sample: int | None = None
     reason: str = ""
+
+
+def out_of_memory(where: str, design=None) -> OutOfMemoryError:
+    """The words for a MemoryError met while training (`where`: "at epoch 3, step 40", …)."""
+    machine = memory.machine_memory()
+    has = f" (this machine has {memory.size_text(machine)})" if machine else ""
+    need = float32 = ""
+    if design is not None:
+        float32 = ", or float32 precision" if design.training.dtype == "float64" else ""
+        try:
+            _problems, structure = check_design(design, memory=False)
+            if structure is not None:
+                choice = design.dataset
+                data = load_cached_dataset(choice.name, dict(choice.params), choice.seed)
+                total = memory.estimate(design, structure, data).total
+                need = f"; the design needs about {memory.size_text(total)}"
+        except Exception:  # noqa: BLE001 - a MemoryError again, say: the message goes without it
+            need = ""
+    where = f" {where}" if where else ""
+    return OutOfMemoryError(f"training ran out of memory{where}{has}{need}. Nothing was lost: "
+                            f"the weights are those from before. Use fewer units or filters or a "
+                            f"smaller batch{float32}, then train again.")
 
 
 class Trainer:

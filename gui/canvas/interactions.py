@@ -2,18 +2,37 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Iterable
+from typing import Protocol
 
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QPointF, QRectF, Qt, SignalInstance
 from PySide6.QtGui import QPen
-from PySide6.QtWidgets import QGraphicsPathItem
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
 
 from gui.canvas import style
-from gui.canvas.items import NodeItem, PortItem, wire_path
+from gui.canvas.items import ConnectionItem, NodeItem, PortItem, wire_path
 from gui.canvas.style import theme, with_alpha
+from gui.document.document import Document
 
-if TYPE_CHECKING:
-    from gui.canvas.scene import CanvasScene
+
+class GestureScene(Protocol):
+    """The canvas scene as the gestures use it (scene.CanvasScene is the one): the document they
+    edit, the items under the pointer, whether drags snap to the grid, the wires that follow a
+    drag, and a line for the status bar."""
+
+    document: Document
+    snap: bool
+    status_message: SignalInstance
+
+    def items(self, *where) -> list[QGraphicsItem]: ...
+
+    def selectedItems(self) -> list[QGraphicsItem]: ...
+
+    def addItem(self, item: QGraphicsItem) -> None: ...
+
+    def removeItem(self, item: QGraphicsItem) -> None: ...
+
+    def set_dragged_wires(self, wires: Iterable[ConnectionItem]) -> None: ...
 
 
 class WiringTool:
@@ -24,7 +43,7 @@ class WiringTool:
 
     SNAP_RADIUS = 12.0
 
-    def __init__(self, scene: CanvasScene) -> None:
+    def __init__(self, scene: GestureScene) -> None:
         self.scene = scene
         self.source: NodeItem | None = None
         self.wire: QGraphicsPathItem | None = None
@@ -144,7 +163,7 @@ class MoveTracker:
     Qt moves the selected items; after each step the tracker snaps them to the grid (when the scene
     snaps) and bends their wires, which paint themselves from the first step until the release."""
 
-    def __init__(self, scene: CanvasScene) -> None:
+    def __init__(self, scene: GestureScene) -> None:
         self.scene = scene
         self._start: dict[str, QPointF] = {}
         self._nodes: list[NodeItem] = []

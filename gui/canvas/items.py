@@ -108,11 +108,6 @@ class NodeItem(QGraphicsItem):
             rect = rect.united(self.note_rect())
         return rect
 
-    @property
-    def problem_messages(self) -> list[str]:
-        text = self.badge.toolTip()
-        return text.split("\n") if self.badge.isVisible() and text else []
-
     # ----------------------------------------------------------------- geometry
     def measure(self, node: Node) -> tuple[float, float]:
         """The body's width and height for this record."""

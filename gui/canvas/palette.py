@@ -70,19 +70,6 @@ def entry_mime(entry: PaletteEntry | Mapping[str, Any]) -> QMimeData:
     return mime
 
 
-def mime_payload(mime: QMimeData) -> dict[str, Any] | None:
-    """The payload of a palette drag, or None when the data is not one (for drop targets)."""
-    if not mime.hasFormat(KIND_MIME):
-        return None
-    try:
-        payload = json.loads(bytes(mime.data(KIND_MIME)).decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        return None
-    if not isinstance(payload, dict) or payload.get("kind") not in registry.blocks:
-        return None
-    return payload
-
-
 def dataset_columns(design: Design) -> tuple[str, ...] | None:
     """The current data set's column names, or None when it cannot be loaded as set."""
     choice = design.dataset

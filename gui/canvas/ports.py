@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QFontMetricsF, QPainter, QPainterPath, QPen
@@ -11,9 +10,6 @@ from PySide6.QtWidgets import QGraphicsItem
 
 from gui.canvas import style
 from gui.canvas.style import theme
-
-if TYPE_CHECKING:
-    from gui.canvas.items import NodeItem
 
 LOW_DETAIL = 0.45  # below this zoom, text and glyphs are left out
 
@@ -26,7 +22,7 @@ class PortItem(QGraphicsItem):
 
     LABEL_SIZE = 9  # the shape written over a block's port, in scene pixels
 
-    def __init__(self, node_item: NodeItem, side: str) -> None:
+    def __init__(self, node_item: QGraphicsItem, side: str) -> None:
         super().__init__(node_item)
         self.side = side  # "in" | "out"
         self.highlighted = False  # hovered, or the target of a wire being drawn
@@ -38,8 +34,9 @@ class PortItem(QGraphicsItem):
         self.setZValue(2)
 
     @property
-    def node_item(self) -> NodeItem:
-        return self.parentItem()  # type: ignore[return-value]
+    def node_item(self) -> QGraphicsItem:
+        """The node item (an items.NodeItem) this port is part of: its parent."""
+        return self.parentItem()
 
     def set_highlighted(self, on: bool) -> None:
         if on != self.highlighted:

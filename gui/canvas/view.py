@@ -13,9 +13,9 @@ from PySide6.QtWidgets import QFrame, QGraphicsView, QWidget
 
 from gui.canvas import style
 from gui.canvas.items import NodeItem
+from gui.canvas.palette import KIND_MIME
 from gui.canvas.scene import CanvasScene
 
-KIND_MIME = "application/x-neuralcanvas-kind"
 FILE_SUFFIXES = (".ncanvas", ".onnx")  # a design, or an ONNX model to import
 MIN_ZOOM, MAX_ZOOM = 0.1, 4.0
 BIG_NODES, BIG_WIRES = 150, 400  # from this size on, zooming scales the last frame (see paintEvent)
@@ -87,10 +87,6 @@ class CanvasView(QGraphicsView):
     @Slot()
     def zoom_out(self) -> None:
         self.set_zoom(self.zoom() / 1.25, QGraphicsView.ViewportAnchor.AnchorViewCenter)
-
-    @Slot()
-    def reset_zoom(self) -> None:
-        self.set_zoom(1.0, QGraphicsView.ViewportAnchor.AnchorViewCenter)
 
     @Slot()
     def fit_to_view(self) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPainterPathStroker, QPen
@@ -18,9 +18,6 @@ from core.design.design import Connection
 from gui.canvas import style
 from gui.canvas.overlays import WireOverlay
 from gui.canvas.style import format_number, theme
-
-if TYPE_CHECKING:
-    from gui.canvas.items import NodeItem
 
 THIN = 1.0  # wires narrower than this on screen are drawn as one-pixel cosmetic lines
 NO_CONTENTS = QGraphicsItem.GraphicsItemFlag.ItemHasNoContents
@@ -36,6 +33,14 @@ def wire_path(start: QPointF, end: QPointF) -> QPainterPath:
     return path
 
 
+class WireEnd(Protocol):
+    """A node item as its wires see it (items.NodeItem is one): where a wire leaves and enters it."""
+
+    def output_anchor(self) -> QPointF: ...
+
+    def input_anchor(self) -> QPointF: ...
+
+
 class ConnectionItem(QGraphicsItem):
     """A wire from the source's output port to the target's input port.
 
@@ -47,7 +52,7 @@ class ConnectionItem(QGraphicsItem):
     HIT_WIDTH = 10.0
     overlay: WireOverlay | None = None
 
-    def __init__(self, conn: Connection, source: NodeItem, target: NodeItem, layer_level: bool,
+    def __init__(self, conn: Connection, source: WireEnd, target: WireEnd, layer_level: bool,
                  weight_scale: float = 1.0, live: bool = True) -> None:
         super().__init__()
         self.connection_id = conn.id

@@ -1,5 +1,6 @@
 """What Edit → Paste takes from the clipboard: nodes as Edit → Copy wrote them, checked whole
-before any is added (another program, or another version, may have put anything there)."""
+before any is added (another program, or another version, may have put anything there); and
+letting go of the clipboard before Qt goes."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, ValidationError
+from PySide6.QtWidgets import QApplication
 
 from core.design import registry
 from core.design.errors import shown
 from core.files.schema import FiniteFloat, Id, Name, NodeModel, schema_problems, value_problems
+from gui.document.document import CLIPBOARD_MIME
 
 
 class _Wire(BaseModel):
@@ -60,3 +63,14 @@ def _numbers(value: Any) -> bool:
         return bool(np.isfinite(np.asarray(value, dtype=np.float32)).all())
     except (ValueError, TypeError, OverflowError):
         return False
+
+
+def release_clipboard() -> None:
+    """Let go of what Neural Canvas put on the clipboard before Qt goes: PySide 6.11 crashes at
+    exit when the clipboard still holds data this process made and has read back."""
+    if QApplication.instance() is None:  # no application, no clipboard of ours
+        return
+    clipboard = QApplication.clipboard()
+    mime = clipboard.mimeData()
+    if mime is not None and mime.hasFormat(CLIPBOARD_MIME):
+        clipboard.clear()

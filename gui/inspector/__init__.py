@@ -1,1 +1,1 @@
-"""The inspector dock: fields, pages for a selection, block parameters, design settings."""
+"""The inspector dock: pages for a selection, block parameters, design settings."""

@@ -120,7 +120,3 @@ class Inspector(QWidget):
         self.note.setText("\n".join(lines))
         self.note.setStyleSheet(ERROR_STYLE if mine[0].severity == "error" else WARNING_STYLE)
         self.note.show()
-
-    def problems_shown(self) -> str:
-        """The text of the note at the top ("" when hidden)."""
-        return "" if self.note.isHidden() else self.note.text()

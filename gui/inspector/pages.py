@@ -24,8 +24,8 @@ from core.design import registry
 from core.design.names import MAX_LABEL
 from gui.canvas.palette import feature_choices
 from gui.document.document import Document
-from gui.inspector.fields import NumberEdit, TextField, format_number
 from gui.inspector.params import ParamForm
+from gui.widgets.fields import NumberEdit, TextField, format_number
 
 HINT_STYLE = "color: palette(placeholder-text);"
 

@@ -8,7 +8,7 @@ from typing import Any
 from PySide6.QtWidgets import QFormLayout, QWidget
 
 from core.design import registry
-from gui.inspector.fields import FloatField, NumberEdit, RowGroup, field_for, humanize
+from gui.widgets.fields import FloatField, NumberEdit, RowGroup, field_for, humanize
 
 ACTIVATION_PARAMS = "activation_params"
 

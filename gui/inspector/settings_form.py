@@ -15,7 +15,9 @@ from PySide6.QtWidgets import (
 
 from core.design import registry
 from gui.document.document import Document
-from gui.inspector.fields import (
+from gui.inspector.pages import Page, form_layout, hint
+from gui.panels.csv_dialog import choose_csv_dataset
+from gui.widgets.fields import (
     ChoiceField,
     FloatField,
     IntField,
@@ -26,8 +28,6 @@ from gui.inspector.fields import (
     humanize,
     number_field_for,
 )
-from gui.inspector.pages import Page, form_layout, hint
-from gui.panels.csv_dialog import choose_csv_dataset
 
 SEED_MAX = 2**31 - 1
 

@@ -377,7 +377,7 @@ def install(window) -> None:
     """Learn → Backpropagation Step by Step: the dock (on the right, with the inspector) and its
     entry in the Learn menu and the View menu."""
     view = BackpropView(window)
-    dock = window._dock("Backpropagation", view, Qt.DockWidgetArea.RightDockWidgetArea)
+    dock = window.add_dock("Backpropagation", view, Qt.DockWidgetArea.RightDockWidgetArea)
     dock.hide()  # tabbed with the inspector when first shown (a tab bar made now would linger)
     view.dock = dock
     dock.toggleViewAction().toggled.connect(lambda shown: view.enter() if shown else view.leave())

@@ -13,7 +13,7 @@ HEIGHT, WIDTH, WIDTH_3D = 360, 640, 820  # the room the dock is given when the p
 def install(window) -> None:
     """Learn → Loss Landscape, and its dock (tabbed with the boundary, hidden until asked for)."""
     panel = LandscapePanel(window.document, window.live.controller, window.scene)
-    dock = window._dock("Loss Landscape", panel, Qt.DockWidgetArea.BottomDockWidgetArea)
+    dock = window.add_dock("Loss Landscape", panel, Qt.DockWidgetArea.BottomDockWidgetArea)
     dock.setObjectName("landscape_dock")
     panel.dock = dock
     window.tabifyDockWidget(window.live.inside_dock, dock)
@@ -39,7 +39,7 @@ def install(window) -> None:
         if len(window.scene.selected_connection_ids()) == 2:
             panel.use_selected_wires()
 
-    action = window._action("Loss &Landscape", open_view, None, "mdi6.terrain",
-                            "the loss over two weights, and the path gradient descent takes on it")
-    window.learn_menu.addAction(action)
+    action = window.add_learn_action(
+        "Loss &Landscape", open_view, "mdi6.terrain",
+        "the loss over two weights, and the path gradient descent takes on it")
     window.landscape_panel, window.landscape_dock, window.act_landscape = panel, dock, action

@@ -101,11 +101,6 @@ class LandscapePanel(FollowsPlotColours, QWidget):
         c.recompute.clicked.connect(self.request_surface)
         c.clear_path.clicked.connect(self._restart_path)
 
-    # ------------------------------------------------------------------ what tests read
-    @property
-    def showing_message(self) -> bool:
-        return self.pages.currentWidget() is self.message
-
     @property
     def marked(self) -> tuple[float, float] | None:
         """Where the point is marked: a past moment the timeline shows, else the weights now."""

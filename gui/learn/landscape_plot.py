@@ -157,19 +157,5 @@ class ContourView(QWidget):
         self.mark.setData([] if point is None else [point[0]],
                           [] if point is None else [point[1]])
 
-    def marked(self) -> tuple[float, float] | None:
-        """The marked point as drawn (for tests: what a person sees)."""
-        x, y = self.mark.getData()
-        return None if len(x) == 0 else (float(x[0]), float(y[0]))
-
-    def path_points(self) -> np.ndarray:
-        x, y = self.path.getData()
-        return np.zeros((0, 2)) if x is None else np.column_stack([x, y])
-
-    def isocurve_count(self) -> int:
-        """How many contour lines have something to draw."""
-        return sum(c.data is not None and c.boundingRect().isValid() and not c.boundingRect().isEmpty()
-                   for c in self.isocurves)
-
 
 __all__ = ["ContourView", "display_scale", "path_colour"]

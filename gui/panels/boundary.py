@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 from core.interchange.tables import grid_csv
 from gui.panels.boundary_colours import ColourTables, OutputColouring, neuron_rgb
 from gui.panels.plot_style import FollowsPlotColours, PlotColours, style_plot
-from gui.window import exports
+from gui.widgets import exports
 
 NOT_PLANAR = "The boundary is drawn for two-dimensional inputs; see the confusion matrix."
 NOT_YET = "The decision boundary appears here once training starts (Play, Step or one sample)."
@@ -115,11 +115,6 @@ class BoundaryPanel(FollowsPlotColours, QWidget):
         controller.document.design_replaced.connect(self.clear)
 
     # ------------------------------------------------------------------ public
-    @property
-    def showing_note(self) -> bool:
-        """The panel shows a note instead of the plane (no data yet, or not two-dimensional)."""
-        return self.stack.currentWidget() is self.note
-
     def show_neuron(self, node_id: str | None) -> None:
         """Show one neuron's map over the plane instead of the output (None: the output again)."""
         if node_id != self.neuron:

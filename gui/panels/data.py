@@ -30,13 +30,13 @@ from core.data.datasets import dataset_problems, train_test_split
 from core.design import registry
 from core.design.errors import NeuralCanvasError
 from gui.document.document import Document
-from gui.inspector.fields import FloatField, IntField
 from gui.panels.csv_dialog import choose_csv_dataset
 from gui.panels.data_about import AboutData
 from gui.panels.data_plot import PointsPlot, Shown
 from gui.panels.plot_style import PlotColours
 from gui.panels.thumbnails import THUMB, DatasetStrip
-from gui.window.theme import icon
+from gui.widgets.fields import FloatField, IntField
+from gui.widgets.theme import icon
 
 PAINT_HINT = "Click to add a point of the chosen class · right-drag (or the eraser) to erase"
 _CONTROLS = (("noise", "Noise"), ("n", "Samples"), ("classes", "Classes"))

@@ -110,11 +110,6 @@ class InsidePanel(FollowsPlotColours, QWidget):
         self._apply_colours()
         self._bind()
 
-    # ------------------------------------------------------------------ what tests read
-    @property
-    def showing_note(self) -> bool:
-        return self.pages.currentWidget() is self.note
-
     @property
     def block_id(self) -> str | None:
         return self.block.currentData()

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSizePolicy, QVBox
 
 from core.interchange.tables import columns_csv
 from gui.panels.plot_style import FollowsPlotColours, PlotColours, style_plot
-from gui.window import exports
+from gui.widgets import exports
 
 REDRAW_SECONDS = 0.2  # while training runs, the curves are redrawn at most this often
 FEW_EPOCHS = 30  # up to this many epochs each one is marked with a dot (a lone epoch is visible)

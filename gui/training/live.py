@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QToolButton, QVB
 from core.engine import backend
 from gui.training.controller import TrainingController
 from gui.training.toolbar import TrainingBar
-from gui.window.theme import icon
+from gui.widgets.theme import icon
 
 BANNER_STYLE = ("#banner { background: #fff4e5; border-bottom: 1px solid #f0c36d; }"
                 "#banner QLabel { color: #6b4400; }")
@@ -46,7 +46,7 @@ class Banner(QWidget):
         self.hide()
 
     def show_message(self, text: str) -> None:
-        from gui.window.theme import is_dark  # noqa: PLC0415
+        from gui.widgets.theme import is_dark  # noqa: PLC0415
 
         self.setStyleSheet(DARK_BANNER_STYLE if is_dark() else BANNER_STYLE)
         self.mark.setPixmap(icon("mdi6.alert-outline").pixmap(18, 18))
@@ -109,12 +109,12 @@ class LiveTraining:
         self.confusion = ConfusionPanel(self.controller)
         self.loss = LossPanel(self.controller)
         self.inside = InsidePanel(window.document, self.controller)
-        self.data_dock = window._dock("Data", self.data, bottom)
-        self.boundary_dock = window._dock("Boundary", self.boundary, bottom)
-        self.confusion_dock = window._dock("Confusion", self.confusion, bottom)
-        self.inside_dock = window._dock("Inside", self.inside, bottom)
+        self.data_dock = window.add_dock("Data", self.data, bottom)
+        self.boundary_dock = window.add_dock("Boundary", self.boundary, bottom)
+        self.confusion_dock = window.add_dock("Confusion", self.confusion, bottom)
+        self.inside_dock = window.add_dock("Inside", self.inside, bottom)
         self.inside_dock.visibilityChanged.connect(self.inside.set_seen)  # computes only when seen
-        self.loss_dock = window._dock("Loss", self.loss, bottom)
+        self.loss_dock = window.add_dock("Loss", self.loss, bottom)
         window.splitDockWidget(self.data_dock, self.boundary_dock, Qt.Orientation.Horizontal)
         window.splitDockWidget(self.boundary_dock, self.loss_dock, Qt.Orientation.Horizontal)
         window.tabifyDockWidget(self.boundary_dock, self.confusion_dock)
@@ -229,13 +229,6 @@ class LiveTraining:
             parts.append(self._memory)
         parts.append(backend.description())
         self.status.setText("   ·   ".join(parts))
-
-    def plot_viewports(self) -> list[QWidget]:
-        """The panels' plot areas (what a frame redraws), for benchmarks/live.py."""
-        from pyqtgraph import GraphicsView  # noqa: PLC0415
-
-        return [view.viewport() for dock in (self.boundary_dock, self.loss_dock)
-                for view in dock.findChildren(GraphicsView)]
 
     def shutdown(self) -> None:
         self.controller.shutdown()

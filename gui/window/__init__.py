@@ -1,1 +1,1 @@
-"""The main window and what hangs off it: dialogs, file actions, exports of pictures and models."""
+"""The main window and what hangs off it: dialogs, file actions, model files."""

@@ -16,7 +16,7 @@ from core.interchange.tables import history_csv
 from gui.canvas import style
 from gui.document.document import Document
 from gui.panels.csv_dialog import choose_csv_dataset
-from gui.window import exports
+from gui.widgets import exports
 from gui.window.dialogs import ask_to_save, choose_example, open_file_name, save_file_name
 
 MAX_RECENT = 8
@@ -86,7 +86,7 @@ class FileActions:
         except Exception as exc:  # noqa: BLE001 - a file someone sent: said, never a traceback
             QMessageBox.critical(self, "Cannot open the design", unexpected(path, exc))
             return False
-        self._remember(path)
+        self.remember_recent(path)
         errors = [p for p in self.document.problems if p.severity == "error"]
         if errors:
             self.statusBar().showMessage(
@@ -113,7 +113,7 @@ class FileActions:
         except (NeuralCanvasError, OSError, ValueError) as exc:
             QMessageBox.critical(self, "Cannot save the design", str(exc))
             return False
-        self._remember(path)
+        self.remember_recent(path)
         self.statusBar().showMessage(f"Saved {shown_path(path)}", 4000)
         return True
 
@@ -194,7 +194,8 @@ class FileActions:
             lambda: history_csv(history), "the training history")
 
     # ------------------------------------------------------------------ recent files
-    def _remember(self, path: str) -> None:
+    def remember_recent(self, path: str) -> None:
+        """Put `path` first in File → Open Recent (once; the list keeps MAX_RECENT)."""
         settings = QSettings()
         recent = [p for p in settings.value("recent", [], list) if p != path]
         settings.setValue("recent", [path, *recent][:MAX_RECENT])

@@ -18,18 +18,17 @@ from PySide6.QtWidgets import (
     QMessageBox,
 )
 
-from gui.app import release_clipboard
 from gui.canvas import CanvasScene, CanvasView
 from gui.canvas.palette import Palette
-from gui.document.clipboard import read_clipboard
+from gui.document.clipboard import read_clipboard, release_clipboard
 from gui.document.document import CLIPBOARD_MIME, Document
 from gui.inspector.dock import Inspector
 from gui.learn import install_all as install_learning_views
 from gui.training.live import LiveTraining
+from gui.widgets.theme import appearance, icon, set_appearance
 from gui.window.dialogs import shortcuts_text
 from gui.window.file_actions import FileActions
 from gui.window.model_files import ModelFiles
-from gui.window.theme import appearance, icon, set_appearance
 
 
 class MainWindow(FileActions, ModelFiles, QMainWindow):
@@ -48,10 +47,10 @@ class MainWindow(FileActions, ModelFiles, QMainWindow):
         self.problems = QListWidget()
         self.problems.setObjectName("problems")
         self.problems.setWordWrap(True)
-        self.palette_dock = self._dock("Palette", self.palette_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self.inspector_dock = self._dock("Inspector", self.inspector,
+        self.palette_dock = self.add_dock("Palette", self.palette_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.inspector_dock = self.add_dock("Inspector", self.inspector,
                                          Qt.DockWidgetArea.RightDockWidgetArea)
-        self.problems_dock = self._dock("Problems", self.problems,
+        self.problems_dock = self.add_dock("Problems", self.problems,
                                         Qt.DockWidgetArea.BottomDockWidgetArea)
         for corner, area in ((Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea),
                              (Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)):
@@ -75,7 +74,9 @@ class MainWindow(FileActions, ModelFiles, QMainWindow):
         self._update_regroup_actions()
 
     # ------------------------------------------------------------------ building
-    def _dock(self, title: str, widget, area) -> QDockWidget:
+    def add_dock(self, title: str, widget, area: Qt.DockWidgetArea) -> QDockWidget:
+        """A dock named `title` holding `widget`, added in `area` (its object name, kept with the
+        window's layout in the settings: the title in lower case, then "_dock")."""
         dock = QDockWidget(title, self)
         dock.setObjectName(f"{title.lower()}_dock")
         dock.setWidget(widget)
@@ -94,6 +95,12 @@ class MainWindow(FileActions, ModelFiles, QMainWindow):
             action.setToolTip(f"{text.replace('&', '').rstrip('…')} — {tip}")
         action.triggered.connect(lambda _checked=False: slot())
         self.addAction(action)
+        return action
+
+    def add_learn_action(self, text: str, slot, icon_name: str = "", tip: str = "") -> QAction:
+        """An entry in the Learn menu (a teaching view in gui/learn adds its own) that calls `slot`."""
+        action = self._action(text, slot, None, icon_name, tip)
+        self.learn_menu.addAction(action)
         return action
 
     def _make_actions(self) -> None:

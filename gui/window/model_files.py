@@ -9,7 +9,7 @@ from collections.abc import Callable
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox
 
 from core.design.errors import NeuralCanvasError, shown_path
-from gui.window import exports
+from gui.widgets import exports
 from gui.window.file_actions import unexpected
 
 ONNX_FILTER = "ONNX models (*.onnx)"

@@ -11,7 +11,7 @@ from core.compiler.compile import compile_design
 from core.design import registry
 from core.engine.activations import make_activation, sigmoid
 from core.learn.activation_notes import activation_ids, curve, note_for, parameters
-from core.learn.linear_collapse import collapse_model, network_outputs, train_xor, untrained, xor_network
+from core.learn.linear_collapse import collapse_model, network_outputs, train_xor, xor_network
 from tests.core.example_designs import xor_design
 
 Z = np.linspace(-4.0, 4.0, 81)
@@ -27,16 +27,13 @@ def test_every_registered_activation_has_a_full_note():
             assert text.strip(), (activation_id, note)
 
 
-def test_an_activation_without_notes_is_named():
+def test_an_activation_without_notes_is_named(register_for_the_test):
     class Made:
         id, label, formula, output_range = "made_up", "Made up", "f(z) = z", "(−∞, ∞)"
 
-    registry.activations.register("made_up")(Made)
-    try:
-        with pytest.raises(KeyError, match="made_up"):
-            note_for("made_up")
-    finally:
-        registry.activations._items.pop("made_up")
+    register_for_the_test(registry.activations, "made_up", Made)
+    with pytest.raises(KeyError, match="made_up"):
+        note_for("made_up")
 
 
 @pytest.mark.parametrize("activation_id", [a for a in registry.activations if a != "softmax"])
@@ -111,7 +108,7 @@ def test_neuron_level_identity_network_collapses_too():
 
 def test_a_nonlinear_network_does_not_collapse():
     with pytest.raises(ValueError, match="tanh"):
-        collapse_model(untrained("tanh").model)
+        collapse_model(compile_design(xor_network("tanh")).model)
 
 
 def test_identity_network_fails_xor_and_tanh_learns_it():

@@ -15,7 +15,7 @@ from core.engine.backend import to_device, to_numpy
 from core.engine.blocks.batchnorm import BatchNormLayer
 from core.files.fileformat import load_design, save_design
 from core.training.trainer import Trainer
-from tests.core.test_gradients import numeric_gradient, rel_error
+from tests.core.gradient_checks import numeric_gradient, rel_error
 
 TOL = 1e-6
 host_only = pytest.mark.skipif(backend.is_gpu, reason="finite differences on host arrays")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 import pytest
@@ -13,7 +12,7 @@ from core.engine.activations import make_activation
 from core.engine.blocks.conv import Conv2DLayer
 from core.engine.blocks.pooling import AvgPool2DLayer, MaxPool2DLayer
 from core.engine.blocks.shape_ops import FlattenLayer, ReshapeLayer
-from tests.core.test_gradients import numeric_gradient, rel_error
+from tests.core.gradient_checks import numeric_gradient, rel_error
 
 pytestmark = pytest.mark.skipif(backend.is_gpu, reason="runs on the NumPy backend "
                                 "(NCANVAS_BACKEND=numpy)")
@@ -219,27 +218,6 @@ def test_conv_initial_params_use_fan_in_of_the_window():
 def test_conv_output_shape_explains_problems(args, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
         Conv2DLayer.output_shape(*args)
-
-
-def test_conv_forward_backward_timing(capsys):
-    """Conv2D 16 3×3 'same' on (64, 8, 8, 1): printed only, never asserted."""
-    rng = np.random.default_rng(7)
-    layer = Conv2DLayer((8, 8, 1), 16, 3, 1, "same", make_activation("relu"))
-    p = {k: v.astype(np.float32) for k, v in params_for(layer, rng).items()}
-    g = {name: np.zeros(v.shape, np.float32) for name, v in p.items()}
-    for dtype in (np.float32, np.float64):
-        x = rng.normal(size=(64, 8, 8, 1)).astype(dtype)
-        pd = {k: v.astype(dtype) for k, v in p.items()}
-        gd = {k: v.astype(dtype) for k, v in g.items()}
-        best = math.inf
-        for _ in range(20):
-            start = time.perf_counter()
-            a, cache = layer.forward(pd, x)
-            layer.backward(pd, cache, np.ones_like(a), gd, True)
-            best = min(best, time.perf_counter() - start)
-        with capsys.disabled():
-            print(f"\nConv2D 16 3×3 same, (64, 8, 8, 1) {np.dtype(dtype).name}: forward+backward "
-                  f"(with dx) {best * 1e3:.3f} ms best of 20")
 
 
 # ---------------------------------------------------------------------------- pooling

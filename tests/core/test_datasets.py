@@ -184,14 +184,6 @@ def test_cricket_has_every_combination_and_the_perceptron_rule():
     np.testing.assert_array_equal(data.y, data.X @ [4, 2, 2, 1] >= 25)
 
 
-def test_subset_keeps_metadata_and_takes_rows():
-    data = load_dataset("cricket")
-    part = data.subset([5, 0, 624])
-    assert part.num_samples == 3 and part.class_names == data.class_names
-    np.testing.assert_array_equal(part.X, data.X[[5, 0, 624]])
-    np.testing.assert_array_equal(part.y, data.y[[5, 0, 624]])
-
-
 # ---- parameters ------------------------------------------------------------------------------
 
 
@@ -382,7 +374,6 @@ def test_any_data_set_can_be_its_own_target(name):
     if plain.task == "classification":  # the classes stay, to colour a code scatter by
         np.testing.assert_array_equal(itself.labels, plain.y)
         assert itself.class_names == plain.class_names
-        np.testing.assert_array_equal(itself.subset([4, 1]).labels, plain.y[[4, 1]])
     else:
         assert itself.labels is None
 

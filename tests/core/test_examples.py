@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 import core
 from main import main
-
-EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"
+from tests.core.example_designs import EXAMPLES
 
 # name: (epochs allowed, what must hold of the JSON result)
 BARS = {

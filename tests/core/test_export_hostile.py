@@ -309,7 +309,7 @@ def onnx_designs(folder: Path) -> dict[str, Design]:
     payloads in its node labels."""
     from core.interchange.onnx.export import export_onnx
     from core.interchange.onnx.importer import read_onnx
-    from tests.core.test_export_numpy import example
+    from tests.core.export_designs import example
 
     foreign = folder / "foreign.onnx"
     hostile_onnx(foreign, f"rows{IN_DOCSTRING}{IN_PREDICT}")

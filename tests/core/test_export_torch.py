@@ -18,7 +18,7 @@ from core.design.design import Design
 from core.design.errors import DesignError
 from core.interchange.torch.export import export_torch
 from core.training.trainer import Trainer
-from tests.core.test_export_numpy import (
+from tests.core.export_designs import (
     DESIGNS,
     cyclic_design,
     dense_design,

@@ -70,8 +70,7 @@ DEEP_GRADIENTS = textwrap.dedent("""
     from core.files.fileformat import load_design
     from core.engine.backend import to_numpy
     from core.compiler.compile import compile_design
-    from tests.core.test_merge_blocks import residual_cnn, two_branches
-    from tests.core.test_sequence_blocks import rows_design
+    from tests.core.example_designs import residual_cnn, rows_design, two_branches
 
     def with_batchnorm_and_dropout():
         design, ids = residual_cnn(filters=4)

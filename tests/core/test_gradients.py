@@ -5,44 +5,24 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.compiler.compile import compile_design
 from core.design import registry
 from core.design.design import Design
 from core.engine import backend
 from core.engine.activations import make_activation
 from core.engine.blocks.dense import ActivationGroup, DenseKind, LinearLayer
 from core.engine.losses import make_loss
+from tests.core.gradient_checks import TOL, H, model_check, numeric_gradient, rel_error
 
 # These check the maths on host arrays; test_gpu compares a CuPy run with a NumPy one.
 pytestmark = pytest.mark.skipif(backend.is_gpu, reason="runs on the NumPy backend "
                                 "(NCANVAS_BACKEND=numpy)")
 
-H = 1e-6  # central-difference step
-TOL = 1e-6  # relative error bound
 NON_DEFAULT = {"leaky_relu": {"slope": 0.2}, "rrelu": {"lower": 0.1, "upper": 0.4},
                "prelu": {"slope": -0.7}, "elu": {"alpha": 0.6}}
 
 
-def rel_error(analytic, numeric) -> float:
-    """Norm-wise relative error, robust when both are tiny: |a − n| / max(1e-8, |a| + |n|)."""
-    a, n = np.asarray(analytic, dtype=np.float64), np.asarray(numeric, dtype=np.float64)
-    return float(np.linalg.norm(a - n) / max(1e-8, np.linalg.norm(a) + np.linalg.norm(n)))
 
 
-def numeric_gradient(f, x: np.ndarray, coords=None) -> np.ndarray:
-    """Central differences of the scalar f() w.r.t. x (perturbed in place), at `coords` or all."""
-    flat = x.reshape(-1)
-    coords = range(flat.size) if coords is None else coords
-    out = np.zeros(len(coords))
-    for k, i in enumerate(coords):
-        old = flat[i]
-        flat[i] = old + H
-        up = float(f())
-        flat[i] = old - H
-        down = float(f())
-        flat[i] = old
-        out[k] = (up - down) / (2 * H)
-    return out
 
 
 def away_from_zero(rng: np.random.Generator, shape, scale: float = 3.0) -> np.ndarray:
@@ -356,49 +336,8 @@ def test_rrelu_layer_in_training_mode():
     _check_layer(layer, p, rng.normal(size=(7, 3)), training=True, rng_seed=5)
 
 
-# ---------------------------------------------------------------------------- compiled models
-def _model_check(design, rows: int = 24, coords: int | None = None, seed: int = 0):
-    build = compile_design(design, dtype="float64")
-    model = build.model
-    assert model.dtype == np.float64 and model.flat.dtype == np.float64
-    rng = np.random.default_rng(seed)
-    free = _free_coordinates(model)
-    model.load_flat(model.flat + rng.normal(0, 0.3, size=model.size) * free)  # biases, slopes too
-    take = rng.choice(build.data.num_samples, size=rows, replace=False)
-    x = build.feature_rows(build.data.X[take])
-    t = build.encode_targets(build.data.y[take])
-    value = model.loss_and_gradients(x, t, build.loss, build.rule)
-    analytic = model.grad.copy()
-    assert np.all(np.isfinite(analytic)) and np.any(analytic != 0)
-
-    slots, caches = model.forward_all(x)
-    z = model.output_op.layer.preactivation(caches[-1])
-    assert float(model.loss_value(slots[-1], t, build.loss, z)) == pytest.approx(float(value), rel=1e-13)
-
-    def objective():
-        out, caches_ = model.forward_all(x)
-        return model.loss_value(out[-1], t, build.loss, model.output_op.layer.preactivation(caches_[-1]))
-
-    picked = None if coords is None or coords >= model.size else np.sort(
-        rng.choice(model.size, size=coords, replace=False))
-    numeric = numeric_gradient(objective, model.flat, picked)
-    chosen, free_chosen = (analytic, free) if picked is None else (analytic[picked], free[picked])
-    assert np.all(chosen[free_chosen == 0] == 0)  # an absent wire has no gradient
-    assert rel_error(chosen, numeric * free_chosen) < TOL
-    return build
 
 
-def _free_coordinates(model) -> np.ndarray:
-    """1 for each coordinate of model.flat that is a parameter, 0 for a masked (absent) wire."""
-    saved = model.flat.copy()
-    model.flat[...] = np.arange(model.size, dtype=np.float64)  # (load_flat zeroes absent wires)
-    free = np.ones(model.size)
-    for op in model.ops:
-        mask = getattr(op.layer, "mask", None)
-        if mask is not None:
-            free[np.asarray(op.params["kernel"])[~mask].astype(int)] = 0
-    model.load_flat(saved)
-    return free
 
 
 def _neuron_design(dataset, hidden, output, loss, outputs=1, dataset_params=None):
@@ -422,7 +361,7 @@ def _neuron_design(dataset, hidden, output, loss, outputs=1, dataset_params=None
 
 def test_neuron_network_with_skip_and_mixed_activations_plain_mse():
     d = _neuron_design("plane", ["tanh", "relu", "prelu", "tanh", "sigmoid"], "tanh", "mse")
-    build = _model_check(d)
+    build = model_check(d)
     hidden = build.model.ops[0].layer
     assert build.model.loss_mode(build.loss) == "plain"
     assert {g.activation.id for g in hidden.groups} == {"tanh", "relu", "prelu", "sigmoid"}
@@ -431,7 +370,7 @@ def test_neuron_network_with_skip_and_mixed_activations_plain_mse():
 
 def test_neuron_network_sigmoid_binary_cross_entropy_fused():
     d = _neuron_design("gaussian", ["tanh", "relu", "prelu"], "sigmoid", "binary_cross_entropy")
-    build = _model_check(d)
+    build = model_check(d)
     assert build.model.loss_mode(build.loss) == "fused"
 
 
@@ -444,14 +383,14 @@ def test_neuron_network_softmax_cross_entropy_fused_with_two_hidden_depths():
         d.add_connection(h.id, deep.id)
     for o in [n for n in d.nodes.values() if n.params.get("activation") == "softmax"]:
         d.add_connection(deep.id, o.id)
-    build = _model_check(d)
+    build = model_check(d)
     assert build.model.loss_mode(build.loss) == "fused"
     assert len(build.model.ops) == 3
 
 
 def test_identity_output_with_cross_entropy_works_from_logits():
     d = _neuron_design("gaussian", ["tanh", "gelu"], "identity", "softmax_cross_entropy", outputs=2)
-    build = _model_check(d)
+    build = model_check(d)
     assert build.model.loss_mode(build.loss) == "logits"
 
 
@@ -465,7 +404,7 @@ def test_neurons_feeding_a_dense_block_with_a_skip_from_an_input():
     dense = d.add_node("dense", {"units": 2, "activation": "softmax"}).id
     for source, target in ((x1, a), (x2, a), (x2, b), (x3, b), (a, dense), (b, dense), (x1, dense)):
         d.add_connection(source, target)
-    build = _model_check(d)
+    build = model_check(d)
     assert build.model.ops[0].layer.mask is not None  # x3 ↛ a, x1 ↛ b
 
 
@@ -480,7 +419,7 @@ def test_dense_block_with_three_inputs_and_a_data_node_beside_an_input():
     c = d.add_node("dense", {"units": 1, "activation": "identity"}).id
     for source, target in ((data, a), (product, a), (data, b), (a, c), (b, c), (product, c)):
         d.add_connection(source, target)
-    build = _model_check(d)
+    build = model_check(d)
     assert len(build.model.ops[-1].inputs) == 3
 
 
@@ -498,19 +437,19 @@ def _layer_design(dataset, units, hidden, output, loss, dataset_params=None):
 
 def test_layer_network_on_digits_softmax_cross_entropy():
     d = _layer_design("digits", 12, "tanh", "softmax", "softmax_cross_entropy")
-    build = _model_check(d, rows=32, coords=40)
+    build = model_check(d, rows=32, coords=40)
     assert build.model.size == 64 * 12 + 12 + 12 * 10 + 10
     assert build.model.loss_mode(build.loss) == "fused"
 
 
 def test_layer_network_on_gaussian_with_prelu_and_mse():
     d = _layer_design("gaussian", 5, "prelu", "tanh", "mse")
-    build = _model_check(d)
+    build = model_check(d)
     assert "slope_act" in build.model.ops[0].params
     assert build.model.loss_mode(build.loss) == "plain"
 
 
 def test_layer_network_with_softmax_output_and_mse_goes_through_the_jacobian():
     d = _layer_design("gaussian", 4, "relu", "softmax", "mse")
-    build = _model_check(d)
+    build = model_check(d)
     assert build.model.loss_mode(build.loss) == "plain"

@@ -4,8 +4,6 @@ by step; an autoencoder's reconstructions are the network's output and its code 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -14,8 +12,8 @@ from core.compiler.compile import compile_design
 from core.design.design import Design
 from core.training import inside
 from core.training.trainer import Trainer
+from tests.core.example_designs import EXAMPLES, sine_design, two_convs
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"
 TOL = 2e-5  # the model computes in float32
 
 
@@ -99,23 +97,6 @@ def test_the_filters_are_the_kernel_and_the_maps_the_convolution_by_hand():
     np.testing.assert_allclose(view.output, core.predict(design, row[None, :])[0], atol=TOL)
 
 
-def two_convs() -> Design:
-    """digits → 8×8×1 → Conv2D(4) `first` → Conv2D(3, valid, tanh) `second` → Flatten → Dense(10)."""
-    d = Design()
-    d.set_dataset("digits", {}, seed=0)
-    d.set_training(loss="softmax_cross_entropy", optimizer="adam", learning_rate=0.01, batch_size=32)
-    d.add_node("data", node_id="data")
-    d.add_node("reshape", {"shape": "8,8,1"}, node_id="image")
-    d.add_node("conv2d", {"filters": 4, "kernel_size": 3}, node_id="first")
-    d.add_node("conv2d", {"filters": 3, "kernel_size": 3, "padding": "valid", "activation": "tanh"},
-               node_id="second")
-    d.rename_node("second", "strokes")
-    d.add_node("flatten", node_id="flat")
-    d.add_node("dense", {"units": 10, "activation": "softmax"}, node_id="out")
-    for a, b in (("data", "image"), ("image", "first"), ("first", "second"), ("second", "flat"),
-                 ("flat", "out")):
-        d.add_connection(a, b)
-    return d
 
 
 def test_a_filter_over_several_channels_shows_their_mean_or_one_channel():
@@ -166,15 +147,6 @@ def recurrence(kind: str, p: dict[str, np.ndarray], xs: np.ndarray) -> np.ndarra
     return np.array(states)
 
 
-def sine_design(kind: str) -> Design:
-    design = core.load(str(EXAMPLES / "sine_lstm.ncanvas"))
-    if kind != "lstm":  # the same place, another kind: replace the node
-        node = design.nodes["l3"]
-        design.remove_node("l3")
-        design.add_node(kind, {"units": 8, "return_sequences": False}, node.position, node_id="l3")
-        design.add_connection("r2", "l3")
-        design.add_connection("l3", "d4")
-    return design
 
 
 @pytest.mark.parametrize("kind", ["lstm", "gru", "simple_rnn"])

@@ -17,7 +17,7 @@ from core.design.errors import DesignError, OutOfMemoryError
 from core.engine.model import Model
 from core.files.fileformat import load_design, save_design
 from core.training.trainer import Trainer
-from tests.core.test_examples import EXAMPLES
+from tests.core.example_designs import EXAMPLES
 
 SIXTEEN_GIB = 16 * 2**30
 

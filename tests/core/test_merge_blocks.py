@@ -12,46 +12,8 @@ from core.design import registry
 from core.design.design import Design
 from core.files.fileformat import design_from_dict, design_to_dict
 from core.training.trainer import Trainer
-from tests.core.test_gradients import _model_check
-
-
-def block(design: Design, kind: str, **params) -> str:
-    return design.add_node(kind, {**registry.blocks.get(kind).default_params(), **params}).id
-
-
-def wire(design: Design, *ids: str) -> None:
-    for a, b in zip(ids, ids[1:], strict=False):
-        design.add_connection(a, b)
-
-
-def residual_cnn(filters: int = 4) -> tuple[Design, dict[str, str]]:
-    """digits → 8×8×1 → Conv A → Conv B, then A + B (a skip around B) → Flatten → Dense 10."""
-    design = Design()
-    design.set_dataset("digits")
-    design.set_training(loss="softmax_cross_entropy")
-    ids = {"data": block(design, "data"), "image": block(design, "reshape", shape="8,8,1"),
-           "a": block(design, "conv2d", filters=filters, activation="tanh"),
-           "b": block(design, "conv2d", filters=filters, activation="tanh"),
-           "add": block(design, "add"), "flat": block(design, "flatten"),
-           "out": block(design, "dense", units=10, activation="softmax")}
-    wire(design, ids["data"], ids["image"], ids["a"], ids["b"], ids["add"], ids["flat"], ids["out"])
-    wire(design, ids["a"], ids["add"])
-    return design, ids
-
-
-def two_branches(first: int = 5, second: int = 3) -> tuple[Design, dict[str, str]]:
-    """digits → Dense (tanh) and Dense (ReLU) side by side → Concatenate → Dense 10."""
-    design = Design()
-    design.set_dataset("digits")
-    design.set_training(loss="softmax_cross_entropy")
-    ids = {"data": block(design, "data"),
-           "left": block(design, "dense", units=first, activation="tanh"),
-           "right": block(design, "dense", units=second, activation="relu"),
-           "join": block(design, "concatenate"),
-           "out": block(design, "dense", units=10, activation="softmax")}
-    wire(design, ids["data"], ids["left"], ids["join"], ids["out"])
-    wire(design, ids["data"], ids["right"], ids["join"])
-    return design, ids
+from tests.core.example_designs import block, residual_cnn, two_branches, wire
+from tests.core.gradient_checks import model_check
 
 
 def errors(design: Design):
@@ -126,12 +88,12 @@ def test_a_merge_with_one_input_is_a_warning_not_an_error():
 
 def test_skip_connection_gradients_match_finite_differences():
     design, _ids = residual_cnn(filters=3)
-    _model_check(design, rows=6, coords=120)
+    model_check(design, rows=6, coords=120)
 
 
 def test_two_branch_gradients_match_finite_differences():
     design, _ids = two_branches()
-    _model_check(design, rows=10, coords=150)
+    model_check(design, rows=10, coords=150)
 
 
 def test_neurons_and_a_data_node_concatenated_then_added():
@@ -157,7 +119,7 @@ def test_neurons_and_a_data_node_concatenated_then_added():
     wire(design, join, dense, total, out)
     wire(design, data, side, total)
     assert check_design(design)[1].shapes[join] == (4,)
-    _model_check(design, rows=12)
+    model_check(design, rows=12)
 
 
 def test_a_residual_network_learns_the_digits_and_reopens_equal():

@@ -12,11 +12,11 @@ from core.design import registry
 from core.design.design import Design
 from core.engine.backend import to_numpy
 from core.engine.blocks.base import BlockKind
-from core.interchange import translators
+from core.interchange import translation as translators
 from core.interchange.numpy.export import export_numpy
 from core.interchange.onnx.values import OnnxImportError, Value
-from core.interchange.translators import CodeTranslation, OnnxTranslation, Translator
-from tests.core.test_export_numpy import engine_forward, load_module
+from core.interchange.translation import CodeTranslation, OnnxTranslation, Translator
+from tests.core.export_designs import engine_forward, load_module
 
 KIND = "scale_for_test"
 

@@ -24,15 +24,15 @@ from core.engine.backend import to_device, to_numpy  # noqa: E402
 from core.files.fileformat import load_design  # noqa: E402
 from core.interchange.onnx.export import export_onnx, to_onnx  # noqa: E402
 from core.interchange.onnx.importer import OnnxImportError, design_from_model, import_onnx, read_onnx  # noqa: E402
-from tests.core.test_onnx_export import (  # noqa: E402
-    EXAMPLES,
+from tests.core.onnx_designs import (  # noqa: E402
+    EXAMPLE_FILES,
     TOLERANCE,
     engine_outputs,
     every_block_design,
     trained,
 )
 
-EXAMPLE = {path.stem: path for path in EXAMPLES}
+EXAMPLE = {path.stem: path for path in EXAMPLE_FILES}
 
 
 def exported(design, tmp_path: Path) -> Path:
@@ -57,7 +57,7 @@ def assert_same_outputs(design, reference: np.ndarray, X: np.ndarray) -> None:
 
 
 # ============================================================================ our own files
-@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", EXAMPLE_FILES, ids=lambda p: p.stem)
 def test_every_exported_example_comes_back_equal(path, tmp_path):
     design = trained(load_design(path))
     result = read_onnx(exported(design, tmp_path))

@@ -21,7 +21,7 @@ from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 from core.interchange.onnx.export import DESIGN_KEY, PARAMS_KEY, to_onnx  # noqa: E402
 from core.interchange.onnx.graph import GraphReader  # noqa: E402
 from core.interchange.onnx.importer import OnnxImportError, read_onnx  # noqa: E402
-from tests.core.test_export_numpy import example  # noqa: E402
+from tests.core.export_designs import example  # noqa: E402
 
 
 # ============================================================================ hostile metadata

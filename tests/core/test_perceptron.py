@@ -18,7 +18,6 @@ from core.learn.perceptron import (
     line_segment,
     margin,
     present,
-    presentation_bound,
     random_perceptron,
     separates,
     slice_line,
@@ -28,6 +27,7 @@ from core.learn.perceptron import (
     weighted_sum,
     widest_separator,
 )
+from tests.perceptron_bound import presentation_bound
 
 XOR_LIKE = (np.array([[0, 0, 0, 0], [4, 4, 0, 0], [4, 0, 0, 0], [0, 4, 0, 0]], dtype=float),
             np.array([0, 0, 1, 1]))

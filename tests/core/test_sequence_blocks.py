@@ -9,22 +9,7 @@ from core.compiler.validation import check_design
 from core.design import registry
 from core.design.design import Design
 from core.training.trainer import Trainer
-
-
-def rows_design(kind: str, **params) -> tuple[Design, list[str]]:
-    design = Design()
-    design.set_dataset("digits")
-    design.set_training(loss="softmax_cross_entropy", optimizer="adam", learning_rate=0.01,
-                        batch_size=64, epochs=15)
-    ids = [design.add_node("data", {}).id,
-           design.add_node("reshape", {"shape": "8,8"}).id,
-           design.add_node(kind, {**registry.blocks.get(kind).default_params(), **params}).id]
-    if params.get("return_sequences"):
-        ids.append(design.add_node("flatten", {}).id)
-    ids.append(design.add_node("dense", {"units": 10, "activation": "softmax"}).id)
-    for source, target in zip(ids, ids[1:], strict=False):
-        design.add_connection(source, target)
-    return design, ids
+from tests.core.example_designs import rows_design
 
 
 @pytest.mark.parametrize("kind", ["simple_rnn", "lstm", "gru"])

@@ -7,7 +7,7 @@ from core.design.design import TrainingState
 from core.engine.model import Model
 from core.files.fileformat import design_to_dict, load_design
 from core.training import process as train_process
-from tests.core.test_examples import EXAMPLES
+from tests.core.example_designs import EXAMPLES
 
 
 class Pipe:

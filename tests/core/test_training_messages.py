@@ -12,7 +12,7 @@ from core.design.design import Design
 from core.design.errors import DataError, DesignError, TrainingError
 from core.files.fileformat import load_design
 from core.training.trainer import Trainer
-from tests.core.test_examples import EXAMPLES
+from tests.core.example_designs import EXAMPLES
 
 
 def csv_design(tmp_path, rows: list[str], task: str = "regression") -> Design:

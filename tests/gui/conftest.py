@@ -21,7 +21,7 @@ def isolated_settings(tmp_path, monkeypatch):
 def clipboard_released():
     """What a test copied leaves the clipboard with the test (as the application does at quit)."""
     yield
-    from gui.app import release_clipboard
+    from gui.document.clipboard import release_clipboard
 
     release_clipboard()
 

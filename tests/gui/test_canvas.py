@@ -8,18 +8,17 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
-from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QWheelEvent
+from PySide6.QtGui import QColor, QWheelEvent
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QGraphicsView
 
 from core.design import registry
 from core.design.design import Design
 from gui.canvas import KIND_MIME, CanvasScene, CanvasView, style
 from gui.canvas.items import BlockItem, InputItem, NeuronItem
 from gui.document.document import Document
+from tests.gui.gestures import LEFT, MIDDLE, NO_MOD, at, drag, drop
 
-LEFT, MIDDLE = Qt.MouseButton.LeftButton, Qt.MouseButton.MiddleButton
-NO_MOD = Qt.KeyboardModifier.NoModifier
 EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"
 
 
@@ -38,27 +37,10 @@ def canvas(qtbot):
     document.autosave_timer.stop()
 
 
-def at(view: CanvasView, scene_point: QPointF) -> QPoint:
-    return view.mapFromScene(scene_point)
 
 
-def drag(view: CanvasView, start: QPoint, end: QPoint, steps: int = 6, button=LEFT, modifier=NO_MOD):
-    """Press, move in steps and release, as a hand would."""
-    viewport = view.viewport()
-    QTest.mousePress(viewport, button, modifier, start)
-    for k in range(1, steps + 1):
-        QTest.mouseMove(viewport, start + (end - start) * k / steps)
-    QTest.mouseRelease(viewport, button, modifier, end)
 
 
-def drop(view: CanvasView, mime: QMimeData, view_pos: QPoint) -> tuple[bool, bool]:
-    """Drag a payload over the viewport and drop it; returns (entry accepted, drop accepted)."""
-    actions = Qt.DropAction.CopyAction
-    enter = QDragEnterEvent(view_pos, actions, mime, LEFT, NO_MOD)
-    QApplication.sendEvent(view.viewport(), enter)
-    event = QDropEvent(QPointF(view_pos), actions, mime, LEFT, NO_MOD)
-    QApplication.sendEvent(view.viewport(), event)
-    return enter.isAccepted(), event.isAccepted()
 
 
 def palette_mime(kind: str, params: dict | None = None, label: str = "") -> QMimeData:
@@ -428,7 +410,7 @@ def test_zoom_and_pan(canvas):
     assert rect.contains(scene.node_item(a).sceneBoundingRect())
     assert rect.contains(scene.node_item(b).sceneBoundingRect())
 
-    view.reset_zoom()
+    view.set_zoom(1.0, QGraphicsView.ViewportAnchor.AnchorViewCenter)
     fixed = QPoint(500, 350)
     before = view.mapToScene(fixed)
     drag(view, QPoint(200, 200), QPoint(260, 240), button=MIDDLE)

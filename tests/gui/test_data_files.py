@@ -14,7 +14,7 @@ from core.design.design import Design
 from core.files.fileformat import dumps
 from gui.window import file_actions
 from resources import EXAMPLES
-from tests.gui.test_canvas import drop
+from tests.gui.gestures import drop
 
 
 @pytest.fixture
@@ -50,7 +50,7 @@ def opening_ways(window, path, monkeypatch):
         window.act_open.trigger()
 
     def by_recent():
-        window._remember(str(path))  # opened once before, on another day
+        window.remember_recent(str(path))  # opened once before, on another day
         next(a for a in window.recent_menu.actions() if a.text() == str(path)).trigger()
 
     def by_drop():

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from core.design import atomic
 from gui.canvas import style
-from gui.window.exports import canvas_rect
+from gui.widgets.exports import canvas_rect
 from resources import EXAMPLES
 
 SVG = "{http://www.w3.org/2000/svg}"

@@ -101,7 +101,7 @@ def test_an_onnx_file_that_trips_its_reader_ends_in_a_dialog(window, tmp_path, m
 
 def test_a_picture_that_cannot_be_made_ends_in_a_dialog_and_no_file(window, tmp_path,
                                                                     monkeypatch):
-    from gui.window import exports
+    from gui.widgets import exports
 
     def too_big(*args, **kwargs):
         raise MemoryError

@@ -13,7 +13,7 @@ from core.compiler.compile import compile_design
 from core.training import inside
 from gui.panels.inside_images import class_colours
 from resources import EXAMPLES
-from tests.core.test_inside import sine_design, two_convs
+from tests.core.example_designs import sine_design, two_convs
 
 
 def open_inside(window, qtbot, path, page: str):
@@ -218,7 +218,7 @@ def test_a_design_with_nothing_inside_says_which_example_to_open(window, qtbot):
     live = window.live
     live.inside_dock.raise_()
     qtbot.waitUntil(lambda: live.inside.build is not None and not live.inside._dirty, timeout=10000)
-    assert live.inside.showing_note and live.inside.kind is None
+    assert live.inside.pages.currentWidget() is live.inside.note and live.inside.kind is None
     for name in ("digits cnn", "sine lstm", "sine gru", "digits autoencoder"):
         assert name in live.inside.note.text()
     toggle = next(a for a in window.view_menu.actions() if a.text() == "Inside")

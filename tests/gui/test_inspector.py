@@ -19,9 +19,10 @@ from PySide6.QtWidgets import (
 
 from gui.document.document import Document
 from gui.inspector.dock import Inspector
-from gui.inspector.fields import activation_icon
 from gui.inspector.pages import ConnectionPage, NodePage, SummaryPage
 from gui.inspector.settings_form import SettingsPage
+from gui.widgets.fields import activation_icon
+from tests.gui.gestures import type_into
 
 XOR = Path(__file__).resolve().parents[2] / "resources" / "examples" / "xor.ncanvas"
 
@@ -44,19 +45,17 @@ def inspector(qtbot, document) -> Inspector:
     return widget
 
 
+def problems_shown(inspector: Inspector) -> str:
+    """The text of the note at the inspector's top ("" when hidden)."""
+    return "" if inspector.note.isHidden() else inspector.note.text()
+
+
 def field(inspector: Inspector, name: str, kind: type = QWidget):
     found = inspector.findChild(kind, name)
     assert found is not None, f"no field {name!r} on the page"
     return found
 
 
-def type_into(qtbot, edit: QLineEdit, text: str) -> None:
-    """Select what is there, type over it and press Return, as a person would."""
-    edit.setFocus()
-    edit.selectAll()
-    QTest.keyClick(edit, Qt.Key.Key_Backspace)
-    qtbot.keyClicks(edit, text)
-    QTest.keyClick(edit, Qt.Key.Key_Return)
 
 
 def test_a_neuron_shows_its_activation(inspector, document):
@@ -224,9 +223,9 @@ def test_problems_of_the_selection_show_as_a_note(inspector, document):
     node_id = document.add_node("dense", (400.0, 0.0))
     inspector.show_selection([node_id], [])
     document.validate_now()
-    assert "no incoming connection" in inspector.problems_shown()
+    assert "no incoming connection" in problems_shown(inspector)
     inspector.show_selection(["n3"], [])
-    assert inspector.problems_shown() == ""
+    assert problems_shown(inspector) == ""
 
 
 def test_removing_the_shown_node_falls_back_to_the_settings(inspector, document):

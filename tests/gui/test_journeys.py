@@ -16,8 +16,7 @@ from gui.canvas.palette import PaletteTree
 from gui.document.document import Document
 from gui.window import file_actions
 from gui.window.main_window import MainWindow
-from tests.gui.test_canvas import LEFT, NO_MOD, at, drag, drop
-from tests.gui.test_inspector import type_into
+from tests.gui.gestures import LEFT, NO_MOD, at, drag, drop, type_into
 
 
 def palette_drop(window: MainWindow, text: str, view_pos: QPoint) -> str:

@@ -17,6 +17,29 @@ from gui.learn import landscape_panel as landscape_module
 from resources import EXAMPLES
 
 
+def showing_message(panel) -> bool:
+    """The panel shows its message page instead of the plot."""
+    return panel.pages.currentWidget() is panel.message
+
+
+def marked(contours) -> tuple[float, float] | None:
+    """The marked point as the contour plot draws it: what a person sees."""
+    x, y = contours.mark.getData()
+    return None if len(x) == 0 else (float(x[0]), float(y[0]))
+
+
+def path_points(contours) -> np.ndarray:
+    """The points of the path as drawn, one row (x, y) each."""
+    x, y = contours.path.getData()
+    return np.zeros((0, 2)) if x is None else np.column_stack([x, y])
+
+
+def isocurve_count(contours) -> int:
+    """How many contour lines have something to draw."""
+    return sum(c.data is not None and c.boundingRect().isValid() and not c.boundingRect().isEmpty()
+               for c in contours.isocurves)
+
+
 def open_landscape(window, qtbot, example: str = "xor.ncanvas"):
     """Open an example, then Learn → Loss Landscape as a person would; wait for the full grid."""
     assert window.open_path(str(EXAMPLES / example))
@@ -55,11 +78,11 @@ def test_the_learn_menu_opens_the_landscape_around_the_current_weights(window, q
     assert panel.contours.plot.getAxis("bottom").labelText == "n3 → n7"
     trainer = Trainer(design.copy())  # the weights training will start from
     now = weights_of(trainer.design, "c16", "c17")
-    assert panel.contours.marked() == pytest.approx(now)
+    assert marked(panel.contours) == pytest.approx(now)
     assert panel.surface.centre == pytest.approx(now)
     # the contour image has one pixel per grid point, and contour lines are drawn over it
     assert panel.contours.image.image.shape[:2] == (GRID, GRID)
-    assert panel.contours.isocurve_count() >= 5
+    assert isocurve_count(panel.contours) >= 5
     loss = trainer.evaluate().train_loss
     assert panel.surface.loss[GRID // 2, GRID // 2] == pytest.approx(loss, abs=1e-6)
     assert f"Here {loss:.4g}, lowest on the grid" in panel.status.text()
@@ -73,7 +96,7 @@ def test_two_wires_chosen_on_the_canvas_are_marked_at_their_current_values(windo
     design = window.document.design
     use_wires(window, qtbot, panel, "c8", "c13")
     assert (panel.x_combo.currentText(), panel.y_combo.currentText()) == ("x1 → n3", "x2 → n4")
-    assert panel.contours.marked() == pytest.approx(weights_of(design, "c8", "c13"))
+    assert marked(panel.contours) == pytest.approx(weights_of(design, "c8", "c13"))
     assert panel.surface.centre == pytest.approx(weights_of(design, "c8", "c13"))
     assert panel.contours.plot.getAxis("left").labelText == "x2 → n4"
     # the span a person sets: the grid reaches that far either side
@@ -98,23 +121,23 @@ def test_a_selection_that_is_not_two_wires_is_explained(window, qtbot):
 def test_each_one_step_adds_a_point_to_the_path_following_the_weights(window, qtbot):
     panel = open_landscape(window, qtbot)
     controller, design = window.live.controller, window.document.design
-    start = len(panel.contours.path_points())
+    start = len(path_points(panel.contours))
     assert start == 1  # where the weights are now
     seen = []
     for _ in range(4):
         window.live.bar.act_step.trigger()
         seen.append(weights_of(design, "c16", "c17"))
-    drawn = panel.contours.path_points()
+    drawn = path_points(panel.contours)
     assert len(drawn) == start + 4
     np.testing.assert_allclose(drawn[1:], seen, rtol=1e-6)
-    assert panel.contours.marked() == pytest.approx(seen[-1])
+    assert marked(panel.contours) == pytest.approx(seen[-1])
     assert len({tuple(p) for p in drawn}) == len(drawn)  # the weights moved each time
     # Present One Sample is a step too
     window.live.bar.act_sample.trigger()
-    assert len(panel.contours.path_points()) == start + 5
+    assert len(path_points(panel.contours)) == start + 5
     # Reset: back to where training started, and the path with it
     controller.reset()
-    drawn = panel.contours.path_points()
+    drawn = path_points(panel.contours)
     assert len(drawn) == 1
     assert drawn[0] == pytest.approx(weights_of(design, "c16", "c17"))
     assert drawn[0] == pytest.approx(panel.path.points[0])
@@ -134,7 +157,7 @@ def test_the_grid_follows_the_weights_when_they_leave_it(window, qtbot):
                     and len(panel.surface.xs) == GRID and panel.surface.contains(*now),
                     timeout=20000)
     assert panel.surface.centre == pytest.approx(now)
-    assert len(panel.contours.path_points()) == 4  # the path goes on across the new grid
+    assert len(path_points(panel.contours)) == 4  # the path goes on across the new grid
 
 
 def test_a_moment_of_the_timeline_moves_the_mark_onto_the_path(window, qtbot):
@@ -149,29 +172,29 @@ def test_a_moment_of_the_timeline_moves_the_mark_onto_the_path(window, qtbot):
         controller.moment_shown.emit(past)
     else:
         panel.show_moment(past)
-    assert panel.contours.marked() == pytest.approx(
+    assert marked(panel.contours) == pytest.approx(
         (past["connections"]["c16"], past["connections"]["c17"]))
-    assert panel.contours.marked() == pytest.approx(tuple(panel.contours.path_points()[1]))
+    assert marked(panel.contours) == pytest.approx(tuple(path_points(panel.contours)[1]))
     if hasattr(controller, "moment_shown"):
         controller.moment_shown.emit(None)
     else:
         panel.show_moment(None)
-    assert panel.contours.marked() == pytest.approx(now)
+    assert marked(panel.contours) == pytest.approx(now)
 
 
 def test_a_weight_picked_in_the_combo_box_names_the_axis_and_restarts_the_path(window, qtbot):
     panel = open_landscape(window, qtbot)
     window.live.controller.step_once()
-    assert len(panel.contours.path_points()) == 2
+    assert len(path_points(panel.contours)) == 2
     bias = panel.model.table.position("bias:n7")
     panel.y_combo.setCurrentIndex(bias)
     wait_for_surface(qtbot, panel)
     assert panel.y_combo.currentText() == "bias of n7"
     assert panel.contours.plot.getAxis("left").labelText == "bias of n7"
     design = window.document.design
-    assert panel.contours.marked() == pytest.approx(
+    assert marked(panel.contours) == pytest.approx(
         (design.connections["c16"].weight, design.nodes["n7"].params["bias"]))
-    assert len(panel.contours.path_points()) == 1
+    assert len(path_points(panel.contours)) == 1
 
 
 def test_block_weights_are_listed_by_name(window, qtbot):
@@ -211,11 +234,11 @@ def test_designs_with_too_few_weights_or_that_cannot_build_get_a_message(window,
     panel = open_landscape(window, qtbot)
     doc = window.document
     lonely = doc.add_node("neuron", (300, 300))  # a neuron with no input: cannot build
-    qtbot.waitUntil(lambda: panel.showing_message, timeout=5000)
+    qtbot.waitUntil(lambda: showing_message(panel), timeout=5000)
     assert "can be built" in panel.message.text() and "no incoming connection" in panel.message.text()
-    assert panel.contours.path_points().shape[0] == 0 or panel.landscape is None
+    assert path_points(panel.contours).shape[0] == 0 or panel.landscape is None
     doc.remove([lonely])
-    qtbot.waitUntil(lambda: not panel.showing_message, timeout=5000)
+    qtbot.waitUntil(lambda: not showing_message(panel), timeout=5000)
     wait_for_surface(qtbot, panel)
 
     doc.undo_stack.setClean()
@@ -225,7 +248,7 @@ def test_designs_with_too_few_weights_or_that_cannot_build_get_a_message(window,
     x1 = doc.add_node("input", (0, 0), {"feature": "x1"})
     out = doc.add_node("dropout", (200, 0))
     assert doc.connect(x1, out)
-    qtbot.waitUntil(lambda: panel.showing_message and "has no weights" in panel.message.text(),
+    qtbot.waitUntil(lambda: showing_message(panel) and "has no weights" in panel.message.text(),
                     timeout=5000)
     assert panel.x_combo.count() == 0
 
@@ -261,4 +284,4 @@ def test_recompute_here_takes_the_other_weights_as_they_are_now(window, qtbot):
         Trainer(design.copy()).evaluate().train_loss, abs=1e-6)
     assert "moved since" not in panel.status.text()
     qtbot.mouseClick(panel.controls.clear_path, Qt.MouseButton.LeftButton)
-    assert len(panel.contours.path_points()) == 1
+    assert len(path_points(panel.contours)) == 1

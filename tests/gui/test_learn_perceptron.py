@@ -13,10 +13,10 @@ from PySide6.QtWidgets import QComboBox
 from core.learn.perceptron import (
     Perceptron,
     present,
-    presentation_bound,
     random_perceptron,
     separates,
 )
+from tests.perceptron_bound import presentation_bound
 
 NUMBER = re.compile(r"[−-]?\d+(?:\.\d+)?")
 

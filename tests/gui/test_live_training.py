@@ -54,7 +54,7 @@ def test_one_step_advances_exactly_one_mini_batch(xor_window):
     bar.act_step.trigger()
     assert controller.trainer.step_count == 2
     assert window.document.design.state.step == 2
-    assert controller.trainer._cursor == 2 * window.document.design.training.batch_size
+    assert controller.trainer.cursor == 2 * window.document.design.training.batch_size
 
 
 def test_a_learning_rate_that_diverges_shows_the_banner_and_keeps_finite_weights(xor_window, qtbot):
@@ -118,7 +118,8 @@ def test_every_example_trains_in_the_window_with_its_panels_live(window, qtbot, 
         assert live.loss.train_curve.getData()[1] is not None
         assert len(live.loss.train_curve.getData()[1]) == 3
         if snap.plane is not None:  # two inputs: the boundary, and every neuron's own map
-            assert live.boundary.image.image is not None and not live.boundary.showing_note
+            assert live.boundary.image.image is not None
+            assert live.boundary.stack.currentWidget() is not live.boundary.note
             neurons = [n for n, node in window.document.design.nodes.items() if node.kind == "neuron"]
             assert set(snap.neuron_maps) == set(neurons)
             assert all(window.scene.node_item(n).neuron_map is not None for n in neurons)
@@ -133,7 +134,7 @@ def test_every_example_trains_in_the_window_with_its_panels_live(window, qtbot, 
 def test_hovering_a_neuron_shows_its_map_in_the_big_plot(xor_window, qtbot):
     from PySide6.QtCore import QPointF
 
-    from tests.gui.test_canvas import at
+    from tests.gui.gestures import at
 
     window = xor_window
     window.live.bar.act_step.trigger()

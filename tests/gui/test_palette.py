@@ -9,7 +9,8 @@ from PySide6.QtCore import Qt
 
 from core.design import registry
 from core.engine.blocks.base import BlockKind, ParamSpec
-from gui.canvas.palette import KIND_MIME, Palette, PaletteEntry, entry_mime, mime_payload
+from gui.canvas.palette import KIND_MIME, Palette, PaletteEntry, entry_mime
+from gui.canvas.view import CanvasView
 from gui.document.document import Document
 
 
@@ -87,11 +88,11 @@ def test_entry_mime_round_trips(palette):
     assert mime.formats() == [KIND_MIME]
     raw = json.loads(bytes(mime.data(KIND_MIME)).decode("utf-8"))
     assert raw == {"kind": "neuron", "params": {"activation": "sigmoid"}, "label": "out"}
-    assert mime_payload(mime) == raw
+    assert CanvasView.kind_payload(mime) == raw
     dense_item = next(i for i in palette.items() if i.text(0) == "Dense")
     dragged = palette.tree.mimeData([dense_item])
-    assert mime_payload(dragged)["kind"] == "dense"
-    assert mime_payload(dragged)["params"]["units"] == 8
+    assert CanvasView.kind_payload(dragged)["kind"] == "dense"
+    assert CanvasView.kind_payload(dragged)["params"]["units"] == 8
 
 
 def test_double_click_asks_to_add_the_entry(qtbot, palette):
@@ -123,14 +124,12 @@ class _TrialKind(BlockKind):
     params = (ParamSpec("width", "int", 3, low=1),)
 
 
-def test_a_newly_registered_layer_kind_appears_without_palette_changes(qtbot, document):
-    registry.blocks.register(_TrialKind.id)(_TrialKind())
-    try:
-        widget = Palette(document)
-        qtbot.addWidget(widget)
-        assert "Trial layer" in texts(widget, "Layers")
-        item = next(i for i in widget.items() if i.text(0) == "Trial layer")
-        assert not item.icon(0).isNull()  # an unknown icon name falls back, never raises
-        assert item.toolTip(0) == _TrialKind.description
-    finally:
-        registry.blocks._items.pop(_TrialKind.id)
+def test_a_newly_registered_layer_kind_appears_without_palette_changes(qtbot, document,
+                                                                        register_for_the_test):
+    register_for_the_test(registry.blocks, _TrialKind.id, _TrialKind())
+    widget = Palette(document)
+    qtbot.addWidget(widget)
+    assert "Trial layer" in texts(widget, "Layers")
+    item = next(i for i in widget.items() if i.text(0) == "Trial layer")
+    assert not item.icon(0).isNull()  # an unknown icon name falls back, never raises
+    assert item.toolTip(0) == _TrialKind.description

@@ -43,6 +43,11 @@ def example(qtbot):
         document.autosave_timer.stop()
 
 
+def showing_note(boundary) -> bool:
+    """The boundary panel shows a note instead of the plane (no data yet, or not two-dimensional)."""
+    return boundary.stack.currentWidget() is boundary.note
+
+
 def train(controller, qtbot) -> None:
     assert controller.play()
     qtbot.waitUntil(lambda: not controller.running, timeout=60000)
@@ -104,7 +109,7 @@ def test_boundary_follows_training_with_train_points_filled_and_test_points_holl
     images = []
     controller.snapshot.connect(lambda _snap: images.append(boundary.image.image.copy()))
     train(controller, qtbot)
-    assert not boundary.showing_note
+    assert not showing_note(boundary)
     trainer, plane = controller.trainer, controller.last.plane
     image = boundary.image.image
     assert image.shape == (plane.size, plane.size, 3) and image.dtype == np.uint8
@@ -228,10 +233,10 @@ def test_a_regression_colours_the_plane_by_the_predicted_value(example, qtbot):
 
 def test_digits_are_not_two_dimensional_so_the_panel_shows_a_note(example, qtbot):
     _document, controller, loss, boundary = example("digits_mlp")
-    assert boundary.showing_note and boundary.note.text() == NOT_YET
+    assert showing_note(boundary) and boundary.note.text() == NOT_YET
     controller.reset()  # a snapshot of the untrained network, as Play's first frame would be
     assert controller.last is not None and controller.last.plane is None
-    assert boundary.showing_note and boundary.note.text() == NOT_PLANAR
+    assert showing_note(boundary) and boundary.note.text() == NOT_PLANAR
     assert "two-dimensional" in boundary.note.text()
     assert boundary.image.image is None
     assert len(loss.train_curve.getData()[0] or ()) == 0
@@ -248,16 +253,16 @@ def test_a_new_design_or_a_reset_clears_the_panels(example, qtbot):
     assert len(loss.train_curve.getData()[0]) > 0
     document.open(str(EXAMPLES / "circle.ncanvas"))
     assert all(curve.getData()[0] is None or len(curve.getData()[0]) == 0 for curve in loss.curves)
-    assert boundary.showing_note and boundary.image.image is None
+    assert showing_note(boundary) and boundary.image.image is None
     assert len(boundary.train_points.getData()[0]) == 0
     train(controller, qtbot)  # the new design's data and boundary
-    assert not boundary.showing_note
+    assert not showing_note(boundary)
     assert len(boundary.train_points.getData()[0]) == len(controller.trainer.train_idx)
 
 
 def test_the_panels_follow_the_dark_appearance(example, qtbot):
     from gui.app import make_app
-    from gui.window.theme import set_appearance
+    from gui.widgets.theme import set_appearance
 
     make_app([])
     _document, controller, loss, boundary = example("xor")

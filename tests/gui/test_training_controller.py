@@ -59,9 +59,9 @@ def test_pause_stops_the_steps_and_play_goes_on_from_there(xor, qtbot):
 def test_one_step_is_exactly_one_mini_batch(xor):
     document, controller = xor
     assert controller.step_once()
-    assert controller.trainer.step_count == 1 and controller.trainer._cursor == 10
+    assert controller.trainer.step_count == 1 and controller.trainer.cursor == 10
     assert controller.step_once()
-    assert controller.trainer.step_count == 2 and controller.trainer._cursor == 20
+    assert controller.trainer.step_count == 2 and controller.trainer.cursor == 20
     assert document.design.state.step == 2
 
 

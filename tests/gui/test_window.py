@@ -182,7 +182,7 @@ def test_the_dark_look_can_be_chosen_and_is_remembered(window, qtbot):
     from PySide6.QtWidgets import QApplication
 
     from gui.canvas import style
-    from gui.window.theme import set_appearance
+    from gui.widgets.theme import set_appearance
 
     try:
         window.appearance_actions["dark"].trigger()
@@ -260,7 +260,7 @@ def test_recent_files_are_remembered_across_launches_and_reopen(window, qtbot, t
 def test_dropping_a_design_file_on_the_window_opens_it(window):
     from PySide6.QtCore import QMimeData, QPoint, QUrl
 
-    from tests.gui.test_canvas import drop
+    from tests.gui.gestures import drop
 
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(EXAMPLES / "circle.ncanvas"))])

@@ -21,7 +21,7 @@ from core.design.errors import shown
 from core.interchange.onnx.activations import ActivationFolding
 from core.interchange.onnx.functions import BATCH, ELEMENTWISE, FOLDERS, attribute, fold, numpy_type
 from core.interchange.onnx.values import Block, OnnxImportError, Value, channels_first, named, sized
-from core.interchange.translators import onnx_readers
+from core.interchange.translation import onnx_readers
 
 __all__ = ["Block", "GraphReader", "OnnxImportError", "Value"]
 

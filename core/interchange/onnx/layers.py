@@ -16,7 +16,7 @@ import numpy as np
 
 from core.design.errors import shown
 from core.engine.backend import to_numpy
-from core.interchange.translators import OnnxTranslation, translator
+from core.interchange.translation import OnnxTranslation, translator
 
 FLOAT = 1  # onnx.TensorProto.FLOAT
 GELU_C = math.sqrt(2.0 / math.pi)

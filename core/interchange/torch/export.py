@@ -25,7 +25,7 @@ from core.interchange.code import (
     write_source,
 )
 from core.interchange.lines import docstring_lines, wrap_code
-from core.interchange.translators import template
+from core.interchange.translation import template
 
 # optimizer id → (the torch.optim call, {engine slot: torch state key})
 OPTIMIZERS = {

@@ -8,7 +8,7 @@ import numpy as np
 from core.interchange.code import Step
 from core.interchange.onnx.functions import attribute
 from core.interchange.onnx.values import OnnxImportError, Value, channels_first, named, sized
-from core.interchange.translators import CodeTranslation, OnnxTranslation, Translator, register, template
+from core.interchange.translation import CodeTranslation, OnnxTranslation, Translator, register, template
 
 
 def emit(g, layer, p, x, shape, key, doc):

@@ -15,7 +15,7 @@ from core.interchange.onnx.functions import attribute
 from core.interchange.onnx.images import image_value, square_window
 from core.interchange.onnx.layers import emit_activation, learned_params, to_channels_first
 from core.interchange.onnx.values import OnnxImportError, Value, channels_first, named, sized
-from core.interchange.translators import CodeTranslation, OnnxTranslation, Translator, register, template
+from core.interchange.translation import CodeTranslation, OnnxTranslation, Translator, register, template
 
 
 def emit(g, layer, p, x, shape, key, doc):

@@ -11,7 +11,7 @@ from core.interchange.lines import wrap_list
 from core.interchange.onnx.functions import attribute
 from core.interchange.onnx.layers import Untranslatable, emit_activation, learned_params
 from core.interchange.onnx.values import OnnxImportError, Value, named, sized
-from core.interchange.translators import CodeTranslation, OnnxTranslation, Translator, register, template
+from core.interchange.translation import CodeTranslation, OnnxTranslation, Translator, register, template
 
 
 def emit(g, layer, p, x, shape, key, doc):

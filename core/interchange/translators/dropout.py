@@ -8,7 +8,7 @@ from dataclasses import replace
 from core.interchange.code import Step
 from core.interchange.onnx.functions import attribute
 from core.interchange.onnx.values import OnnxImportError, named
-from core.interchange.translators import CodeTranslation, OnnxTranslation, Translator, register
+from core.interchange.translation import CodeTranslation, OnnxTranslation, Translator, register
 
 
 def emit(g, layer, p, x, shape, key, doc):

@@ -8,7 +8,7 @@ import numpy as np
 from core.interchange.code import Step
 from core.interchange.onnx.functions import attribute
 from core.interchange.onnx.values import OnnxImportError, Value, named
-from core.interchange.translators import CodeTranslation, OnnxTranslation, Translator, register
+from core.interchange.translation import CodeTranslation, OnnxTranslation, Translator, register
 
 
 def _parts(g, layer, xs, shapes, key, doc) -> list[str]:

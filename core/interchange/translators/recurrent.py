@@ -10,7 +10,7 @@ import numpy as np
 
 from core.engine.backend import to_numpy
 from core.interchange.code import Step
-from core.interchange.translators import CodeTranslation, OnnxTranslation, Translator, register, template
+from core.interchange.translation import CodeTranslation, OnnxTranslation, Translator, register, template
 
 # ONNX's LSTM gates are i, o, f, c; the engine's (Keras's) i, f, c, o: ONNX block k is engine block
 LSTM_ORDER = (0, 3, 1, 2)

@@ -10,7 +10,7 @@ import numpy as np
 from core.interchange.code import Step
 from core.interchange.onnx.functions import BATCH, attribute
 from core.interchange.onnx.values import OnnxImportError, Value, channels_first, named, sized
-from core.interchange.translators import CodeTranslation, OnnxTranslation, Translator, register
+from core.interchange.translation import CodeTranslation, OnnxTranslation, Translator, register
 
 
 def emit_flatten(g, layer, p, x, shape, key, doc):

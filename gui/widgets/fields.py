@@ -1,4 +1,5 @@
-"""The inspector's field widgets: each shows one value, says `edited(value)` only on a person's edit."""
+"""Field widgets: each shows one value, says `edited(value)` only on a person's edit (the inspector's
+and the data panel's forms are made of them)."""
 
 from __future__ import annotations
 

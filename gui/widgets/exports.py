@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from core.design.atomic import write_atomic
 from core.design.errors import NeuralCanvasError, shown_path
-from gui.window.theme import icon
+from gui.widgets.theme import icon
 
 CANVAS_MARGIN = 24  # scene pixels around the design in a picture of the canvas
 PNG_SCALE = 2  # pixels per scene (or screen) pixel in a PNG
