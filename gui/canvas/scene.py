@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -53,6 +54,7 @@ class CanvasScene(QGraphicsScene):
         self._rescale_timer.timeout.connect(self.refresh_weights)
         document.design_replaced.connect(self.rebind)
         document.validated.connect(self.show_problems)
+        document.live_weights_changed.connect(self.show_weights)
         self.selectionChanged.connect(self._sync_live)
         self.rebind()
 
@@ -222,6 +224,30 @@ class CanvasScene(QGraphicsScene):
             if item is not None and item.record is not node:
                 item.update_from(node)
         self.refresh_weights()
+
+    def show_weights(self, weights: dict[str, Any] | None) -> None:
+        """Draw these weights (Design.snapshot_weights() form: a run's, shown live) on the
+        design's items, against their own largest |weight|; the design is not touched.
+        None: the design's own weights again."""
+        design = self.design
+        if weights is None or design is None:
+            if design is not None:
+                self._on_weights_changed()
+            return
+        wires = weights.get("connections", {})
+        largest = max((abs(w) for w in wires.values() if w is not None and w == w), default=0.0)
+        self._largest, self.weight_scale = largest, (largest if largest > 1e-12 else 1.0)
+        with self.batched_background():
+            for cid, item in self._wires.items():
+                conn = design.connections.get(cid)
+                if conn is not None:
+                    weight = wires.get(cid, conn.weight)
+                    item.update_from(conn if weight == conn.weight else replace(conn, weight=weight),
+                                     self.weight_scale)
+        for nid, values in weights.get("neurons", {}).items():
+            item, node = self._nodes.get(nid), design.nodes.get(nid)
+            if item is not None and node is not None:
+                item.update_from(replace(node, params={**node.params, **values}))
 
     def refresh_weights(self) -> None:
         """Recompute the largest |weight| and restyle every wire against it (once per bulk change)."""

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 from collections.abc import Iterable, Mapping
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from PySide6.QtCore import QObject, QStandardPaths, QTimer, Signal
 from PySide6.QtGui import QUndoStack
 
@@ -16,7 +19,7 @@ from core.compiler.validation import check_design, design_problems
 from core.data import painted
 from core.data.datasets import refuse_unsafe_data
 from core.design import registry
-from core.design.design import Connection, Design, Node, layered_positions
+from core.design.design import Connection, Design, Node, TrainingState, layered_positions
 from core.design.errors import DataFileRefused, FileFormatError, NeuralCanvasError, Problem
 from core.files.fileformat import load_design, save_design
 from gui.document import commands, recovery
@@ -33,6 +36,7 @@ class Document(QObject):
     validated = Signal(list)  # the design's current problems (errors and warnings)
     refused = Signal(str)  # an edit the model would not take, and why (for the status bar)
     autosave_failed = Signal(str)  # why unsaved work cannot be kept: said once, retried quietly
+    live_weights_changed = Signal(object)  # weights a run shows (snapshot_weights form); None: the design's
 
     def __init__(self, design: Design | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -41,6 +45,7 @@ class Document(QObject):
         self.problems: list[Problem] = []
         self.structure = None  # validation's Structure of the design, when it has one
         self.shapes: dict[str, tuple[int, ...]] = {}  # node id → the shape it passes on
+        self.live_weights: dict[str, Any] | None = None  # view state: what a run shows, not the design's
         self.undo_stack = QUndoStack(self)
         self.undo_stack.cleanChanged.connect(self._clean_changed)
         self._validate_timer = QTimer(self, singleShot=True, interval=50)
@@ -104,6 +109,7 @@ class Document(QObject):
         # was, and the views, which rebind at once, find these problems ready to mark
         problems, structure = check_design(design, shapes=shapes)
         self._unwatch(self.design)
+        self.show_live_weights(None)
         self.design = design
         self.path = path
         self.undo_stack.clear()
@@ -375,6 +381,79 @@ class Document(QObject):
         finally:
             self.undo_stack.endMacro()
 
+    # ------------------------------------------------------------------ trained weights
+    def show_live_weights(self, weights: Mapping[str, Any] | None) -> None:
+        """Weights a run (or a step being shown) has now, for the views to draw: view state, the
+        design keeps its own until `take_weights`. None: the views show the design's again."""
+        if weights is None and self.live_weights is None:
+            return
+        self.live_weights = None if weights is None else dict(weights)
+        self.live_weights_changed.emit(self.live_weights)
+
+    def shown_design(self) -> Design:
+        """The design as the views show it: while a run shows live weights, a copy holding them;
+        otherwise the design itself (read it, never edit it: edits go through this class)."""
+        if self.live_weights is None:
+            return self.design
+        shown = self.design.copy()
+        shown.restore_weights(self.live_weights)
+        return shown
+
+    def training_values(self) -> tuple[dict[str, Any], TrainingState, Any, Any]:
+        """The design's weights, training state, settings and initial weights (copies)."""
+        d = self.design
+        return (d.snapshot_weights(), copy.deepcopy(d.state), d.training,
+                copy.deepcopy(d.initial_weights))
+
+    def take_weights(self, weights: Mapping[str, Any], state: TrainingState, text: str, *,
+                     initial: Any = ..., training: Any = None) -> bool:
+        """Trained weights (a run's, a step's, a reset's) and the training state that goes with
+        them into the design: one undo command, undone back to the design as it is now. `initial`:
+        the weights training starts from (left as they are unless given); `training`: new
+        settings (a new seed). The live weights shown end here. False when nothing changed."""
+        design = self.design
+        before = self.training_values()
+        trial = design.copy()
+        trial.restore_weights(weights)
+        after = (trial.snapshot_weights(), copy.deepcopy(state),
+                 design.training if training is None else training,
+                 copy.deepcopy(design.initial_weights if initial is ... else initial))
+        changed = not all(_same(a, b) for a, b in zip(before, after, strict=True))
+        if changed:
+            self.push(commands.SetWeightsAndState(design, before, after, text))
+        self.show_live_weights(None)  # after: the views go from the taken weights to the same
+        return changed
+
+    def fill_drawn_weights(self, drawn: Mapping[str, Any], initial: Any) -> None:
+        """The weights a never-trained design's seed draws, made visible: only unset weights
+        (None) and missing block arrays are filled, so no value a person set changes and there
+        is nothing to undo (a build draws exactly these from the seed); the initial weights are
+        set when the design has none. Not an edit: the undo stack and dirty state stay."""
+        design = self.design
+        fill: dict[str, Any] = {"connections": {}, "neurons": {},
+                                "blocks": dict(design.parameters)}
+        for cid, w in drawn.get("connections", {}).items():
+            if cid in design.connections and design.connections[cid].weight is None:
+                fill["connections"][cid] = w
+        for nid, values in drawn.get("neurons", {}).items():
+            node = design.nodes.get(nid)
+            if node is not None:
+                unset = {k: v for k, v in values.items() if node.params.get(k) is None}
+                params = node.params.get("activation_params")
+                extra = values.get("activation_params")
+                if isinstance(params, Mapping) and isinstance(extra, Mapping) \
+                        and extra.keys() - params.keys():  # a learned slope not set yet
+                    unset["activation_params"] = {**extra, **params}
+                if unset:
+                    fill["neurons"][nid] = unset
+        for nid, arrays in drawn.get("blocks", {}).items():
+            if nid in design.nodes and nid not in design.parameters:
+                fill["blocks"][nid] = arrays
+        if design.initial_weights is None and initial is not None:
+            design.initial_weights = copy.deepcopy(initial)
+        if fill["connections"] or fill["neurons"] or fill["blocks"].keys() != design.parameters.keys():
+            design.restore_weights(fill)
+
     # ------------------------------------------------------------------ clipboard
     def copy_data(self, node_ids: Iterable[str]) -> dict[str, Any]:
         """The nodes and the wires among them, as plain data for the clipboard."""
@@ -395,8 +474,6 @@ class Document(QObject):
     def paste_data(self, data: Mapping[str, Any], offset: tuple[float, float] = (40.0, 40.0)
                    ) -> list[str]:
         """Add copies of clipboard nodes (new ids, shifted by offset); returns the new ids."""
-        import numpy as np  # noqa: PLC0415
-
         mapping: dict[str, str] = {}
         self.undo_stack.beginMacro("Paste")
         try:
@@ -439,6 +516,17 @@ def _columns(design: Design, node_ids: Iterable[str]) -> list[list[str]]:
             last_x = node.position[0]
         columns[-1].append(node.id)
     return columns
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal values, arrays compared element by element (weights snapshots hold block arrays)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, TrainingState) and isinstance(b, TrainingState):
+        return all(_same(getattr(a, f.name), getattr(b, f.name)) for f in fields(a))
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and np.array_equal(a, b)
+    return a == b
 
 
 def _plain(value: Any) -> Any:

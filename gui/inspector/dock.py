@@ -50,6 +50,7 @@ class Inspector(QWidget):
         self._design: Design | None = None
         document.design_replaced.connect(self._design_replaced)
         document.validated.connect(self._show_problems)
+        document.live_weights_changed.connect(self._design_changed)
         self._bind()
         self.show_selection([], [])
 

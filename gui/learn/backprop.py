@@ -5,8 +5,6 @@ this module drives the phases, gui/learn/backprop_canvas.py draws and backprop_t
 
 from __future__ import annotations
 
-import copy
-
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
@@ -30,7 +28,6 @@ from core.learn.backprop_steps import (
     plan_update,
     unsupported,
 )
-from gui.document.commands import SetWeightsAndState
 from gui.learn import backprop_canvas as canvas
 from gui.learn import backprop_text as text
 
@@ -193,9 +190,7 @@ class BackpropView(QWidget):
             return
         self._own = True
         try:
-            if design.initial_weights is None:
-                design.initial_weights = copy.deepcopy(drawn.initial_weights)
-            design.restore_weights(drawn.snapshot_weights())
+            self.document.fill_drawn_weights(drawn.snapshot_weights(), drawn.initial_weights)
         finally:
             self._own = False
 
@@ -235,8 +230,6 @@ class BackpropView(QWidget):
         if self.plan is None:
             self._prepare_update()
         design = self.document.design
-        before = (design.snapshot_weights(), copy.deepcopy(design.state), design.training,
-                  copy.deepcopy(design.initial_weights))
         try:
             apply_step(self.trainer, self.batch)
         except TrainingError as exc:
@@ -244,11 +237,10 @@ class BackpropView(QWidget):
             return self._say(f"<p>{exc}</p>")
         self.trainer.write_back()
         done = self.trainer.design
-        after = (done.snapshot_weights(), copy.deepcopy(done.state), design.training,
-                 copy.deepcopy(done.initial_weights))
         self._own = True
         try:
-            self.document.push(SetWeightsAndState(design, before, after, "Backpropagation step"))
+            self.document.take_weights(done.snapshot_weights(), done.state, "Backpropagation step",
+                                       initial=done.initial_weights)
         finally:
             self._own = False
         e = self.plan.entry(self.selected)

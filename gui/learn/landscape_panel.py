@@ -176,8 +176,8 @@ class LandscapePanel(FollowsPlotColours, QWidget):
         return design.dataset, tuple(getattr(design.training, k) for k in DATA_KEYS)
 
     def _weights(self) -> None:
-        """New weights in the design (training, Reset, undo): the point goes where they are.
-        (The controller writes a snapshot's weights here before it says weights_shown.)"""
+        """New weights in the design (a run's result, Reset, undo): the point goes where they are.
+        (A run's result is taken before the controller says weights_shown.)"""
         self._version += 1
         self._move(self._values_now())
 
@@ -257,7 +257,8 @@ class LandscapePanel(FollowsPlotColours, QWidget):
         self._dirty = False
         self._slice_at = self._version
         self.runner.submit(Request(self.runner.next_generation(), self.landscape,
-                                   self.document.design.copy(), self.a, self.b, self.span.value()))
+                                   self.document.shown_design().copy(), self.a, self.b,
+                                   self.span.value()))
         self._set_status("computing…")
 
     def _surface(self, surface, final: bool) -> None:
@@ -334,10 +335,12 @@ class LandscapePanel(FollowsPlotColours, QWidget):
     def _values_now(self) -> tuple[float, float] | None:
         if self.a is None or self.b is None or self.landscape is None:
             return None
-        design = self.document.design
+        design, live = self.document.design, self.document.live_weights
         values = []
-        for ref in (self.a, self.b):
-            value = value_in_design(design, ref)
+        for ref in (self.a, self.b):  # a run's live weights while it shows them, else the design's
+            value = value_in(live, ref) if live is not None else None
+            if value is None:
+                value = value_in_design(design, ref)
             values.append(self.landscape.compiled_value(ref) if value is None else value)
         return values[0], values[1]
 
@@ -349,7 +352,8 @@ class LandscapePanel(FollowsPlotColours, QWidget):
         self._move(now)
 
     def _weights_shown(self, snap) -> None:
-        """The design took a snapshot's weights (~4 a second while training, after each step)."""
+        """The views took a snapshot's weights (~4 a second while training, after each step)."""
+        self._version += 1  # the slice drawn is the weights' as they were
         if self.a is None or self.b is None:
             return
         x, y = value_in(snap.weights, self.a), value_in(snap.weights, self.b)

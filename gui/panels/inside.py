@@ -107,6 +107,7 @@ class InsidePanel(FollowsPlotColours, QWidget):
         self.channel.currentIndexChanged.connect(self._chosen)
         self.sample.valueChanged.connect(self._chosen)
         document.design_replaced.connect(self._bind)
+        document.live_weights_changed.connect(self._weights)
         self._apply_colours()
         self._bind()
 
@@ -176,13 +177,13 @@ class InsidePanel(FollowsPlotColours, QWidget):
             self._stale_build = False
             self._rebuild()
         elif self.build is not None:
-            self.build.read_weights(self.document.design)
+            self.build.read_weights(self.document.shown_design())  # a run's live weights too
         self._draw()
 
     def _rebuild(self) -> None:
         design = self.document.design
         try:
-            self.build = compile_design(design.copy())
+            self.build = compile_design(self.document.shown_design().copy())
         except NeuralCanvasError:
             self.build, self.kind = None, None
             return
