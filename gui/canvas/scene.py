@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
@@ -42,7 +42,6 @@ class CanvasScene(QGraphicsScene):
         self._wires: dict[str, ConnectionItem] = {}
         self._marked: set[str] = set()  # ids whose items show a problem
         self.hovered_neuron: str | None = None  # the neuron under the pointer
-        self._listeners: list[tuple[Any, Callable[..., None]]] = []
         self.design: Design | None = None
         self._dragged_wires: set[ConnectionItem] = set()  # wires of the nodes being dragged
         self._live: set[ConnectionItem] = set()  # wires that paint themselves (see wires.py)
@@ -52,7 +51,15 @@ class CanvasScene(QGraphicsScene):
         self.moves = MoveTracker(self)
         self._rescale_timer = QTimer(self, singleShot=True, interval=0)
         self._rescale_timer.timeout.connect(self.refresh_weights)
-        document.design_replaced.connect(self.rebind)
+        for signal, slot in ((document.node_added, self._on_node_added),
+                             (document.node_removed, self._on_node_removed),
+                             (document.node_changed, self._on_node_changed),
+                             (document.connection_added, self._on_connection_added),
+                             (document.connection_removed, self._on_connection_removed),
+                             (document.connection_changed, self._on_connection_changed),
+                             (document.weights_changed, self._on_weights_changed),
+                             (document.design_replaced, self.rebind)):
+            signal.connect(slot)
         document.validated.connect(self.show_problems)
         document.live_weights_changed.connect(self.show_weights)
         self.selectionChanged.connect(self._sync_live)
@@ -90,17 +97,6 @@ class CanvasScene(QGraphicsScene):
         """Drop every item and build them again for `document.design` (New, Open, first use)."""
         self._unbind()
         self.design = design = self.document.design
-        e = design.events
-        for event, method in ((e.node_added, self._on_node_added),
-                              (e.node_removed, self._on_node_removed),
-                              (e.node_changed, self._on_node_changed),
-                              (e.connection_added, self._on_connection_added),
-                              (e.connection_removed, self._on_connection_removed),
-                              (e.connection_changed, self._on_connection_changed),
-                              (e.weights_changed, self._on_weights_changed)):
-            listener = self._listener(event, method)
-            event.connect(listener)
-            self._listeners.append((event, listener))
         self._set_scale()
         with self.batched_background():
             for node in design.nodes.values():
@@ -109,21 +105,7 @@ class CanvasScene(QGraphicsScene):
                 self._add_wire(conn)
             self.show_problems(self.document.problems)
 
-    def _listener(self, event: Any, method: Callable[..., None]) -> Callable[..., None]:
-        """A design callback that lets go of the design once this scene is deleted."""
-
-        def call(*args: Any) -> None:
-            if isValid(self):
-                method(*args)
-            else:
-                event.disconnect(call)
-
-        return call
-
     def _unbind(self) -> None:
-        for event, listener in self._listeners:
-            event.disconnect(listener)
-        self._listeners = []
         self.wiring.cancel()
         self.moves.cancel()
         self._live.clear()

@@ -32,7 +32,18 @@ class Document(QObject):
     """The design a window shows. Only this class pushes undo commands."""
 
     changed = Signal()  # the title may need redrawing: path or dirty state
-    design_replaced = Signal()  # New or Open: views must rebind to `self.design`
+    design_replaced = Signal()  # New or Open: `self.design` is another (views redraw it whole)
+    # The open design's events (core.design.design.DesignEvents), relayed: the same signals
+    # whichever design is open, so a view connects once; Qt lets go of a deleted receiver.
+    node_added = Signal(object)  # Node
+    node_removed = Signal(object)  # Node
+    node_changed = Signal(object, object)  # old Node, new Node
+    connection_added = Signal(object)  # Connection
+    connection_removed = Signal(object)  # Connection
+    connection_changed = Signal(object, object)  # old Connection, new Connection
+    settings_changed = Signal(str)  # "dataset" | "training"
+    weights_changed = Signal()  # many weights at once (a run's result, a reset, an undo)
+    design_changed = Signal()  # after any of the eight above: for views that redraw on any edit
     validated = Signal(list)  # the design's current problems (errors and warnings)
     refused = Signal(str)  # an edit the model would not take, and why (for the status bar)
     autosave_failed = Signal(str)  # why unsaved work cannot be kept: said once, retried quietly
@@ -73,23 +84,33 @@ class Document(QObject):
     def _clean_changed(self, _clean: bool) -> None:
         self.changed.emit()
 
-    @staticmethod
-    def _events(design: Design) -> tuple:
+    def _relays(self, design: Design) -> list[tuple[Any, Any]]:
+        """(the design's event, the method that re-emits it here), made once per design."""
         e = design.events
-        return (e.node_added, e.node_removed, e.node_changed, e.connection_added,
-                e.connection_removed, e.connection_changed, e.settings_changed, e.weights_changed)
+        pairs = ((e.node_added, self.node_added), (e.node_removed, self.node_removed),
+                 (e.node_changed, self.node_changed), (e.connection_added, self.connection_added),
+                 (e.connection_removed, self.connection_removed),
+                 (e.connection_changed, self.connection_changed),
+                 (e.settings_changed, self.settings_changed), (e.weights_changed, self.weights_changed))
+        return [(event, self._relay(signal)) for event, signal in pairs]
+
+    def _relay(self, signal: Any) -> Any:
+        def relay(*args: Any) -> None:
+            self._validate_timer.start()
+            signal.emit(*args)
+            self.design_changed.emit()
+
+        return relay
 
     def _watch(self, design: Design) -> None:
-        for event in self._events(design):
-            event.connect(self._schedule_validation)
+        self._relayed = self._relays(design)
+        for event, relay in self._relayed:
+            event.connect(relay)
 
-    def _unwatch(self, design: Design) -> None:
-        for event in self._events(design):
-            if event.is_connected(self._schedule_validation):
-                event.disconnect(self._schedule_validation)
-
-    def _schedule_validation(self, *_args: Any) -> None:
-        self._validate_timer.start()
+    def _unwatch(self, _design: Design) -> None:
+        for event, relay in self._relayed:
+            event.disconnect(relay)
+        self._relayed = []
 
     def validate_now(self) -> list[Problem]:
         self._validate_timer.stop()

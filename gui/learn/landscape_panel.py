@@ -39,7 +39,6 @@ class LandscapePanel(FollowsPlotColours, QWidget):
         self.path = DescentPath()
         self.now: tuple[float, float] | None = None  # the two weights as the design has them
         self.moment: tuple[float, float] | None = None  # a past moment the timeline shows
-        self._design = None
         self.dock = None  # its QDockWidget (install sets it)
         self._lost_with = None  # the snapshot during which the dock went behind another tab
         self._data_key = None
@@ -57,7 +56,16 @@ class LandscapePanel(FollowsPlotColours, QWidget):
         self._refresh_timer = QTimer(self, singleShot=True, interval=0)
         self._refresh_timer.timeout.connect(self.refresh)
         self._build_widgets()
-        document.design_replaced.connect(self._bind)
+        for signal, slot in ((document.node_added, self._structure),
+                             (document.node_removed, self._structure),
+                             (document.connection_added, self._structure),
+                             (document.connection_removed, self._structure),
+                             (document.node_changed, self._node_changed),
+                             (document.connection_changed, self._wire_changed),
+                             (document.settings_changed, self._settings_changed),
+                             (document.weights_changed, self._weights),
+                             (document.design_replaced, self._bind)):
+            signal.connect(slot)
         controller.weights_shown.connect(self._weights_shown)
         controller.snapshot.connect(self._keep_in_front)
         if hasattr(controller, "moment_shown"):  # the training timeline, where it is present
@@ -113,27 +121,14 @@ class LandscapePanel(FollowsPlotColours, QWidget):
 
     # ------------------------------------------------------------------ the design
     def _bind(self) -> None:
-        if self._design is not None:
-            for event, slot in self._slots(self._design):
-                if event.is_connected(slot):
-                    event.disconnect(slot)
-        self._design = self.document.design
-        for event, slot in self._slots(self._design):
-            event.connect(slot)
+        """Another design (New, Open, the first): everything about the old one goes."""
         self.runner.cancel()
         self.landscape, self.a, self.b, self.surface = None, None, None, None
-        self.model.set_table(None, self._design)
+        self.model.set_table(None, self.document.design)
         self.path.clear()
         self.now = self.moment = None
         self.views.clear()
         self._structure()
-
-    def _slots(self, design) -> list:
-        e = design.events
-        return [(e.node_added, self._structure), (e.node_removed, self._structure),
-                (e.connection_added, self._structure), (e.connection_removed, self._structure),
-                (e.node_changed, self._node_changed), (e.connection_changed, self._wire_changed),
-                (e.settings_changed, self._settings_changed), (e.weights_changed, self._weights)]
 
     def _structure(self, *_args) -> None:
         self._stale = self._dirty = True

@@ -49,7 +49,6 @@ class InsidePanel(FollowsPlotColours, QWidget):
         self.kind: str | None = None  # "cnn" | "rnn" | "autoencoder" | None
         self.rows = None  # the test set's data rows
         self.colours = PlotColours.from_palette()
-        self._design = None
         self._stale_build = True
         self._dirty = True
         self._last = 0.0
@@ -106,10 +105,15 @@ class InsidePanel(FollowsPlotColours, QWidget):
         self.block.currentIndexChanged.connect(self._chosen)
         self.channel.currentIndexChanged.connect(self._chosen)
         self.sample.valueChanged.connect(self._chosen)
-        document.design_replaced.connect(self._bind)
-        document.live_weights_changed.connect(self._weights)
+        for signal in (document.node_added, document.node_removed, document.connection_added,
+                       document.connection_removed, document.node_changed,
+                       document.settings_changed, document.design_replaced):
+            signal.connect(self._structure)
+        for signal in (document.connection_changed, document.weights_changed,
+                       document.live_weights_changed):
+            signal.connect(self._weights)
         self._apply_colours()
-        self._bind()
+        self._structure()
 
     # ------------------------------------------------------------------ what tests read
     @property
@@ -121,23 +125,6 @@ class InsidePanel(FollowsPlotColours, QWidget):
         return self.block.currentData()
 
     # ------------------------------------------------------------------ the design's events
-    def _bind(self) -> None:
-        if self._design is not None:
-            for event, slot in self._slots(self._design):
-                if event.is_connected(slot):
-                    event.disconnect(slot)
-        self._design = self.document.design
-        for event, slot in self._slots(self._design):
-            event.connect(slot)
-        self._structure()
-
-    def _slots(self, design) -> list:
-        e = design.events
-        return [(e.node_added, self._structure), (e.node_removed, self._structure),
-                (e.connection_added, self._structure), (e.connection_removed, self._structure),
-                (e.node_changed, self._structure), (e.settings_changed, self._structure),
-                (e.connection_changed, self._weights), (e.weights_changed, self._weights)]
-
     def _structure(self, *_args) -> None:
         self._stale_build = True
         self._weights()

@@ -59,11 +59,19 @@ class TrainingController(TimelineActs, QObject):
         self._written = 0.0  # when the views last took a running snapshot's weights
         self._history: list = []  # the running process's epochs so far (it sends new ones)
         self._kept: probes.Snapshot | None = None  # the run's snapshot whose weights are shown
-        self._design = None
         self.timeline = Timeline()  # the weights at each epoch's end (core.training.timeline)
         self.viewing: Moment | None = None  # the past moment the views show; None: now
         self._run_moments: tuple | None = None  # what the running process recorded, at its end
         self._wanted: int | None = None  # an epoch to show once the run has paused
+        for signal, slot in ((document.node_added, self._structure),
+                             (document.node_removed, self._structure),
+                             (document.connection_added, self._structure),
+                             (document.connection_removed, self._structure),
+                             (document.node_changed, self._node_changed),
+                             (document.connection_changed, self._weight_edited),
+                             (document.settings_changed, self._settings_changed),
+                             (document.weights_changed, self._weights)):
+            signal.connect(slot)
         document.design_replaced.connect(self._bind)
         self._bind()
 
@@ -295,20 +303,16 @@ class TrainingController(TimelineActs, QObject):
 
     # ------------------------------------------------------------------ the design's events
     def _bind(self) -> None:
+        """Another design is open (New, Open): the run on the old one ends, unrecorded."""
         self._stop_run(record=False)
-        if self._design is not None:
-            for event, slot in self._slots(self._design):
-                event.disconnect(slot)
-        self._design = self.document.design
-        for event, slot in self._slots(self._design):
-            event.connect(slot)
         self.trainer, self.last = None, None
         self._wanted = None
         self.back_to_now()
         self.timeline.clear()
         self.timeline_changed.emit()
         self._set_state("idle")
-        if self._design.state.epoch or self._design.state.step:  # trained before: show where it is
+        state = self.document.design.state
+        if state.epoch or state.step:  # trained before: show where it is
             QTimer.singleShot(0, self._show_where_it_is)
 
     def _show_where_it_is(self) -> None:
@@ -316,13 +320,6 @@ class TrainingController(TimelineActs, QObject):
                 p.severity == "error" for p in self.document.problems):
             self._ensure_trainer()
             self._set_state("paused")
-
-    def _slots(self, design) -> list:
-        e = design.events
-        return [(e.node_added, self._structure), (e.node_removed, self._structure),
-                (e.connection_added, self._structure), (e.connection_removed, self._structure),
-                (e.node_changed, self._node_changed), (e.connection_changed, self._weight_edited),
-                (e.settings_changed, self._settings_changed), (e.weights_changed, self._weights)]
 
     def _structure(self, *_args: Any) -> None:
         """A node or wire came or went: pause, rebuild from the edited design, resume."""
