@@ -23,6 +23,7 @@ from core.design.design import Connection, Design, Node, TrainingState, layered_
 from core.design.errors import DataFileRefused, FileFormatError, NeuralCanvasError, Problem
 from core.files.fileformat import load_design, save_design
 from gui.document import commands, recovery
+from gui.document.compiled import CompiledDesign
 
 AUTOSAVE_MS = 30_000
 CLIPBOARD_MIME = "application/x-neuralcanvas-nodes"
@@ -66,6 +67,7 @@ class Document(QObject):
         self.autosave_timer.start()
         self._autosave_failing = False
         self._watch(self.design)
+        self.compiled = CompiledDesign(self)  # the design as a Build, for the views that read one
         self.validate_now()
 
     # ------------------------------------------------------------------ state

@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.compiler.compile import compile_design
 from core.design.errors import NeuralCanvasError
 from core.training import inside
 from gui.panels.inside_images import AutoencoderPage, ConvPage
@@ -38,8 +37,8 @@ NOTE_ERRORS = ("Inside shows the network once the design can be built: fix the p
 
 
 class InsidePanel(FollowsPlotColours, QWidget):
-    """Compiles its own copy of the design when the structure changes and loads the design's
-    weights into it when they change; redraws only while shown, at most four times a second."""
+    """Reads the document's compiled design (Document.compiled, compiled once per structure)
+    with the weights shown loaded into it; redraws only while shown, at most four times a second."""
 
     def __init__(self, document, controller=None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -163,14 +162,12 @@ class InsidePanel(FollowsPlotColours, QWidget):
         if self._stale_build:
             self._stale_build = False
             self._rebuild()
-        elif self.build is not None:
-            self.build.read_weights(self.document.shown_design())  # a run's live weights too
         self._draw()
 
     def _rebuild(self) -> None:
         design = self.document.design
         try:
-            self.build = compile_design(self.document.shown_design().copy())
+            self.build = self.document.compiled.build()  # compiled once per structure, shared
         except NeuralCanvasError:
             self.build, self.kind = None, None
             return
@@ -223,6 +220,8 @@ class InsidePanel(FollowsPlotColours, QWidget):
     # ------------------------------------------------------------------ drawing
     def _draw(self) -> None:
         build, design = self.build, self.document.design
+        if build is not None:  # the shared build: the weights shown now (a run's live ones too)
+            build.read_weights(self.document.shown_design())
         if build is None or self.kind is None:
             self.note.setText(NOTE_ERRORS if build is None else NOTE_NONE)
             self.header.setVisible(False)
