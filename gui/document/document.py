@@ -1,4 +1,6 @@
-"""The open design: its undo stack, file path, dirty state, live validation, autosave and recovery."""
+"""The open design: its undo stack, file path, dirty state, live validation, autosave and
+recovery; its events relayed as signals that outlive New and Open; the weights a run shows (view
+state) and the one command that takes a run's result; its compiled form for the views."""
 
 from __future__ import annotations
 
@@ -30,7 +32,7 @@ CLIPBOARD_MIME = "application/x-neuralcanvas-nodes"
 
 
 class Document(QObject):
-    """The design a window shows. Only this class pushes undo commands."""
+    """The design a window shows. Only this class pushes undo commands or writes the design."""
 
     changed = Signal()  # the title may need redrawing: path or dirty state
     design_replaced = Signal()  # New or Open: `self.design` is another (views redraw it whole)
