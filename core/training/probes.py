@@ -1,5 +1,6 @@
 """Evaluations for views: the decision boundary over the input plane, each neuron's map, the
-confusion matrix and per-sample probabilities, and the snapshot a live view draws from."""
+confusion matrix and per-sample probabilities, the snapshot a live view draws from, and an
+activation's curve and range (the canvas's glyphs and the colour scale of its neuron maps)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,38 @@ from typing import Any
 import numpy as np
 
 from core.compiler.memory import PROBE_GRID
+from core.engine.activations import make_activation
 from core.engine.backend import to_device, to_numpy
 from core.training.trainer import EpochMetrics, Trainer
 
 GRID = PROBE_GRID  # boundary and neuron maps: GRID × GRID points over the input plane
 MARGIN = 0.1  # the plane reaches this fraction of the data's range beyond it on each side
+SATURATION_Z = (-60.0, -30.0, 0.0, 30.0, 60.0)  # where an activation that saturates has
+SATURATION_TOLERANCE = 1e-3  # … reached its bounds on both sides (within this)
+
+
+def activation_values(activation_id: str, z: Any, params: Any = None) -> np.ndarray:
+    """f(z) as the engine computes it (host float64). Softmax, a vector function, on the logits
+    (z, 0): its first output, the S from 0 to 1 it draws for two classes. Raises what the
+    activation raises for parameters it refuses (TypeError, ValueError)."""
+    activation = make_activation(activation_id, params)
+    z = np.asarray(z, dtype=np.float64)
+    x = z if activation.elementwise else np.stack([z, np.zeros_like(z)], axis=1)
+    y = np.asarray(to_numpy(activation.f(to_device(x, np.float64))), dtype=np.float64)
+    return y if activation.elementwise else y[:, 0]
+
+
+def activation_range(activation_id: str, params: Any = None) -> tuple[float, float] | None:
+    """The activation's (lowest, highest) output when it saturates on both sides (tanh: −1 and
+    1, sigmoid: 0 and 1); None when it does not (ReLU, …) or cannot be evaluated."""
+    try:
+        y = activation_values(activation_id, SATURATION_Z, params)
+    except Exception:  # noqa: BLE001 - an activation that cannot be probed has no known range
+        return None
+    if not np.all(np.isfinite(y)) or abs(y[0] - y[1]) > SATURATION_TOLERANCE \
+            or abs(y[4] - y[3]) > SATURATION_TOLERANCE:
+        return None
+    return float(y.min()), float(y.max())
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QImage, QPainter, QPainterPath, QPen
 
 from core.design import registry
-from core.engine.backend import to_device, to_numpy
+from core.training import probes
 from gui.canvas import style
 
 LEVELS = 255  # colours in the table (odd: the centre has its own, the node's fill)
@@ -21,19 +21,9 @@ LEVELS = 255  # colours in the table (odd: the centre has its own, the node's fi
 
 @lru_cache(maxsize=64)
 def _bounds(activation: str, params: tuple) -> tuple[float, float] | None:
-    """The activation's (lowest, highest) output when it saturates on both sides, else None."""
-    try:
-        act = registry.activations.get(activation)(**dict(params))
-        z = np.array([-60.0, -30.0, 0.0, 30.0, 60.0])
-        if act.elementwise:
-            y = to_numpy(act.f(to_device(z))).astype(float)
-        else:  # softmax: the first of two classes against a zero logit
-            y = to_numpy(act.f(to_device(np.stack([z, np.zeros_like(z)], axis=1))))[:, 0].astype(float)
-    except Exception:  # noqa: BLE001 - an activation that cannot be probed is drawn as unbounded
-        return None
-    if not np.all(np.isfinite(y)) or abs(y[0] - y[1]) > 1e-3 or abs(y[4] - y[3]) > 1e-3:
-        return None
-    return float(min(y)), float(max(y))
+    """The activation's (lowest, highest) output when it saturates on both sides, else None
+    (core.training.probes computes it; kept here per activation and parameters)."""
+    return probes.activation_range(activation, dict(params))
 
 
 def scale_for(activation: object, params: object) -> tuple[float, float] | None:

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import qtawesome as qta
-import shiboken6
 from PySide6.QtCore import QEvent, QMimeData, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QDrag, QIcon, QPalette
 from PySide6.QtWidgets import QAbstractItemView, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
@@ -194,10 +193,11 @@ class Palette(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.tree)
-        self._design: Design | None = None
         self._columns: tuple[str, ...] | None = ()
-        document.design_replaced.connect(self._bind)
-        self._bind()
+        self._built = False  # the tree is filled (a palette change before that has nothing to recolour)
+        document.design_replaced.connect(self.rebuild)
+        document.settings_changed.connect(self._settings_changed)
+        self.rebuild()
 
     def groups(self) -> dict[str, QTreeWidgetItem]:
         """The group items by title ("Inputs", "Neurons", "Layers")."""
@@ -235,22 +235,14 @@ class Palette(QWidget):
             item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
                           | Qt.ItemFlag.ItemIsDragEnabled)
         self.tree.expandAll()
+        self._built = True
 
     def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().changeEvent(event)
-        if event.type() == QEvent.Type.PaletteChange and getattr(self, "_design", None) is not None:
+        if event.type() == QEvent.Type.PaletteChange and getattr(self, "_built", False):
             # light ↔ dark: recolour the icons
             self.rebuild()
 
-    def _bind(self) -> None:
-        if self._design is not None:
-            self._design.events.settings_changed.disconnect(self._settings_changed)
-        self._design = self.document.design
-        self._design.events.settings_changed.connect(self._settings_changed)
-        self.rebuild()
-
     def _settings_changed(self, what: str) -> None:
-        if not shiboken6.isValid(self):  # deleted by Qt while the design lives on
-            return
         if what == "dataset" and dataset_columns(self.document.design) != self._columns:
             self.rebuild()

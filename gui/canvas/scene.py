@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -41,7 +42,6 @@ class CanvasScene(QGraphicsScene):
         self._wires: dict[str, ConnectionItem] = {}
         self._marked: set[str] = set()  # ids whose items show a problem
         self.hovered_neuron: str | None = None  # the neuron under the pointer
-        self._listeners: list[tuple[Any, Callable[..., None]]] = []
         self.design: Design | None = None
         self._dragged_wires: set[ConnectionItem] = set()  # wires of the nodes being dragged
         self._live: set[ConnectionItem] = set()  # wires that paint themselves (see wires.py)
@@ -51,8 +51,17 @@ class CanvasScene(QGraphicsScene):
         self.moves = MoveTracker(self)
         self._rescale_timer = QTimer(self, singleShot=True, interval=0)
         self._rescale_timer.timeout.connect(self.refresh_weights)
-        document.design_replaced.connect(self.rebind)
+        for signal, slot in ((document.node_added, self._on_node_added),
+                             (document.node_removed, self._on_node_removed),
+                             (document.node_changed, self._on_node_changed),
+                             (document.connection_added, self._on_connection_added),
+                             (document.connection_removed, self._on_connection_removed),
+                             (document.connection_changed, self._on_connection_changed),
+                             (document.weights_changed, self._on_weights_changed),
+                             (document.design_replaced, self.rebind)):
+            signal.connect(slot)
         document.validated.connect(self.show_problems)
+        document.live_weights_changed.connect(self.show_weights)
         self.selectionChanged.connect(self._sync_live)
         self.rebind()
 
@@ -88,17 +97,6 @@ class CanvasScene(QGraphicsScene):
         """Drop every item and build them again for `document.design` (New, Open, first use)."""
         self._unbind()
         self.design = design = self.document.design
-        e = design.events
-        for event, method in ((e.node_added, self._on_node_added),
-                              (e.node_removed, self._on_node_removed),
-                              (e.node_changed, self._on_node_changed),
-                              (e.connection_added, self._on_connection_added),
-                              (e.connection_removed, self._on_connection_removed),
-                              (e.connection_changed, self._on_connection_changed),
-                              (e.weights_changed, self._on_weights_changed)):
-            listener = self._listener(event, method)
-            event.connect(listener)
-            self._listeners.append((event, listener))
         self._set_scale()
         with self.batched_background():
             for node in design.nodes.values():
@@ -107,21 +105,7 @@ class CanvasScene(QGraphicsScene):
                 self._add_wire(conn)
             self.show_problems(self.document.problems)
 
-    def _listener(self, event: Any, method: Callable[..., None]) -> Callable[..., None]:
-        """A design callback that lets go of the design once this scene is deleted."""
-
-        def call(*args: Any) -> None:
-            if isValid(self):
-                method(*args)
-            else:
-                event.disconnect(call)
-
-        return call
-
     def _unbind(self) -> None:
-        for event, listener in self._listeners:
-            event.disconnect(listener)
-        self._listeners = []
         self.wiring.cancel()
         self.moves.cancel()
         self._live.clear()
@@ -222,6 +206,30 @@ class CanvasScene(QGraphicsScene):
             if item is not None and item.record is not node:
                 item.update_from(node)
         self.refresh_weights()
+
+    def show_weights(self, weights: dict[str, Any] | None) -> None:
+        """Draw these weights (Design.snapshot_weights() form: a run's, shown live) on the
+        design's items, against their own largest |weight|; the design is not touched.
+        None: the design's own weights again."""
+        design = self.design
+        if weights is None or design is None:
+            if design is not None:
+                self._on_weights_changed()
+            return
+        wires = weights.get("connections", {})
+        largest = max((abs(w) for w in wires.values() if w is not None and w == w), default=0.0)
+        self._largest, self.weight_scale = largest, (largest if largest > 1e-12 else 1.0)
+        with self.batched_background():
+            for cid, item in self._wires.items():
+                conn = design.connections.get(cid)
+                if conn is not None:
+                    weight = wires.get(cid, conn.weight)
+                    item.update_from(conn if weight == conn.weight else replace(conn, weight=weight),
+                                     self.weight_scale)
+        for nid, values in weights.get("neurons", {}).items():
+            item, node = self._nodes.get(nid), design.nodes.get(nid)
+            if item is not None and node is not None:
+                item.update_from(replace(node, params={**node.params, **values}))
 
     def refresh_weights(self) -> None:
         """Recompute the largest |weight| and restyle every wire against it (once per bulk change)."""

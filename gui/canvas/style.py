@@ -12,7 +12,7 @@ from PySide6.QtGui import QColor, QFont, QGuiApplication, QPainter, QPainterPath
 from PySide6.QtWidgets import QStyleOptionGraphicsItem
 
 from core.design import registry
-from core.engine.backend import to_device, to_numpy
+from core.training import probes
 
 GRID = 10.0  # the snapping grid, in scene units (device-independent pixels at 100 % zoom)
 DOT_SPACING = 20.0  # the background's dot grid
@@ -215,13 +215,8 @@ def activation_glyph(activation: object, params: object, width: float, height: f
 @lru_cache(maxsize=256)
 def _glyph(activation: str, params: tuple, width: float, height: float
            ) -> tuple[QPainterPath, QPainterPath]:
-    act = registry.activations.get(activation)(**dict(params))
     z = np.linspace(-3.0, 3.0, 61)
-    if act.elementwise:
-        y = to_numpy(act.f(to_device(z))).astype(float)
-    else:  # softmax: the first of two classes against a zero logit, an S from 0 to 1
-        pairs = np.stack([z, np.zeros_like(z)], axis=1)
-        y = to_numpy(act.f(to_device(pairs)))[:, 0].astype(float)
+    y = probes.activation_values(activation, z, dict(params))  # softmax: its two-class S
     low, high = float(np.min(y)), float(np.max(y))
     low, high = min(low, 0.0), max(high, 0.0)  # the zero line always shows
     span = high - low if high - low > 1e-9 else 1.0

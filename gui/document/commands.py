@@ -167,21 +167,6 @@ class SetTraining(QUndoCommand):
         self.design.set_training(**self.old)
 
 
-class RestoreWeights(QUndoCommand):
-    """Every weight at once (trained weights coming back, a reset, a new seed)."""
-
-    def __init__(self, design: Design, before: Mapping[str, Any], after: Mapping[str, Any],
-                 text: str = "Update weights") -> None:
-        super().__init__(text)
-        self.design, self.before, self.after = design, before, after
-
-    def redo(self) -> None:
-        self.design.restore_weights(self.after)
-
-    def undo(self) -> None:
-        self.design.restore_weights(self.before)
-
-
 class SetBlockWeights(QUndoCommand):
     """Replace one block's arrays (a kernel whose rows now come in another order)."""
 

@@ -1,13 +1,18 @@
-"""The open design: its undo stack, file path, dirty state, live validation, autosave and recovery."""
+"""The open design: its undo stack, file path, dirty state, live validation, autosave and
+recovery; its events relayed as signals that outlive New and Open; the weights a run shows (view
+state) and the one command that takes a run's result; its compiled form for the views."""
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 from collections.abc import Iterable, Mapping
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from PySide6.QtCore import QObject, QStandardPaths, QTimer, Signal
 from PySide6.QtGui import QUndoStack
 
@@ -16,23 +21,36 @@ from core.compiler.validation import check_design, design_problems
 from core.data import painted
 from core.data.datasets import refuse_unsafe_data
 from core.design import registry
-from core.design.design import Connection, Design, Node, layered_positions
+from core.design.design import Connection, Design, Node, TrainingState, layered_positions
 from core.design.errors import DataFileRefused, FileFormatError, NeuralCanvasError, Problem
 from core.files.fileformat import load_design, save_design
 from gui.document import commands, recovery
+from gui.document.compiled import CompiledDesign
 
 AUTOSAVE_MS = 30_000
 CLIPBOARD_MIME = "application/x-neuralcanvas-nodes"
 
 
 class Document(QObject):
-    """The design a window shows. Only this class pushes undo commands."""
+    """The design a window shows. Only this class pushes undo commands or writes the design."""
 
     changed = Signal()  # the title may need redrawing: path or dirty state
-    design_replaced = Signal()  # New or Open: views must rebind to `self.design`
+    design_replaced = Signal()  # New or Open: `self.design` is another (views redraw it whole)
+    # The open design's events (core.design.design.DesignEvents), relayed: the same signals
+    # whichever design is open, so a view connects once; Qt lets go of a deleted receiver.
+    node_added = Signal(object)  # Node
+    node_removed = Signal(object)  # Node
+    node_changed = Signal(object, object)  # old Node, new Node
+    connection_added = Signal(object)  # Connection
+    connection_removed = Signal(object)  # Connection
+    connection_changed = Signal(object, object)  # old Connection, new Connection
+    settings_changed = Signal(str)  # "dataset" | "training"
+    weights_changed = Signal()  # many weights at once (a run's result, a reset, an undo)
+    design_changed = Signal()  # after any of the eight above: for views that redraw on any edit
     validated = Signal(list)  # the design's current problems (errors and warnings)
     refused = Signal(str)  # an edit the model would not take, and why (for the status bar)
     autosave_failed = Signal(str)  # why unsaved work cannot be kept: said once, retried quietly
+    live_weights_changed = Signal(object)  # weights a run shows (snapshot_weights form); None: the design's
 
     def __init__(self, design: Design | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -41,6 +59,7 @@ class Document(QObject):
         self.problems: list[Problem] = []
         self.structure = None  # validation's Structure of the design, when it has one
         self.shapes: dict[str, tuple[int, ...]] = {}  # node id → the shape it passes on
+        self.live_weights: dict[str, Any] | None = None  # view state: what a run shows, not the design's
         self.undo_stack = QUndoStack(self)
         self.undo_stack.cleanChanged.connect(self._clean_changed)
         self._validate_timer = QTimer(self, singleShot=True, interval=50)
@@ -52,6 +71,7 @@ class Document(QObject):
         self._recovery_name = recovery.instance_name()
         self._recovery_lock: recovery.Lock | None = None
         self._watch(self.design)
+        self.compiled = CompiledDesign(self)  # the design as a Build, for the views that read one
         self.validate_now()
 
     # ------------------------------------------------------------------ state
@@ -70,23 +90,33 @@ class Document(QObject):
     def _clean_changed(self, _clean: bool) -> None:
         self.changed.emit()
 
-    @staticmethod
-    def _events(design: Design) -> tuple:
+    def _relays(self, design: Design) -> list[tuple[Any, Any]]:
+        """(the design's event, the method that re-emits it here), made once per design."""
         e = design.events
-        return (e.node_added, e.node_removed, e.node_changed, e.connection_added,
-                e.connection_removed, e.connection_changed, e.settings_changed, e.weights_changed)
+        pairs = ((e.node_added, self.node_added), (e.node_removed, self.node_removed),
+                 (e.node_changed, self.node_changed), (e.connection_added, self.connection_added),
+                 (e.connection_removed, self.connection_removed),
+                 (e.connection_changed, self.connection_changed),
+                 (e.settings_changed, self.settings_changed), (e.weights_changed, self.weights_changed))
+        return [(event, self._relay(signal)) for event, signal in pairs]
+
+    def _relay(self, signal: Any) -> Any:
+        def relay(*args: Any) -> None:
+            self._validate_timer.start()
+            signal.emit(*args)
+            self.design_changed.emit()
+
+        return relay
 
     def _watch(self, design: Design) -> None:
-        for event in self._events(design):
-            event.connect(self._schedule_validation)
+        self._relayed = self._relays(design)
+        for event, relay in self._relayed:
+            event.connect(relay)
 
-    def _unwatch(self, design: Design) -> None:
-        for event in self._events(design):
-            if event.is_connected(self._schedule_validation):
-                event.disconnect(self._schedule_validation)
-
-    def _schedule_validation(self, *_args: Any) -> None:
-        self._validate_timer.start()
+    def _unwatch(self, _design: Design) -> None:
+        for event, relay in self._relayed:
+            event.disconnect(relay)
+        self._relayed = []
 
     def validate_now(self) -> list[Problem]:
         self._validate_timer.stop()
@@ -106,6 +136,7 @@ class Document(QObject):
         # was, and the views, which rebind at once, find these problems ready to mark
         problems, structure = check_design(design, shapes=shapes)
         self._unwatch(self.design)
+        self.show_live_weights(None)
         self.design = design
         self.path = path
         self.undo_stack.clear()
@@ -398,6 +429,79 @@ class Document(QObject):
         finally:
             self.undo_stack.endMacro()
 
+    # ------------------------------------------------------------------ trained weights
+    def show_live_weights(self, weights: Mapping[str, Any] | None) -> None:
+        """Weights a run (or a step being shown) has now, for the views to draw: view state, the
+        design keeps its own until `take_weights`. None: the views show the design's again."""
+        if weights is None and self.live_weights is None:
+            return
+        self.live_weights = None if weights is None else dict(weights)
+        self.live_weights_changed.emit(self.live_weights)
+
+    def shown_design(self) -> Design:
+        """The design as the views show it: while a run shows live weights, a copy holding them;
+        otherwise the design itself (read it, never edit it: edits go through this class)."""
+        if self.live_weights is None:
+            return self.design
+        shown = self.design.copy()
+        shown.restore_weights(self.live_weights)
+        return shown
+
+    def training_values(self) -> tuple[dict[str, Any], TrainingState, Any, Any]:
+        """The design's weights, training state, settings and initial weights (copies)."""
+        d = self.design
+        return (d.snapshot_weights(), copy.deepcopy(d.state), d.training,
+                copy.deepcopy(d.initial_weights))
+
+    def take_weights(self, weights: Mapping[str, Any], state: TrainingState, text: str, *,
+                     initial: Any = ..., training: Any = None) -> bool:
+        """Trained weights (a run's, a step's, a reset's) and the training state that goes with
+        them into the design: one undo command, undone back to the design as it is now. `initial`:
+        the weights training starts from (left as they are unless given); `training`: new
+        settings (a new seed). The live weights shown end here. False when nothing changed."""
+        design = self.design
+        before = self.training_values()
+        trial = design.copy()
+        trial.restore_weights(weights)
+        after = (trial.snapshot_weights(), copy.deepcopy(state),
+                 design.training if training is None else training,
+                 copy.deepcopy(design.initial_weights if initial is ... else initial))
+        changed = not all(_same(a, b) for a, b in zip(before, after, strict=True))
+        if changed:
+            self.push(commands.SetWeightsAndState(design, before, after, text))
+        self.show_live_weights(None)  # after: the views go from the taken weights to the same
+        return changed
+
+    def fill_drawn_weights(self, drawn: Mapping[str, Any], initial: Any) -> None:
+        """The weights a never-trained design's seed draws, made visible: only unset weights
+        (None) and missing block arrays are filled, so no value a person set changes and there
+        is nothing to undo (a build draws exactly these from the seed); the initial weights are
+        set when the design has none. Not an edit: the undo stack and dirty state stay."""
+        design = self.design
+        fill: dict[str, Any] = {"connections": {}, "neurons": {},
+                                "blocks": dict(design.parameters)}
+        for cid, w in drawn.get("connections", {}).items():
+            if cid in design.connections and design.connections[cid].weight is None:
+                fill["connections"][cid] = w
+        for nid, values in drawn.get("neurons", {}).items():
+            node = design.nodes.get(nid)
+            if node is not None:
+                unset = {k: v for k, v in values.items() if node.params.get(k) is None}
+                params = node.params.get("activation_params")
+                extra = values.get("activation_params")
+                if isinstance(params, Mapping) and isinstance(extra, Mapping) \
+                        and extra.keys() - params.keys():  # a learned slope not set yet
+                    unset["activation_params"] = {**extra, **params}
+                if unset:
+                    fill["neurons"][nid] = unset
+        for nid, arrays in drawn.get("blocks", {}).items():
+            if nid in design.nodes and nid not in design.parameters:
+                fill["blocks"][nid] = arrays
+        if design.initial_weights is None and initial is not None:
+            design.initial_weights = copy.deepcopy(initial)
+        if fill["connections"] or fill["neurons"] or fill["blocks"].keys() != design.parameters.keys():
+            design.restore_weights(fill)
+
     # ------------------------------------------------------------------ clipboard
     def copy_data(self, node_ids: Iterable[str]) -> dict[str, Any]:
         """The nodes and the wires among them, as plain data for the clipboard."""
@@ -418,8 +522,6 @@ class Document(QObject):
     def paste_data(self, data: Mapping[str, Any], offset: tuple[float, float] = (40.0, 40.0)
                    ) -> list[str]:
         """Add copies of clipboard nodes (new ids, shifted by offset); returns the new ids."""
-        import numpy as np  # noqa: PLC0415
-
         mapping: dict[str, str] = {}
         self.undo_stack.beginMacro("Paste")
         try:
@@ -462,6 +564,17 @@ def _columns(design: Design, node_ids: Iterable[str]) -> list[list[str]]:
             last_x = node.position[0]
         columns[-1].append(node.id)
     return columns
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal values, arrays compared element by element (weights snapshots hold block arrays)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, TrainingState) and isinstance(b, TrainingState):
+        return all(_same(getattr(a, f.name), getattr(b, f.name)) for f in fields(a))
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and np.array_equal(a, b)
+    return a == b
 
 
 def _plain(value: Any) -> Any:

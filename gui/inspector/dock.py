@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import shiboken6
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
 
-from core.design.design import Design
 from core.design.errors import Problem
 from gui.document.document import Document
 from gui.inspector.pages import ConnectionPage, NodePage, Page, SummaryPage
@@ -47,10 +45,10 @@ class Inspector(QWidget):
         layout.addWidget(self.note)
         layout.addWidget(self.scroll, 1)
         self.page: Page | None = None
-        self._design: Design | None = None
         document.design_replaced.connect(self._design_replaced)
         document.validated.connect(self._show_problems)
-        self._bind()
+        document.design_changed.connect(self._design_changed)
+        document.live_weights_changed.connect(self._design_changed)
         self.show_selection([], [])
 
     # ------------------------------------------------------------------ selection
@@ -82,28 +80,10 @@ class Inspector(QWidget):
         return SummaryPage(self.document, nodes, connections)
 
     # ------------------------------------------------------------------ following the design
-    def _bind(self) -> None:
-        for event in self._events(self._design):
-            event.disconnect(self._design_changed)
-        self._design = self.document.design
-        for event in self._events(self._design):
-            event.connect(self._design_changed)
-
-    @staticmethod
-    def _events(design: Design | None) -> list[Any]:
-        if design is None:
-            return []
-        e = design.events
-        return [e.node_added, e.node_removed, e.node_changed, e.connection_added, e.connection_removed,
-                e.connection_changed, e.settings_changed, e.weights_changed]
-
     def _design_replaced(self) -> None:
-        self._bind()
         self.show_selection([], [])
 
     def _design_changed(self, *_args: Any) -> None:
-        if not shiboken6.isValid(self):  # deleted by Qt while the design lives on
-            return
         if self.page is not None and not self.page.refresh():
             self.show_selection(self.node_ids, self.connection_ids)  # its subject was removed
 

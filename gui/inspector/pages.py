@@ -111,7 +111,7 @@ class NodePage(Page):
         self.refresh()
 
     def refresh(self) -> bool:
-        node = self.document.design.nodes.get(self.node_id)
+        node = self.document.shown_design().nodes.get(self.node_id)  # a run's live bias too
         if node is None:
             return False
         self.name.set_value(node.label)
@@ -185,7 +185,7 @@ class IncomingTable(QTableWidget):
         self.cellChanged.connect(self._cell_changed)
 
     def refresh(self) -> None:
-        design = self.document.design
+        design = self.document.shown_design()  # a run's live weights too
         wires = design.incoming(self.node_id)
         self._refreshing = True
         try:
@@ -261,7 +261,7 @@ class ConnectionPage(Page):
         self.refresh()
 
     def refresh(self) -> bool:
-        conn = self.document.design.connections.get(self.connection_id)
+        conn = self.document.shown_design().connections.get(self.connection_id)  # live too
         if conn is None:
             return False
         self.source.setText(node_name(self.document, conn.source))

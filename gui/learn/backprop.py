@@ -5,8 +5,6 @@ this module drives the phases, gui/learn/backprop_canvas.py draws and backprop_t
 
 from __future__ import annotations
 
-import copy
-
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
@@ -30,7 +28,6 @@ from core.learn.backprop_steps import (
     plan_update,
     unsupported,
 )
-from gui.document.commands import SetWeightsAndState
 from gui.learn import backprop_canvas as canvas
 from gui.learn import backprop_text as text
 
@@ -58,11 +55,13 @@ class BackpropView(QWidget):
         self.applied = ""  # what the last Apply changed, said once at the next phase 1
         self.demo = None  # the deep sigmoid design, while it is the open one
         self._own = False  # our own writes into the design: not a change to start again for
-        self._design = None
+        self._moved = False  # the change said by design_changed only moved a node
         self._restart = QTimer(self, singleShot=True, interval=0)
         self._restart.timeout.connect(self.restart)
         self._build()
         self.document.design_replaced.connect(self._rebind)
+        self.document.node_changed.connect(self._node_changed)
+        self.document.design_changed.connect(self._changed)
         self.controller.state_changed.connect(self._state_changed)
         self.scene.selectionChanged.connect(self._selection_changed)
         self._rebind()
@@ -193,9 +192,7 @@ class BackpropView(QWidget):
             return
         self._own = True
         try:
-            if design.initial_weights is None:
-                design.initial_weights = copy.deepcopy(drawn.initial_weights)
-            design.restore_weights(drawn.snapshot_weights())
+            self.document.fill_drawn_weights(drawn.snapshot_weights(), drawn.initial_weights)
         finally:
             self._own = False
 
@@ -235,8 +232,6 @@ class BackpropView(QWidget):
         if self.plan is None:
             self._prepare_update()
         design = self.document.design
-        before = (design.snapshot_weights(), copy.deepcopy(design.state), design.training,
-                  copy.deepcopy(design.initial_weights))
         try:
             apply_step(self.trainer, self.batch)
         except TrainingError as exc:
@@ -244,11 +239,10 @@ class BackpropView(QWidget):
             return self._say(f"<p>{exc}</p>")
         self.trainer.write_back()
         done = self.trainer.design
-        after = (done.snapshot_weights(), copy.deepcopy(done.state), design.training,
-                 copy.deepcopy(done.initial_weights))
         self._own = True
         try:
-            self.document.push(SetWeightsAndState(design, before, after, "Backpropagation step"))
+            self.document.take_weights(done.snapshot_weights(), done.state, "Backpropagation step",
+                                       initial=done.initial_weights)
         finally:
             self._own = False
         e = self.plan.entry(self.selected)
@@ -276,33 +270,22 @@ class BackpropView(QWidget):
 
     # ------------------------------------------------------------------ listening
     def _rebind(self) -> None:
-        if self._design is not None:
-            for event in self._events(self._design):
-                if event.is_connected(self._changed):
-                    event.disconnect(self._changed)
-        self._design = self.document.design
-        for event in self._events(self._design):
-            event.connect(self._changed)
-        if self.demo is not self._design:
+        if self.demo is not self.document.design:
             self.demo = None
         self.selected = None
         self.applied = ""
         if self.active:
             self._restart.start()
 
-    @staticmethod
-    def _events(design) -> list:
-        e = design.events
-        return [e.node_added, e.node_removed, e.node_changed, e.connection_added,
-                e.connection_removed, e.connection_changed, e.settings_changed, e.weights_changed]
+    def _node_changed(self, old, new) -> None:
+        """A node only moved: nothing to compute, so no start again (design_changed follows)."""
+        self._moved = old.params == new.params and old.label == new.label
 
-    def _changed(self, *args) -> None:
+    def _changed(self) -> None:
         """The design changed under the step shown: start it again from the design as it is
         (a node only moved: nothing to compute)."""
-        if self._own or not self.active or self.controller.running:
-            return
-        if len(args) == 2 and hasattr(args[1], "position") and args[0].params == args[1].params \
-                and args[0].label == args[1].label:
+        moved, self._moved = self._moved, False
+        if self._own or not self.active or self.controller.running or moved:
             return
         self._restart.start()
 

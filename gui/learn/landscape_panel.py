@@ -39,7 +39,6 @@ class LandscapePanel(FollowsPlotColours, QWidget):
         self.path = DescentPath()
         self.now: tuple[float, float] | None = None  # the two weights as the design has them
         self.moment: tuple[float, float] | None = None  # a past moment the timeline shows
-        self._design = None
         self.dock = None  # its QDockWidget (install sets it)
         self._lost_with = None  # the snapshot during which the dock went behind another tab
         self._data_key = None
@@ -57,7 +56,16 @@ class LandscapePanel(FollowsPlotColours, QWidget):
         self._refresh_timer = QTimer(self, singleShot=True, interval=0)
         self._refresh_timer.timeout.connect(self.refresh)
         self._build_widgets()
-        document.design_replaced.connect(self._bind)
+        for signal, slot in ((document.node_added, self._structure),
+                             (document.node_removed, self._structure),
+                             (document.connection_added, self._structure),
+                             (document.connection_removed, self._structure),
+                             (document.node_changed, self._node_changed),
+                             (document.connection_changed, self._wire_changed),
+                             (document.settings_changed, self._settings_changed),
+                             (document.weights_changed, self._weights),
+                             (document.design_replaced, self._bind)):
+            signal.connect(slot)
         controller.weights_shown.connect(self._weights_shown)
         controller.snapshot.connect(self._keep_in_front)
         if hasattr(controller, "moment_shown"):  # the training timeline, where it is present
@@ -108,27 +116,14 @@ class LandscapePanel(FollowsPlotColours, QWidget):
 
     # ------------------------------------------------------------------ the design
     def _bind(self) -> None:
-        if self._design is not None:
-            for event, slot in self._slots(self._design):
-                if event.is_connected(slot):
-                    event.disconnect(slot)
-        self._design = self.document.design
-        for event, slot in self._slots(self._design):
-            event.connect(slot)
+        """Another design (New, Open, the first): everything about the old one goes."""
         self.runner.cancel()
         self.landscape, self.a, self.b, self.surface = None, None, None, None
-        self.model.set_table(None, self._design)
+        self.model.set_table(None, self.document.design)
         self.path.clear()
         self.now = self.moment = None
         self.views.clear()
         self._structure()
-
-    def _slots(self, design) -> list:
-        e = design.events
-        return [(e.node_added, self._structure), (e.node_removed, self._structure),
-                (e.connection_added, self._structure), (e.connection_removed, self._structure),
-                (e.node_changed, self._node_changed), (e.connection_changed, self._wire_changed),
-                (e.settings_changed, self._settings_changed), (e.weights_changed, self._weights)]
 
     def _structure(self, *_args) -> None:
         self._stale = self._dirty = True
@@ -171,8 +166,8 @@ class LandscapePanel(FollowsPlotColours, QWidget):
         return design.dataset, tuple(getattr(design.training, k) for k in DATA_KEYS)
 
     def _weights(self) -> None:
-        """New weights in the design (training, Reset, undo): the point goes where they are.
-        (The controller writes a snapshot's weights here before it says weights_shown.)"""
+        """New weights in the design (a run's result, Reset, undo): the point goes where they are.
+        (A run's result is taken before the controller says weights_shown.)"""
         self._version += 1
         self._move(self._values_now())
 
@@ -252,7 +247,8 @@ class LandscapePanel(FollowsPlotColours, QWidget):
         self._dirty = False
         self._slice_at = self._version
         self.runner.submit(Request(self.runner.next_generation(), self.landscape,
-                                   self.document.design.copy(), self.a, self.b, self.span.value()))
+                                   self.document.shown_design().copy(), self.a, self.b,
+                                   self.span.value()))
         self._set_status("computing…")
 
     def _surface(self, surface, final: bool) -> None:
@@ -329,10 +325,12 @@ class LandscapePanel(FollowsPlotColours, QWidget):
     def _values_now(self) -> tuple[float, float] | None:
         if self.a is None or self.b is None or self.landscape is None:
             return None
-        design = self.document.design
+        design, live = self.document.design, self.document.live_weights
         values = []
-        for ref in (self.a, self.b):
-            value = value_in_design(design, ref)
+        for ref in (self.a, self.b):  # a run's live weights while it shows them, else the design's
+            value = value_in(live, ref) if live is not None else None
+            if value is None:
+                value = value_in_design(design, ref)
             values.append(self.landscape.compiled_value(ref) if value is None else value)
         return values[0], values[1]
 
@@ -344,7 +342,8 @@ class LandscapePanel(FollowsPlotColours, QWidget):
         self._move(now)
 
     def _weights_shown(self, snap) -> None:
-        """The design took a snapshot's weights (~4 a second while training, after each step)."""
+        """The views took a snapshot's weights (~4 a second while training, after each step)."""
+        self._version += 1  # the slice drawn is the weights' as they were
         if self.a is None or self.b is None:
             return
         x, y = value_in(snap.weights, self.a), value_in(snap.weights, self.b)

@@ -48,7 +48,6 @@ class DataPanel(QWidget):
     def __init__(self, document: Document, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.document = document
-        self._design = None
         self._drawn: tuple | None = None  # (choice, test fraction, seed) the plot shows
         self._arrays: tuple | None = None  # a painting's (X, y, ids)
         self._view_key: tuple | None = None  # the view is fitted again when this changes
@@ -199,15 +198,11 @@ class DataPanel(QWidget):
 
         self._restyle()
         document.design_replaced.connect(self._rebind)
+        document.settings_changed.connect(self._settings_changed)
         self._rebind()
 
     # ------------------------------------------------------------------ following the design
     def _rebind(self) -> None:
-        if self._design is not None and self._design.events.settings_changed.is_connected(
-                self._settings_changed):
-            self._design.events.settings_changed.disconnect(self._settings_changed)
-        self._design = self.document.design
-        self._design.events.settings_changed.connect(self._settings_changed)
         self._painting, self._drawn, self._view_key = None, None, None
         self.refresh()
 

@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.compiler.compile import compile_design
 from core.design.errors import NeuralCanvasError
 from core.training import inside
 from gui.panels.inside_images import AutoencoderPage, ConvPage
@@ -38,8 +37,8 @@ NOTE_ERRORS = ("Inside shows the network once the design can be built: fix the p
 
 
 class InsidePanel(FollowsPlotColours, QWidget):
-    """Compiles its own copy of the design when the structure changes and loads the design's
-    weights into it when they change; redraws only while shown, at most four times a second."""
+    """Reads the document's compiled design (Document.compiled, compiled once per structure)
+    with the weights shown loaded into it; redraws only while shown, at most four times a second."""
 
     def __init__(self, document, controller=None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -49,7 +48,6 @@ class InsidePanel(FollowsPlotColours, QWidget):
         self.kind: str | None = None  # "cnn" | "rnn" | "autoencoder" | None
         self.rows = None  # the test set's data rows
         self.colours = PlotColours.from_palette()
-        self._design = None
         self._stale_build = True
         self._dirty = True
         self._last = 0.0
@@ -106,32 +104,21 @@ class InsidePanel(FollowsPlotColours, QWidget):
         self.block.currentIndexChanged.connect(self._chosen)
         self.channel.currentIndexChanged.connect(self._chosen)
         self.sample.valueChanged.connect(self._chosen)
-        document.design_replaced.connect(self._bind)
+        for signal in (document.node_added, document.node_removed, document.connection_added,
+                       document.connection_removed, document.node_changed,
+                       document.settings_changed, document.design_replaced):
+            signal.connect(self._structure)
+        for signal in (document.connection_changed, document.weights_changed,
+                       document.live_weights_changed):
+            signal.connect(self._weights)
         self._apply_colours()
-        self._bind()
+        self._structure()
 
     @property
     def block_id(self) -> str | None:
         return self.block.currentData()
 
     # ------------------------------------------------------------------ the design's events
-    def _bind(self) -> None:
-        if self._design is not None:
-            for event, slot in self._slots(self._design):
-                if event.is_connected(slot):
-                    event.disconnect(slot)
-        self._design = self.document.design
-        for event, slot in self._slots(self._design):
-            event.connect(slot)
-        self._structure()
-
-    def _slots(self, design) -> list:
-        e = design.events
-        return [(e.node_added, self._structure), (e.node_removed, self._structure),
-                (e.connection_added, self._structure), (e.connection_removed, self._structure),
-                (e.node_changed, self._structure), (e.settings_changed, self._structure),
-                (e.connection_changed, self._weights), (e.weights_changed, self._weights)]
-
     def _structure(self, *_args) -> None:
         self._stale_build = True
         self._weights()
@@ -170,14 +157,12 @@ class InsidePanel(FollowsPlotColours, QWidget):
         if self._stale_build:
             self._stale_build = False
             self._rebuild()
-        elif self.build is not None:
-            self.build.read_weights(self.document.design)
         self._draw()
 
     def _rebuild(self) -> None:
         design = self.document.design
         try:
-            self.build = compile_design(design.copy())
+            self.build = self.document.compiled.build()  # compiled once per structure, shared
         except NeuralCanvasError:
             self.build, self.kind = None, None
             return
@@ -230,6 +215,8 @@ class InsidePanel(FollowsPlotColours, QWidget):
     # ------------------------------------------------------------------ drawing
     def _draw(self) -> None:
         build, design = self.build, self.document.design
+        if build is not None:  # the shared build: the weights shown now (a run's live ones too)
+            build.read_weights(self.document.shown_design())
         if build is None or self.kind is None:
             self.note.setText(NOTE_ERRORS if build is None else NOTE_NONE)
             self.header.setVisible(False)

@@ -4,7 +4,6 @@ the timeline of every epoch's weights, a past moment shown in the views, and res
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import time
 from typing import Any
@@ -19,29 +18,23 @@ from core.training import probes
 from core.training.process import views_for
 from core.training.timeline import Moment, Timeline
 from core.training.trainer import Trainer, reset_weights
-from gui.document.commands import SetWeightsAndState
 from gui.document.document import Document
 from gui.training.process import STOP_SECONDS, TrainingProcess
 from gui.training.timeline import TimelineActs
 
-WEIGHTS_SECONDS = 0.25  # while running, the design (and so the canvas) takes the weights this often
+WEIGHTS_SECONDS = 0.25  # while running, the views (the canvas) take the live weights this often
 TRAINING_FIELDS_NEEDING_A_REBUILD = ("test_fraction", "seed", "dtype")
 
 
-def _same(a: Any, b: Any) -> bool:
-    """Equal weights snapshots (block weights are arrays: compared element by element)."""
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
-    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
-        return isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and np.array_equal(a, b)
-    return a == b
-
-
 class TrainingController(TimelineActs, QObject):
-    """The one place the GUI trains: the toolbar, the panels and the window talk to it."""
+    """The one place the GUI trains: the toolbar, the panels and the window talk to it.
+
+    It never writes the design: while a run goes, its weights are the document's live weights
+    (view state); what a run, a step, a reset or a resume leaves enters through
+    Document.take_weights, one undo command each."""
 
     snapshot = Signal(object)  # probes.Snapshot, ~30 a second while running, and after each act
-    weights_shown = Signal(object)  # a snapshot whose weights the design took (~10 a second)
+    weights_shown = Signal(object)  # a snapshot whose weights the views took (~8 a second)
     state_changed = Signal(str)  # "idle" | "running" | "paused"
     stopped = Signal(str, str)  # (kind, reason): "paused", "finished", "diverged", "failed", …
     message = Signal(str)  # something to tell the person (a banner): divergence, a design error
@@ -61,17 +54,24 @@ class TrainingController(TimelineActs, QObject):
         self.last: probes.Snapshot | None = None
         self._plane: probes.Plane | None = None
         self._samples: np.ndarray | None = None
-        self._applying = False  # our own writes into the design: not a person's edit
+        self._applying = False  # the design taking what we trained: not a person's edit
         self._resume = False  # a structural edit paused the run: play again once it stopped
-        self._before: tuple | None = None
-        self._written = 0.0  # when the design last took a running snapshot's weights
+        self._written = 0.0  # when the views last took a running snapshot's weights
         self._history: list = []  # the running process's epochs so far (it sends new ones)
-        self._kept: probes.Snapshot | None = None  # the run's snapshot whose weights the design has
-        self._design = None
+        self._kept: probes.Snapshot | None = None  # the run's snapshot whose weights are shown
         self.timeline = Timeline()  # the weights at each epoch's end (core.training.timeline)
         self.viewing: Moment | None = None  # the past moment the views show; None: now
         self._run_moments: tuple | None = None  # what the running process recorded, at its end
         self._wanted: int | None = None  # an epoch to show once the run has paused
+        for signal, slot in ((document.node_added, self._structure),
+                             (document.node_removed, self._structure),
+                             (document.connection_added, self._structure),
+                             (document.connection_removed, self._structure),
+                             (document.node_changed, self._node_changed),
+                             (document.connection_changed, self._weight_edited),
+                             (document.settings_changed, self._settings_changed),
+                             (document.weights_changed, self._weights)):
+            signal.connect(slot)
         document.design_replaced.connect(self._bind)
         self._bind()
 
@@ -93,7 +93,6 @@ class TrainingController(TimelineActs, QObject):
         if self.trainer.finished:
             self.document.set_training(epochs=self.trainer.epoch + self.document.design.training.epochs)
             self._ensure_trainer()
-        self._before = self._state_now()
         if self.remote is None or not self.remote.process.is_alive():
             if self.remote is not None:
                 self.remote.close()
@@ -177,7 +176,12 @@ class TrainingController(TimelineActs, QObject):
         self.trainer = trainer
         self._plane, self._samples = views_for(trainer)
         if fresh:  # the drawn initial weights become the design's (and Reset's) starting point
-            self._write(trainer.design.snapshot_weights(), initial=trainer.design.initial_weights)
+            self._applying = True
+            try:
+                self.document.fill_drawn_weights(trainer.design.snapshot_weights(),
+                                                 trainer.design.initial_weights)
+            finally:
+                self._applying = False
         self._sync_timeline(trainer, fresh, design.state.cursor == 0)
         self._show(self.take(trainer, None))
         return True
@@ -185,7 +189,6 @@ class TrainingController(TimelineActs, QObject):
     def _act_once(self, act, text: str) -> bool:
         if self.running or not self._ensure_trainer():
             return False
-        before = self._state_now()
         try:
             progress = act(self.trainer)
         except TrainingError as exc:
@@ -195,65 +198,42 @@ class TrainingController(TimelineActs, QObject):
             (self.alert if memory else self.message).emit(str(exc))
             return False
         snap = self.take(self.trainer, progress.loss, progress.sample)
+        self.trainer.write_back()  # the trainer's copy of the design: its state for the command
+        self._take(snap.weights, self.trainer.design.state, text)
         self._show(snap)
-        self._record(before, text)
         return True
 
     def _change_weights(self, change, text: str) -> None:
+        """Reset or a new seed, worked out on a copy of the design: one undo command."""
         self._stop_run(record=True)
-        before = self._state_now()
-        self._applying = True
-        try:
-            change(self.document.design)
-        finally:
-            self._applying = False
-        self.document.push(SetWeightsAndState(self.document.design, before, self._state_now(), text))
+        trial = self.document.design.copy()
+        change(trial)
+        self._take(trial.snapshot_weights(), trial.state, text, initial=trial.initial_weights,
+                   training=trial.training)
         self.trainer = None
         self._ensure_trainer()
 
-    def _state_now(self) -> tuple:
-        d = self.document.design
-        return (d.snapshot_weights(), copy.deepcopy(d.state), d.training,
-                copy.deepcopy(d.initial_weights))
-
-    def _record(self, before: tuple, text: str) -> None:
-        """A step's result (the trainer here) into the design as one undo command."""
-        self.trainer.write_back()
-        self._commit(before, self.trainer.design.state, text)
-
-    def _commit(self, before: tuple, state: Any, text: str) -> None:
-        """The design's weights (already written) and this training state: one undo command."""
+    def _take(self, weights: dict[str, Any], state: Any, text: str, **more: Any) -> None:
+        """Weights and a training state into the design: Document's one undo command."""
         self._applying = True
         try:
-            self.document.design.state = copy.deepcopy(state)
-            after = self._state_now()
-            if not _same(after[0], before[0]) or after[1] != before[1]:
-                self.document.push(SetWeightsAndState(self.document.design, before, after, text))
-        finally:
-            self._applying = False
-
-    def _write(self, weights: dict[str, Any], initial: Any = None) -> None:
-        self._applying = True
-        try:
-            if initial is not None:
-                self.document.design.initial_weights = copy.deepcopy(initial)
-            self.document.design.restore_weights(weights)
+            self.document.take_weights(weights, state, text, **more)
         finally:
             self._applying = False
 
     def _show(self, snap: probes.Snapshot, live: bool = False) -> None:
-        """A snapshot to the views; its weights into the design (while running, 4 times a
-        second: restyling and redrawing every wire for each frame would take the window's time)."""
+        """A snapshot to the views; while running, its weights are the document's live weights
+        (4 times a second: restyling and redrawing every wire for each frame would take the
+        window's time); the design keeps its own until the run's result is taken."""
         self.back_to_now()  # the present, drawn: the past is no longer shown
         self.last = snap
         now = time.perf_counter()
         took = self.trainer is not None and bool(snap.weights) and (
             not live or now - self._written >= WEIGHTS_SECONDS / 2)
-        if took:
+        if took and live:
             self._written = now
-            self._write(snap.weights)
-            if live:
-                self._kept = snap
+            self.document.show_live_weights(snap.weights)
+            self._kept = snap
         self.snapshot.emit(snap)
         if took:
             self.weights_shown.emit(snap)
@@ -284,18 +264,21 @@ class TrainingController(TimelineActs, QObject):
         self.remote.timer.stop()
         moments, self._run_moments = self._run_moments, None
         if not record:  # the design it trained is gone (another was opened)
+            self.document.show_live_weights(None)
             self._set_state("idle")
             return
         if moments:
             self.timeline.adopt(*moments)
         if final is None and self._kept is not None:  # the process ended without a last word:
-            final = self._kept  # the design has this snapshot's weights; its state goes with them
+            final = self._kept  # the views show this snapshot's weights; its state goes with them
             state = TrainingState(final.epoch, final.step, list(final.history), {}, final.cursor)
             reason += (f"; the weights and history of epoch {final.epoch:,} (step {final.step:,}) "
                        f"are kept")
         if final is not None:
+            self._take(final.weights, state, f"Train to epoch {final.epoch}")
             self._show(final)
-            self._commit(self._before, state, f"Train to epoch {final.epoch}")
+        else:
+            self.document.show_live_weights(None)
         self.trainer = None
         if not self._ensure_trainer():
             self._set_state("idle")
@@ -320,20 +303,16 @@ class TrainingController(TimelineActs, QObject):
 
     # ------------------------------------------------------------------ the design's events
     def _bind(self) -> None:
+        """Another design is open (New, Open): the run on the old one ends, unrecorded."""
         self._stop_run(record=False)
-        if self._design is not None:
-            for event, slot in self._slots(self._design):
-                event.disconnect(slot)
-        self._design = self.document.design
-        for event, slot in self._slots(self._design):
-            event.connect(slot)
         self.trainer, self.last = None, None
         self._wanted = None
         self.back_to_now()
         self.timeline.clear()
         self.timeline_changed.emit()
         self._set_state("idle")
-        if self._design.state.epoch or self._design.state.step:  # trained before: show where it is
+        state = self.document.design.state
+        if state.epoch or state.step:  # trained before: show where it is
             QTimer.singleShot(0, self._show_where_it_is)
 
     def _show_where_it_is(self) -> None:
@@ -341,13 +320,6 @@ class TrainingController(TimelineActs, QObject):
                 p.severity == "error" for p in self.document.problems):
             self._ensure_trainer()
             self._set_state("paused")
-
-    def _slots(self, design) -> list:
-        e = design.events
-        return [(e.node_added, self._structure), (e.node_removed, self._structure),
-                (e.connection_added, self._structure), (e.connection_removed, self._structure),
-                (e.node_changed, self._node_changed), (e.connection_changed, self._weight_edited),
-                (e.settings_changed, self._settings_changed), (e.weights_changed, self._weights)]
 
     def _structure(self, *_args: Any) -> None:
         """A node or wire came or went: pause, rebuild from the edited design, resume."""

@@ -7,7 +7,6 @@ from __future__ import annotations
 from core.design.design import TrainingState
 from core.training.timeline import Moment, design_key, initial_moment, moment_of, moment_snapshot, weights_at
 from core.training.trainer import Trainer
-from gui.document.commands import SetWeightsAndState
 
 
 class TimelineActs:
@@ -49,16 +48,8 @@ class TimelineActs:
         if moment is None or self.running or trainer is None:
             return False
         history = [h for h in trainer.history if h.get("epoch", 0) <= moment.epoch]
-        weights, before = weights_at(trainer, moment), self._state_now()
-        design = self.document.design
-        self._applying = True
-        try:
-            design.restore_weights(weights)
-            design.state = TrainingState(moment.epoch, moment.step, history)
-            self.document.push(SetWeightsAndState(design, before, self._state_now(),
-                                                  f"Resume from epoch {moment.epoch}"))
-        finally:
-            self._applying = False
+        self._take(weights_at(trainer, moment), TrainingState(moment.epoch, moment.step, history),
+                   f"Resume from epoch {moment.epoch}")
         self.timeline.cut_after(moment.epoch)
         self.trainer = None
         return self._ensure_trainer() and self.play()

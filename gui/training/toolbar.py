@@ -66,7 +66,7 @@ class TrainingBar(QToolBar):
         controller.state_changed.connect(self._state_changed)
         controller.snapshot.connect(self._snapshot)
         self.document.design_replaced.connect(self._bind)
-        self._design = None
+        self.document.settings_changed.connect(self._settings_changed)
         self._bind()
         self._state_changed(controller.state)
 
@@ -150,12 +150,8 @@ class TrainingBar(QToolBar):
 
     # ------------------------------------------------------------------ design → widgets
     def _bind(self) -> None:
-        if self._design is not None:
-            self._design.events.settings_changed.disconnect(self._settings_changed)
-        self._design = self.document.design
-        self._design.events.settings_changed.connect(self._settings_changed)
         self._refresh()
-        self._epoch_text(self._design.state.epoch, None)
+        self._epoch_text(self.document.design.state.epoch, None)
 
     def _settings_changed(self, what: str) -> None:
         if what == "training":

@@ -127,3 +127,21 @@ def test_the_training_process_pauses_and_takes_an_edited_weight():
     assert final.weights["connections"][wire] == pytest.approx(7.5, abs=1e-3)  # a tiny rate
     conn.send(("quit",))
     thread.join(5)
+
+
+def test_an_activation_curve_is_the_engines_and_softmax_draws_its_two_class_s():
+    z = np.linspace(-3.0, 3.0, 7)
+    np.testing.assert_allclose(probes.activation_values("tanh", z), np.tanh(z))
+    np.testing.assert_allclose(probes.activation_values("relu", z), np.maximum(z, 0.0))
+    np.testing.assert_allclose(probes.activation_values("leaky_relu", z, {"slope": 0.1}),
+                               np.where(z > 0, z, 0.1 * z))
+    np.testing.assert_allclose(probes.activation_values("softmax", z), 1 / (1 + np.exp(-z)))
+
+
+def test_an_activation_range_is_known_only_where_it_saturates_on_both_sides():
+    assert probes.activation_range("tanh") == pytest.approx((-1.0, 1.0))
+    assert probes.activation_range("sigmoid") == pytest.approx((0.0, 1.0))
+    assert probes.activation_range("softmax") == pytest.approx((0.0, 1.0))
+    for unbounded in ("relu", "identity", "elu", "softplus", "gelu"):
+        assert probes.activation_range(unbounded) is None, unbounded
+    assert probes.activation_range("leaky_relu", {"slope": -5.0}) is None  # refused: no range
