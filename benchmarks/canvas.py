@@ -52,9 +52,9 @@ def big_design(columns: int = 6, per_column: int = 50, inputs: int = 10, fan_in:
 
 
 def main() -> None:
-    from gui.app import make_app  # noqa: PLC0415
-    from gui.canvas import CanvasScene, CanvasView  # noqa: PLC0415
-    from gui.document.document import Document  # noqa: PLC0415
+    from gui.app import make_app
+    from gui.canvas import CanvasScene, CanvasView
+    from gui.document.document import Document
 
     app = make_app([])
     design = big_design()

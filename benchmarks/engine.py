@@ -106,7 +106,7 @@ def engine_runner(case: Case):
 
 
 def torch_runner(trainer: Trainer, weights: list, activation: str, device: str = "cpu"):
-    import torch  # noqa: PLC0415
+    import torch
 
     torch.manual_seed(0)
     layers: list = []
@@ -215,7 +215,7 @@ def main() -> None:
                   (Case("sine LSTM window 20, 32 units, dense 1, batch 32", sine_lstm_design(),
                         int(500 * scale)), "lstm")]
     try:
-        import torch  # noqa: PLC0415
+        import torch
 
         torch_version = torch.__version__
         cuda = torch.cuda.get_device_name() if torch.cuda.is_available() else None
@@ -243,7 +243,7 @@ def main() -> None:
 def _peak_rss_mib() -> float:
     """The process's peak resident set (Linux reports KiB, macOS bytes); nan where unknown."""
     try:
-        import resource  # noqa: PLC0415
+        import resource
     except ImportError:
         return float("nan")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

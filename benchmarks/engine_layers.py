@@ -95,7 +95,7 @@ class _LSTMNet:
 
 def torch_layered_runner(trainer: Trainer, params: list[dict], kind: str):
     """PyTorch CPU, same data, same start, same SGD; kind is "cnn" or "lstm"."""
-    import torch  # noqa: PLC0415
+    import torch
 
     torch.manual_seed(0)
     X = torch.from_numpy(backend.to_numpy(trainer.X_train).astype(np.float32))

@@ -77,8 +77,8 @@ def plot_viewports(live) -> list:
 
 
 def window_rates(seconds: float) -> dict[str, float]:
-    from gui.app import make_app  # noqa: PLC0415
-    from gui.window.main_window import MainWindow  # noqa: PLC0415
+    from gui.app import make_app
+    from gui.window.main_window import MainWindow
 
     app = make_app([])
     window = MainWindow(restore_settings=False)

@@ -16,7 +16,7 @@ __all__ = ["Design", "build", "load", "predict", "save", "train"]
 
 def __getattr__(name: str) -> Any:
     if name == "Design":
-        from core.design.design import Design  # noqa: PLC0415
+        from core.design.design import Design  # `import core` stays light: each call loads what it needs
 
         return Design
     raise AttributeError(name)
@@ -24,21 +24,21 @@ def __getattr__(name: str) -> Any:
 
 def load(path: str):
     """Read a .ncanvas design (FileFormatError names the JSON path of any problem)."""
-    from core.files.fileformat import load_design  # noqa: PLC0415
+    from core.files.fileformat import load_design  # `import core` stays light: each call loads what it needs
 
     return load_design(path)
 
 
 def save(design, path: str, weights: bool = True) -> None:
     """Write a design atomically, with its weights and training state unless weights=False."""
-    from core.files.fileformat import save_design  # noqa: PLC0415
+    from core.files.fileformat import save_design  # `import core` stays light: each call loads what it needs
 
     save_design(design, path, weights=weights, state=weights)
 
 
 def build(design, dtype: str | None = None):
     """Compile a design into a Trainer (DesignError lists every problem)."""
-    from core.training.trainer import Trainer  # noqa: PLC0415
+    from core.training.trainer import Trainer  # `import core` stays light: each call loads what it needs
 
     return Trainer(design, dtype=dtype)
 
@@ -57,10 +57,10 @@ def train(design, epochs: int | None = None, dtype: str | None = None):
 def predict(design, X: Any):
     """The network's outputs for raw data rows (a 2-D array: one row per sample, one column per
     data-set feature), as a NumPy array; class probabilities for a softmax or sigmoid output."""
-    import numpy as np  # noqa: PLC0415
+    import numpy as np  # `import core` stays light: each call loads what it needs
 
-    from core.compiler.compile import compile_design  # noqa: PLC0415
-    from core.engine.backend import to_device, to_numpy  # noqa: PLC0415
+    from core.compiler.compile import compile_design
+    from core.engine.backend import to_device, to_numpy
 
     built = compile_design(design)
     rows = built.feature_rows(np.atleast_2d(np.asarray(X, dtype=np.float64)))

@@ -97,7 +97,7 @@ def _design_or_example(command: argparse.ArgumentParser, help_text: str) -> None
 def _design_path(args: argparse.Namespace) -> str:
     if args.example is None:
         return args.design
-    from resources import example_path
+    from resources import example_path  # each command loads only what it needs
 
     return str(example_path(args.example))
 
@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {_one_line(str(exc))}", file=sys.stderr)
         return USAGE_EXIT
     except MemoryError:  # a MemoryError training met is already a TrainingError, in words
-        from core.compiler.memory import machine_memory, size_text  # noqa: PLC0415
+        from core.compiler.memory import machine_memory, size_text  # each command loads only what it needs
 
         has = machine_memory()
         print(f"error: {args.command} ran out of memory"
@@ -130,9 +130,9 @@ def _one_line(text: str) -> str:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from core.engine import backend  # noqa: PLC0415
-    from core.files.fileformat import load_design, save_design  # noqa: PLC0415
-    from core.training.trainer import Trainer, new_seed  # noqa: PLC0415
+    from core.engine import backend  # each command loads only what it needs
+    from core.files.fileformat import load_design, save_design
+    from core.training.trainer import Trainer, new_seed
 
     if args.epochs is not None and args.epochs < 0:
         raise NeuralCanvasError(f"--epochs {args.epochs} must be 0 or more")
@@ -196,7 +196,7 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from core.files.fileformat import load_design  # noqa: PLC0415
+    from core.files.fileformat import load_design  # each command loads only what it needs
 
     targets = [(flag, path) for flag, path in (("onnx", args.onnx), ("torch", args.torch),
                                                ("numpy", args.numpy)) if path]
@@ -216,9 +216,9 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from core.files.fileformat import save_design  # noqa: PLC0415
+    from core.files.fileformat import save_design  # each command loads only what it needs
     try:
-        from core.interchange.onnx.importer import read_onnx  # noqa: PLC0415
+        from core.interchange.onnx.importer import read_onnx  # each command loads only what it needs
     except ImportError as exc:
         raise NeuralCanvasError(f"import needs the {exc.name or 'onnx'} package: "
                                 "pip install 'neuralcanvas[export]'") from exc
@@ -232,19 +232,19 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _onnx_exporter():
-    from core.interchange.onnx.export import export_onnx  # noqa: PLC0415
+    from core.interchange.onnx.export import export_onnx  # each command loads only what it needs
 
     return export_onnx
 
 
 def _torch_exporter():
-    from core.interchange.torch.export import export_torch  # noqa: PLC0415
+    from core.interchange.torch.export import export_torch  # each command loads only what it needs
 
     return export_torch
 
 
 def _numpy_exporter():
-    from core.interchange.numpy.export import export_numpy  # noqa: PLC0415
+    from core.interchange.numpy.export import export_numpy  # each command loads only what it needs
 
     return export_numpy
 

@@ -84,7 +84,7 @@ def run(design_path: str | None = None, screenshot: str | None = None,
     chosen = appearance or (None if screenshot else QSettings().value("appearance", "system", str))
     if chosen in APPEARANCES:
         set_appearance(chosen)
-    from gui.window.main_window import MainWindow  # noqa: PLC0415
+    from gui.window.main_window import MainWindow  # the window's modules load once the QApplication exists
 
     window = MainWindow(restore_settings=screenshot is None)
     # offscreen, no one would ever click a message box: each is answered and printed at once

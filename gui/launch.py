@@ -13,7 +13,7 @@ HEADLESS_COMMANDS = {"train", "export", "import", "-h", "--help", "--version"}
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] in HEADLESS_COMMANDS:
-        from core.cli import main as cli_main
+        from core.cli import main as cli_main  # a headless command never loads Qt
 
         return cli_main(argv)
     parser = argparse.ArgumentParser(prog="neuralcanvas", add_help=False)
@@ -23,9 +23,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--verbose", action="store_true")
     args, unknown = parser.parse_known_args(argv)
     if unknown:
-        from core.cli import main as cli_main
+        from core.cli import main as cli_main  # a headless command never loads Qt
 
         return cli_main(argv)  # argparse there explains the mistake in one line
-    from gui.app import run
+    from gui.app import run  # a headless command never loads Qt
 
     return run(args.design, args.screenshot, args.appearance, verbose=args.verbose)

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from core.compiler.validation import check_design, errors_only
+from core.compiler.validation import check_design, errors_only, load_cached_dataset
 from core.design import registry
 from core.design.bulk import collector_paused
 from core.design.errors import DesignError
@@ -139,7 +139,6 @@ def _compile(design, dtype: Any, seed: int | None) -> Build:
     errors = errors_only(problems)
     if errors:
         raise DesignError(errors)
-    from core.compiler.validation import load_cached_dataset  # noqa: PLC0415
 
     choice = design.dataset
     dtype = resolve_dtype(dtype or design.training.dtype)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.data.datasets import train_test_split
 from core.design import registry
 from core.design.errors import Problem
 from core.engine import backend
@@ -126,8 +127,6 @@ def _read_number(path: str) -> int | None:
 def estimate(design, structure, data) -> MemoryEstimate:
     """What training `design` needs, from validation's structure and the loaded data set (no
     array the size of a layer is made)."""
-    from core.data.datasets import train_test_split  # noqa: PLC0415
-
     settings = design.training
     itemsize = np.dtype(settings.dtype if settings.dtype in ("float32", "float64")
                         else "float32").itemsize

@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from core.compiler.compile import compile_design
 from core.compiler.compiled_rows import input_rows
 from core.design import registry
 from core.design.design import Connection, Design, Node
@@ -361,8 +362,6 @@ def _fed_blocks_with_weights(design: Design, outgoing: list[Connection]) -> bool
 
 def _compile_for(design: Design, node_id: str, what: str, trial: bool = False):
     """The compiled design, or a refusal: weights are matched to wires only in a design that builds."""
-    from core.compiler.compile import compile_design  # noqa: PLC0415
-
     try:
         return compile_design(design)
     except NeuralCanvasError as exc:

@@ -13,11 +13,13 @@ from typing import Any
 
 from core.compiler.memory import memory_problems
 from core.compiler.precision import weight_problems
+from core.data.datasets import dataset_problems, load_dataset, train_test_split
 from core.design import registry
 from core.design.bulk import collector_paused
 from core.design.errors import DataError, Problem, shown
 from core.design.features import parse_feature
 from core.design.graph_order import topological_order
+from core.engine.optimizers import schedule_problems
 
 SCALAR = (1,)
 CLASSIFICATION_LOSSES = {"softmax_cross_entropy", "binary_cross_entropy", "hinge"}
@@ -27,8 +29,6 @@ _CACHE: OrderedDict[tuple, Any] = OrderedDict()
 def load_cached_dataset(name: str, params: Mapping[str, Any], seed: int, dtype: str = "float32"):
     """The data set of a choice, cached by its parameters (and a CSV file's modification time);
     numbers read from a file are held in `dtype` (float32 or float64)."""
-    from core.data.datasets import load_dataset  # noqa: PLC0415
-
     stamp = None
     path = params.get("path") if isinstance(params, Mapping) else None
     if isinstance(path, str):
@@ -154,7 +154,6 @@ def _settings_problems(design) -> list[Problem]:
     else:
         for message in registry.optimizers.get(t.optimizer).param_problems(t.optimizer_params):
             bad("optimizer_params", message)
-    from core.engine.optimizers import schedule_problems  # noqa: PLC0415
 
     for message in schedule_problems(t.schedule, t.schedule_params):
         bad("schedule", message)
@@ -190,8 +189,6 @@ def _settings_problems(design) -> list[Problem]:
 
 
 def _load_data(design):
-    from core.data.datasets import dataset_problems  # noqa: PLC0415
-
     choice = design.dataset
     messages = dataset_problems(choice.name, choice.params)
     if not isinstance(choice.seed, int) or isinstance(choice.seed, bool) or choice.seed < 0:
@@ -205,8 +202,6 @@ def _load_data(design):
         return None, [Problem(str(exc), path="dataset")]
     fraction = design.training.test_fraction
     if isinstance(fraction, (int, float)) and 0 <= fraction <= 0.9:
-        from core.data.datasets import train_test_split  # noqa: PLC0415
-
         train, _ = train_test_split(data.num_samples, fraction, 0)
         if len(train) == 0:
             return data, [Problem(f"the data set has {data.num_samples} sample(s): with test "

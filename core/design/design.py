@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from core.design import registry
 from core.design.errors import shown
 from core.design.events import Event
 from core.design.names import one_line
@@ -161,8 +162,6 @@ class Design:
         label: str = "",
     ) -> Node:
         """Add a node of a registered kind; missing params take the kind's defaults."""
-        from core.design import registry  # noqa: PLC0415  (blocks register lazily)
-
         full = dict(registry.blocks.get(kind).default_params())
         full.update(params or {})
         node_id = node_id or self.new_id(kind[0] if kind else "n")
@@ -330,7 +329,6 @@ class Design:
         """Forget every weight, so the next build draws them all afresh from the seed."""
         for cid, c in self.connections.items():
             self.connections[cid] = replace(c, weight=None)
-        from core.design import registry  # noqa: PLC0415
 
         for nid, n in self.nodes.items():
             if n.kind == "neuron":

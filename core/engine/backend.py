@@ -15,7 +15,7 @@ ENV_VAR = "NCANVAS_BACKEND"
 
 def _cupy_or_reason() -> tuple[ModuleType | None, str]:
     try:
-        import cupy  # noqa: PLC0415
+        import cupy  # CuPy is optional
     except Exception as exc:  # ImportError, or a broken CUDA install
         return None, f"CuPy cannot be imported ({exc.__class__.__name__}: {exc})"
     try:

@@ -15,6 +15,7 @@ import numpy as np
 from core.design import registry
 from core.engine.backend import to_device, to_numpy, xp
 from core.engine.optimizers import clip_by_norm, regularize
+from core.training.trainer import Trainer
 
 NEURON_KINDS = ("input", "neuron")
 
@@ -145,8 +146,6 @@ class Batch:
 
 def make_trainer(design):
     """A float64 trainer on a copy of `design`, placed where the design's training stopped."""
-    from core.training.trainer import Trainer  # noqa: PLC0415 - training imports this module's peers
-
     return Trainer(design.copy(), dtype="float64")
 
 

@@ -14,6 +14,7 @@ from core.compiler import memory
 from core.compiler.compile import Build, compile_design
 from core.compiler.precision import column_names, fits_dtype
 from core.compiler.validation import check_design, load_cached_dataset
+from core.data.datasets import train_test_split
 from core.design import registry
 from core.design.design import TrainingState
 from core.design.errors import OutOfMemoryError, TrainingError
@@ -88,7 +89,6 @@ class Trainer:
         self.on_step: list = []
         self.on_epoch: list = []
         data = self.build.data
-        from core.data.datasets import train_test_split  # noqa: PLC0415
 
         self.train_idx, self.test_idx = train_test_split(
             data.num_samples, self.settings.test_fraction, self.settings.seed)

@@ -23,6 +23,7 @@ from core.data.datasets import refuse_unsafe_data
 from core.design import registry
 from core.design.design import Connection, Design, Node, TrainingState, layered_positions
 from core.design.errors import DataFileRefused, FileFormatError, NeuralCanvasError, Problem
+from core.design.graph_order import topological_order
 from core.files.fileformat import load_design, save_design
 from gui.document import commands, recovery
 from gui.document.compiled import CompiledDesign
@@ -376,7 +377,6 @@ class Document(QObject):
         """Place nodes in columns by depth, left to right, each column centred."""
         design = self.design
         depth: dict[str, int] = {}
-        from core.design.graph_order import topological_order  # noqa: PLC0415
 
         order, _ = topological_order(design)
         incoming = design.incoming_by_node()

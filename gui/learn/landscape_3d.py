@@ -23,7 +23,7 @@ def unavailable() -> str | None:
     if platform in ("offscreen", "minimal"):
         return f"the window is drawn without a screen ({platform})"
     try:
-        import pyqtgraph.opengl  # noqa: F401, PLC0415 - needs PyOpenGL
+        import pyqtgraph.opengl  # noqa: F401 - needs PyOpenGL
     except Exception:  # noqa: BLE001 - ImportError, or PyOpenGL failing to find a GL library
         return "PyOpenGL is not installed (pip install PyOpenGL)"
     context = QOpenGLContext()
@@ -35,8 +35,8 @@ def unavailable() -> str | None:
 def _forget_compiled_shaders() -> None:
     """pyqtgraph compiles its shaders once, for the first GL context (in its shader table and in
     some item classes); a new context (the dock floated or docked again) needs them afresh."""
-    import pyqtgraph.opengl as gl  # noqa: PLC0415
-    from pyqtgraph.opengl import shaders  # noqa: PLC0415
+    import pyqtgraph.opengl as gl  # PyOpenGL is an optional extra (3d)
+    from pyqtgraph.opengl import shaders
 
     for program in shaders.ShaderProgram.names.values():
         program.prog = None
@@ -66,7 +66,7 @@ class SurfaceView(QWidget):
         self._make_view()
 
     def _make_view(self) -> None:
-        import pyqtgraph.opengl as gl  # noqa: PLC0415
+        import pyqtgraph.opengl as gl  # PyOpenGL is an optional extra (3d)
 
         owner = self
 
@@ -95,7 +95,7 @@ class SurfaceView(QWidget):
         self.grid.setSpacing(0.25, 0.25)
         for item in (self.grid, self.mesh, self.path, self.mark):
             self.view.addItem(item)
-        from OpenGL import GL  # noqa: PLC0415 - PyOpenGL, there when pyqtgraph.opengl imports
+        from OpenGL import GL  # PyOpenGL, there when pyqtgraph.opengl imports
 
         on_top = {GL.GL_DEPTH_TEST: False, GL.GL_BLEND: True, GL.GL_CULL_FACE: False,
                   "glBlendFunc": (GL.GL_SRC_ALPHA, GL.GL_ONE_MINUS_SRC_ALPHA)}

@@ -17,7 +17,7 @@ from core.files.fileformat import design_to_dict
 from core.training import probes
 from core.training.process import views_for
 from core.training.timeline import Moment, Timeline
-from core.training.trainer import Trainer, reset_weights
+from core.training.trainer import Trainer, new_seed, reset_weights
 from gui.document.document import Document
 from gui.training.process import STOP_SECONDS, TrainingProcess
 from gui.training.timeline import TimelineActs
@@ -126,8 +126,6 @@ class TrainingController(TimelineActs, QObject):
 
     def new_seed(self) -> None:
         """Fresh random weights: a new seed, every weight drawn again."""
-        from core.training.trainer import new_seed  # noqa: PLC0415
-
         self._change_weights(new_seed, "New random weights")
 
     def shutdown(self) -> None:

@@ -7,12 +7,30 @@ from __future__ import annotations
 from dataclasses import replace
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
+from core.compiler.memory import machine_memory, size_text, summary
+from core.compiler.validation import load_cached_dataset
+from core.design.errors import NeuralCanvasError
 from core.engine import backend
+from core.training.inside import view_kind
+from gui.panels.boundary import BoundaryPanel
+from gui.panels.data import DataPanel
+from gui.panels.digits import ConfusionPanel
+from gui.panels.inside import InsidePanel
+from gui.panels.loss import LossPanel
 from gui.training.controller import TrainingController
 from gui.training.toolbar import TrainingBar
-from gui.widgets.theme import icon
+from gui.widgets.theme import icon, is_dark
 
 BANNER_STYLE = ("#banner { background: #fff4e5; border-bottom: 1px solid #f0c36d; }"
                 "#banner QLabel { color: #6b4400; }")
@@ -46,8 +64,6 @@ class Banner(QWidget):
         self.hide()
 
     def show_message(self, text: str) -> None:
-        from gui.widgets.theme import is_dark  # noqa: PLC0415
-
         self.setStyleSheet(DARK_BANNER_STYLE if is_dark() else BANNER_STYLE)
         self.mark.setPixmap(icon("mdi6.alert-outline").pixmap(18, 18))
         self.text.setText(text)
@@ -95,12 +111,6 @@ class LiveTraining:
     def _panels(self, window: QMainWindow) -> None:
         """Data, boundary (or the confusion matrix, for inputs of more than two dimensions) and
         the loss, side by side under the canvas; the Problems panel shares the data's place."""
-        from gui.panels.boundary import BoundaryPanel  # noqa: PLC0415
-        from gui.panels.data import DataPanel  # noqa: PLC0415
-        from gui.panels.digits import ConfusionPanel  # noqa: PLC0415
-        from gui.panels.inside import InsidePanel  # noqa: PLC0415
-        from gui.panels.loss import LossPanel  # noqa: PLC0415
-
         bottom = Qt.DockWidgetArea.BottomDockWidgetArea
         for corner in (Qt.Corner.BottomLeftCorner, Qt.Corner.BottomRightCorner):
             window.setCorner(corner, bottom)  # the panels take the window's whole width
@@ -145,7 +155,6 @@ class LiveTraining:
         if not planar and snap.confusion is None and trainer is not None \
                 and getattr(self, "_inside_for", None) is not design:
             self._inside_for = design
-            from core.training.inside import view_kind  # noqa: PLC0415
 
             if view_kind(trainer.build, design) is not None:
                 self.inside_dock.raise_()
@@ -186,16 +195,10 @@ class LiveTraining:
 
     def _alert(self, text: str) -> None:
         """A failure the person must read before going on (the machine ran out of memory)."""
-        from PySide6.QtWidgets import QMessageBox  # noqa: PLC0415
-
         QMessageBox.critical(self.window, "Not enough memory", text[:1].upper() + text[1:])
 
     def _estimate_memory(self, _problems) -> None:
         """What training the design needs in memory, for the status bar ("training needs ≈ 12 MiB")."""
-        from core.compiler.memory import machine_memory, size_text, summary  # noqa: PLC0415
-        from core.compiler.validation import load_cached_dataset  # noqa: PLC0415
-        from core.design.errors import NeuralCanvasError  # noqa: PLC0415
-
         document, self._memory = self.window.document, ""
         if document.structure is not None:
             choice = document.design.dataset
@@ -235,8 +238,6 @@ class LiveTraining:
 
 
 def _menu(window: QMainWindow, bar: TrainingBar):
-    from PySide6.QtWidgets import QMenu  # noqa: PLC0415
-
     menu = QMenu("&Training", window)
     menu.addActions([bar.act_play, bar.act_step, bar.act_sample])
     menu.addSeparator()

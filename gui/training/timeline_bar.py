@@ -10,7 +10,7 @@ import time
 from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSlider, QWidget
 
-from gui.widgets.theme import icon
+from gui.widgets.theme import icon, is_dark
 
 SHOW_MS = 15  # slider moves closer together than this draw only the last one
 NOW_SECONDS = 0.2  # while training runs, the slider follows the epoch at most this often
@@ -95,8 +95,6 @@ class TimelineBar(QWidget):
 
     def apply_colours(self) -> None:
         """The strip's tint and the icon for the light or dark look (when it changes)."""
-        from gui.widgets.theme import is_dark  # noqa: PLC0415
-
         dark = is_dark()
         if dark != getattr(self, "_dark", None):
             if hasattr(self, "_dark"):  # the canvas restyles its wires by the present's weights

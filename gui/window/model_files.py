@@ -9,6 +9,10 @@ from collections.abc import Callable
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox
 
 from core.design.errors import NeuralCanvasError, shown_path
+from core.interchange.numpy.export import export_numpy
+from core.interchange.onnx.export import export_onnx
+from core.interchange.onnx.importer import read_onnx
+from core.interchange.torch.export import export_torch
 from gui.widgets import exports
 from gui.window.file_actions import unexpected
 
@@ -31,14 +35,9 @@ KINDS = {
 def exporter(kind: str) -> Callable:
     """The core function that writes `kind` (imported when first used: ONNX needs its package)."""
     if kind == "onnx":
-        from core.interchange.onnx.export import export_onnx  # noqa: PLC0415
-
         return export_onnx
     if kind == "torch":
-        from core.interchange.torch.export import export_torch  # noqa: PLC0415
-
         return export_torch
-    from core.interchange.numpy.export import export_numpy  # noqa: PLC0415
 
     return export_numpy
 
@@ -103,8 +102,6 @@ class ModelFiles:
         """Open an ONNX file as a new, unsaved design; an unsupported file shows the operator and
         node it cannot take, and the open design stays as it was."""
         try:
-            from core.interchange.onnx.importer import read_onnx  # noqa: PLC0415
-
             imported = read_onnx(path)
         except ImportError as exc:
             QMessageBox.critical(self, "Cannot import the ONNX model",

@@ -43,7 +43,7 @@ def run_backend(setting: str | None, block_cupy: bool = False) -> str:
 
 def cupy_with_a_device() -> bool:
     try:
-        import cupy  # noqa: PLC0415
+        import cupy
 
         return cupy.cuda.runtime.getDeviceCount() > 0
     except Exception:

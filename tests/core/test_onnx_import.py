@@ -162,7 +162,7 @@ def torch_export(module, example, path: Path) -> Path:
 
 
 def torch_outputs(module, X: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    import torch  # noqa: PLC0415
+    import torch
 
     with torch.no_grad():
         return module(torch.tensor(X, dtype=torch.float32).reshape(-1, *shape)).numpy()

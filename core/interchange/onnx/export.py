@@ -17,9 +17,12 @@ from typing import Any
 
 import numpy as np
 
+from core.compiler.compile import compile_design
+from core.design import registry
 from core.design.atomic import write_atomic
 from core.design.errors import DesignError, NeuralCanvasError, Problem
 from core.engine.backend import to_numpy
+from core.files.fileformat import design_to_dict
 from core.interchange.onnx.layers import GraphBuilder, Untranslatable, translation
 
 DESIGN_KEY = "neuralcanvas.design"
@@ -33,8 +36,8 @@ MIN_OPSET = 13
 def onnx_modules() -> tuple[Any, Any, Any]:
     """(onnx, onnx.helper, onnx.numpy_helper), or a NeuralCanvasError saying how to get them."""
     try:
-        import onnx  # noqa: PLC0415
-        from onnx import helper, numpy_helper  # noqa: PLC0415
+        import onnx  # onnx is an optional extra
+        from onnx import helper, numpy_helper
     except ImportError as exc:
         raise NeuralCanvasError("ONNX needs the 'onnx' package: pip install 'neuralcanvas[export]'"
                                 ) from exc
@@ -60,9 +63,6 @@ def to_onnx(design, opset: int = 17):
     if isinstance(opset, bool) or not isinstance(opset, int) or not MIN_OPSET <= opset <= newest:
         raise NeuralCanvasError(f"the ONNX opset must be a whole number from {MIN_OPSET} to {newest}, "
                                 f"not {opset!r}")
-    from core.compiler.compile import compile_design  # noqa: PLC0415
-    from core.files.fileformat import design_to_dict  # noqa: PLC0415
-
     build = compile_design(design)  # DesignError with every problem when the design is not valid
     g = GraphBuilder(helper, numpy_helper)
     features = _features(g, design, build)
@@ -208,8 +208,6 @@ def _who(node) -> str:
 
 
 def _kind_label(kind: str) -> str:
-    from core.design import registry  # noqa: PLC0415
-
     return registry.blocks.get(kind).label if kind in registry.blocks else kind
 
 

@@ -17,7 +17,7 @@ GRID = np.concatenate([np.linspace(-8.0, 8.0, 321), [-1e-3, 1e-3, 0.0, -20.0, 20
 
 
 def attribute(node: Any, name: str, default: Any = None) -> Any:
-    from onnx import helper  # noqa: PLC0415
+    from onnx import helper  # onnx is an optional extra
 
     for attr in node.attribute:
         if attr.name == name:
@@ -26,7 +26,7 @@ def attribute(node: Any, name: str, default: Any = None) -> Any:
 
 
 def numpy_type(onnx_type: int) -> Any:
-    from onnx import helper  # noqa: PLC0415
+    from onnx import helper  # onnx is an optional extra
 
     return helper.tensor_dtype_to_np_dtype(onnx_type)
 
@@ -106,7 +106,7 @@ FOLDERS: dict[str, Callable] = {
 def fold(node: Any, inputs: list[np.ndarray], opset: int) -> np.ndarray | None:
     """A node of constants evaluated, or None when it is not one this reader folds."""
     if node.op_type == "Constant":
-        from onnx import numpy_helper  # noqa: PLC0415
+        from onnx import numpy_helper  # onnx is an optional extra
 
         value = attribute(node, "value")
         if value is not None:

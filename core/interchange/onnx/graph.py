@@ -50,7 +50,7 @@ class GraphReader(ActivationFolding):
     adds its block with add_block, and sets the node's output in `values` (or with pass_on)."""
 
     def __init__(self, model) -> None:
-        from onnx import numpy_helper  # noqa: PLC0415
+        from onnx import numpy_helper  # onnx is an optional extra
 
         graph = model.graph
         self.opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 0)

@@ -16,9 +16,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from core.compiler.compile import compile_design
+from core.compiler.validation import check_design, errors_only
 from core.design.design import Design, layered_positions
 from core.design.errors import NeuralCanvasError, cut, problems_text, shown, shown_path
 from core.design.safe_files import ONNX_MODEL, UnreadableFile, read_file
+from core.files.fileformat import design_from_dict
 from core.interchange.onnx.export import (
     DESIGN_KEY,
     GRAPH_KEY,
@@ -157,10 +160,7 @@ def _json_kind(value) -> str:
 
 def _restored(model, data: dict, stored: dict[str, dict[str, str]]) -> Design:
     """The design the metadata keeps, with the weights of the graph's initializers."""
-    from onnx import numpy_helper  # noqa: PLC0415
-
-    from core.compiler.compile import compile_design  # noqa: PLC0415
-    from core.files.fileformat import design_from_dict  # noqa: PLC0415
+    from onnx import numpy_helper  # onnx is an optional extra
 
     design = design_from_dict(data)
     build = compile_design(design)
@@ -221,9 +221,6 @@ def _design(blocks: list[Block]) -> Design:
 def _choose_dataset(design: Design, width_in: int, width_out: int, activation: str) -> list[str]:
     """Pick the data set (and a loss) that fit the network's input and output, if one obviously
     does; otherwise leave the data set as it is and say so."""
-    from core.compiler.compile import compile_design  # noqa: PLC0415
-    from core.compiler.validation import check_design, errors_only  # noqa: PLC0415
-
     choices = {(64, 10): ("digits", "softmax_cross_entropy"), (64, 64): ("digits_itself", "mse"),
                (4, 1): ("cricket", "binary_cross_entropy"), (4, 2): ("cricket", "softmax_cross_entropy"),
                (2, 2): ("circle", "softmax_cross_entropy")}

@@ -8,6 +8,7 @@ import io
 
 import numpy as np
 
+from core.data.datasets import train_test_split
 from core.design import registry
 from core.design.errors import DesignError, Problem
 from core.interchange.code import (
@@ -266,8 +267,6 @@ def _blob(plan: Plan) -> str:
     arrays = {f"weights:{k}": v for k, v in plan.weights().items()}
     arrays.update({"X": build.data.X.astype(np.float64), "y": np.asarray(build.data.y),
                    "T": build.encode_targets(build.data.y).astype(np.float64)})
-    from core.data.datasets import train_test_split  # noqa: PLC0415
-
     arrays["train"], arrays["test"] = train_test_split(build.data.num_samples,
                                                        design.training.test_fraction, design.training.seed)
     state = design.state.optimizer_state
