@@ -23,8 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.design import registry
-from core.engine.activations import make_activation
-from core.engine.backend import to_numpy, xp
+from core.training.probes import activation_values
 
 ICON_SIZE = QSize(48, 24)
 _PARTIAL_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d*)?([eE][+-]?\d*)?$")
@@ -351,12 +350,7 @@ def number_field_for(default: Any, low: float | None = None, high: float | None 
 def activation_icon(name: str) -> QIcon:
     """A 48×24 plot of the activation over z in [−3, 3], with the axes in grey."""
     z = np.linspace(-3.0, 3.0, 121)
-    activation = make_activation(name)
-    if activation.elementwise:
-        y = to_numpy(activation.f(xp.asarray(z)))
-    else:  # softmax: the first of two classes against a zero, which draws its sigmoid shape
-        y = to_numpy(activation.f(xp.asarray(np.stack([z, np.zeros_like(z)], axis=1))))[:, 0]
-    y = np.asarray(y, dtype=np.float64)
+    y = activation_values(name, z)  # the engine's values (softmax: the first of two classes)
     lo, hi = min(float(y.min()), 0.0), max(float(y.max()), 0.0)
     if hi - lo < 1e-9:
         hi = lo + 1.0

@@ -87,11 +87,11 @@ def test_an_error_no_check_foresaw_while_opening_still_ends_in_a_dialog(window, 
 
 def test_an_onnx_file_that_trips_its_reader_ends_in_a_dialog(window, tmp_path, monkeypatch):
     pytest.importorskip("onnx", reason="the export extra is not installed")
-    import core.interchange.onnx.importer
+    from gui.window import model_files
 
     def nested_too_deeply(path):
         raise RecursionError("maximum recursion depth exceeded while decoding a JSON array")
-    monkeypatch.setattr(core.interchange.onnx.importer, "read_onnx", nested_too_deeply)
+    monkeypatch.setattr(model_files, "read_onnx", nested_too_deeply)
     shown = record(monkeypatch, "critical")
     before = window.document.design.copy()
     assert not window.open_path(str(tmp_path / "sent.onnx"))
