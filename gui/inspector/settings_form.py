@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 from core.design import registry
 from gui.document.document import Document
 from gui.inspector.pages import Page, form_layout, hint
-from gui.panels.csv_dialog import choose_csv_dataset
+from gui.panels.data.csv_dialog import choose_csv_dataset
 from gui.widgets.fields import (
     ChoiceField,
     FloatField,

@@ -23,10 +23,10 @@ from core.compiler.validation import load_cached_dataset
 from core.design.errors import NeuralCanvasError
 from core.engine import backend
 from core.training.inside import view_kind
-from gui.panels.boundary import BoundaryPanel
-from gui.panels.data import DataPanel
-from gui.panels.digits import ConfusionPanel
-from gui.panels.inside import InsidePanel
+from gui.panels.boundary.panel import BoundaryPanel
+from gui.panels.confusion import ConfusionPanel
+from gui.panels.data.panel import DataPanel
+from gui.panels.inside.panel import InsidePanel
 from gui.panels.loss import LossPanel
 from gui.training.controller import TrainingController
 from gui.training.toolbar import TrainingBar

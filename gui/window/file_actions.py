@@ -15,7 +15,7 @@ from core.design.errors import NeuralCanvasError, cut, shown_path
 from core.interchange.tables import history_csv
 from gui.canvas import style
 from gui.document.document import Document
-from gui.panels.csv_dialog import choose_csv_dataset
+from gui.panels.data.csv_dialog import choose_csv_dataset
 from gui.widgets import exports
 from gui.window.dialogs import ask_to_save, choose_example, open_file_name, save_file_name
 

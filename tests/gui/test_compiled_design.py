@@ -60,7 +60,7 @@ def test_the_design_is_compiled_once_per_structure(compiles):
 
 
 def test_opening_inside_views_compiles_nothing_again(window, qtbot, compiles):
-    from gui.panels.inside import InsidePanel
+    from gui.panels.inside.panel import InsidePanel
 
     assert window.open_path(str(EXAMPLES / "digits_cnn.ncanvas"))
     window.live.inside_dock.raise_()

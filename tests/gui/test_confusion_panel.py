@@ -11,7 +11,7 @@ from PySide6.QtGui import QPalette
 
 from core.training.process import SAMPLES_SHOWN
 from gui.document.document import Document
-from gui.panels.digits import NOTE_PLANAR, ConfusionPanel
+from gui.panels.confusion import NOTE_PLANAR, ConfusionPanel
 from gui.training.controller import TrainingController
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"

@@ -7,7 +7,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QFileDialog, QPushButton, QToolButton
 
-from gui.panels.csv_dialog import CsvDialog
+from gui.panels.data.csv_dialog import CsvDialog
 
 LEFT = Qt.MouseButton.LeftButton
 IRIS = """sepal_length,sepal_width,petal_length,petal_width,species

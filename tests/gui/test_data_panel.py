@@ -9,8 +9,8 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtWidgets import QSlider, QToolButton
 
 from gui.document.document import Document
-from gui.panels.data import DataPanel
-from gui.panels.thumbnails import THUMB, thumbnail
+from gui.panels.data.panel import DataPanel
+from gui.panels.data.thumbnails import THUMB, thumbnail
 
 LEFT, RIGHT = Qt.MouseButton.LeftButton, Qt.MouseButton.RightButton
 CLASS_0 = [(-3.0, 2.0), (-2.0, 3.5), (-4.0, 0.5)]

@@ -11,7 +11,7 @@ from PySide6.QtGui import QPalette
 import core
 from core.compiler.compile import compile_design
 from core.training import inside
-from gui.panels.inside_images import class_colours
+from gui.panels.inside.images import class_colours
 from resources import EXAMPLES
 from tests.core.example_designs import sine_design, two_convs
 

@@ -14,7 +14,7 @@ from PySide6.QtCore import Qt
 from core.design import registry
 from core.engine.activations import make_activation
 from core.learn.activation_notes import note_for
-from gui.learn.activations import COLUMNS, ActivationExplorer
+from gui.learn.activations.view import COLUMNS, ActivationExplorer
 
 
 def open_explorer(window, qtbot) -> ActivationExplorer:

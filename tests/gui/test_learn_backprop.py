@@ -11,8 +11,8 @@ from PySide6.QtWidgets import QDockWidget
 
 from core.learn.backprop_steps import forward_backward, make_trainer, next_batch
 from gui.canvas import style
-from gui.learn.backprop import BackpropView
-from gui.learn.backprop_text import num, short
+from gui.learn.backprop.text import num, short
+from gui.learn.backprop.view import BackpropView
 from resources import EXAMPLES
 
 LEFT = Qt.MouseButton.LeftButton

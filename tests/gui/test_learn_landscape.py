@@ -12,8 +12,8 @@ from PySide6.QtCore import Qt
 from core.compiler.compile import compile_design
 from core.training.landscape import GRID
 from core.training.trainer import Trainer
-from gui.learn import landscape_3d
-from gui.learn import landscape_panel as landscape_module
+from gui.learn.landscape import panel as landscape_module
+from gui.learn.landscape import surface_3d as landscape_3d
 from resources import EXAMPLES
 
 

@@ -11,8 +11,8 @@ import pytest
 from PySide6.QtCore import Qt
 
 from gui.document.document import Document
-from gui.panels.boundary import NOT_PLANAR, NOT_YET, BoundaryPanel
-from gui.panels.boundary_colours import neuron_rgb
+from gui.panels.boundary.colours import neuron_rgb
+from gui.panels.boundary.panel import NOT_PLANAR, NOT_YET, BoundaryPanel
 from gui.panels.loss import LossPanel
 from gui.panels.plot_style import HEAT_STRENGTH
 from gui.training.controller import TrainingController

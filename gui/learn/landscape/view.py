@@ -1,11 +1,11 @@
 """Learn → Loss Landscape: the loss over two weights a person picks, and the path gradient descent
-takes on it live (the panel is gui/learn/landscape_panel.py; core/training/landscape.py computes)."""
+takes on it live (the panel is gui/learn/landscape/panel.py; core/training/landscape.py computes)."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer
 
-from gui.learn.landscape_panel import LandscapePanel
+from gui.learn.landscape.panel import LandscapePanel
 
 HEIGHT, WIDTH, WIDTH_3D = 360, 640, 820  # the room the dock is given when the person opens it
 

@@ -13,7 +13,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
 from core.training.inside import AutoencoderView, ConvView
-from gui.panels.inside_tiles import (
+from gui.panels.inside.tiles import (
     Picture,
     Tile,
     TileGrid,

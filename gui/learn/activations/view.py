@@ -18,8 +18,8 @@ from PySide6.QtWidgets import (
 )
 
 from core.learn.activation_notes import activation_ids, note_for
-from gui.learn.activations_curves import CurvesPage
-from gui.learn.activations_linear import LinearPage
+from gui.learn.activations.curves import CurvesPage
+from gui.learn.activations.linear import LinearPage
 from gui.widgets.theme import icon
 
 COLUMNS = ("Activation", "Formula", "Range", "Derivative", "When to use it")

@@ -11,8 +11,8 @@ from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from core.design import registry
+from gui.panels.data.thumbnails import to_qimage
 from gui.panels.plot_style import PlotColours
-from gui.panels.thumbnails import to_qimage
 
 SAMPLES = 6  # sample images shown, one of each class first
 SAMPLE_PX = 34

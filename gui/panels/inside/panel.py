@@ -20,9 +20,9 @@ from PySide6.QtWidgets import (
 
 from core.design.errors import NeuralCanvasError
 from core.training import inside
-from gui.panels.inside_images import AutoencoderPage, ConvPage
-from gui.panels.inside_sequence import RecurrentPage
-from gui.panels.inside_tiles import ink_table
+from gui.panels.inside.images import AutoencoderPage, ConvPage
+from gui.panels.inside.sequence import RecurrentPage
+from gui.panels.inside.tiles import ink_table
 from gui.panels.plot_style import FollowsPlotColours, PlotColours
 
 REFRESH_SECONDS = 0.25  # while the weights change (training), at most four refreshes a second

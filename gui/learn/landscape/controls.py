@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.training.landscape import SPAN
-from gui.learn.landscape_weights import WeightListModel
+from gui.learn.landscape.weights import WeightListModel
 
 NOTE = ("Learning rate: too small crawls, too large bounces out — try 0.001 and 5 on xor "
         "(Reset between the runs).")

@@ -8,16 +8,16 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QStackedWidget, QVBoxLayout, 
 
 from core.design.errors import DesignError, NeuralCanvasError
 from core.training.landscape import DescentPath, Landscape, WeightRef, value_in, value_in_design
-from gui.learn import landscape_3d
-from gui.learn.landscape_controls import (
+from gui.learn.landscape import surface_3d as landscape_3d
+from gui.learn.landscape.controls import (
     LandscapeControls,
     cannot_build,
     loss_text,
     rows_text,
     too_few,
 )
-from gui.learn.landscape_job import Request, SurfaceRunner
-from gui.learn.landscape_weights import WeightListModel, weight_name
+from gui.learn.landscape.job import Request, SurfaceRunner
+from gui.learn.landscape.weights import WeightListModel, weight_name
 from gui.panels.plot_style import FollowsPlotColours, PlotColours
 
 EDIT_WAIT_MS = 300  # a person's edits to other weights redraw the slice after this pause

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 
 from core.data.csv_import import Preview, guess_task, read_preview, read_table
 from core.design.errors import DataError
-from gui.panels.csv_preview import PreviewModel, split_problems
+from gui.panels.data.csv_preview import PreviewModel, split_problems
 from gui.widgets.theme import icon, is_dark
 
 CSV_FILTER = "CSV files (*.csv);;All files (*)"

@@ -10,7 +10,7 @@ from PySide6.QtGui import QGuiApplication, QOpenGLContext, QVector3D
 from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
 from core.training.landscape import Surface
-from gui.learn.landscape_plot import ContourView, colour_image, display_scale, path_colour
+from gui.learn.landscape.plot import ContourView, colour_image, display_scale, path_colour
 from gui.panels.plot_style import PlotColours
 
 HEIGHT = 1.0  # the surface's height, with its x and y running from -1 to 1

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.training.inside import RecurrentView, WaveView
-from gui.panels.inside_tiles import hint_label, signed_key, signed_lut, signed_range
+from gui.panels.inside.tiles import hint_label, signed_key, signed_lut, signed_range
 from gui.panels.plot_style import PlotColours, style_plot
 
 WIDE = 1.5  # wider than this times the height: the wave at the left, the sample at the right

@@ -21,7 +21,7 @@ from core.learn.perceptron import (
     threshold_equation,
     weighted_sum,
 )
-from gui.learn.perceptron_diagram import PerceptronDiagram
+from gui.learn.perceptron.diagram import PerceptronDiagram
 from gui.panels.plot_style import PlotColours, style_plot
 
 DEFAULT_SCORES = (3, 2, 4, 2)

@@ -24,8 +24,8 @@ from PySide6.QtWidgets import (
 )
 
 from core.learn.linear_collapse import XOR_EPOCHS, XOR_LEARNING_RATE, XorRun, train_xor
-from gui.learn.activations_network import NetworkDiagram
-from gui.panels.boundary_colours import ColourTables, OutputColouring
+from gui.learn.activations.network import NetworkDiagram
+from gui.panels.boundary.colours import ColourTables, OutputColouring
 from gui.panels.plot_style import FollowsPlotColours, PlotColours, style_plot
 
 ACTIVATIONS = ("identity", "tanh")

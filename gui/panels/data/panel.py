@@ -30,11 +30,11 @@ from core.data.datasets import dataset_problems, train_test_split
 from core.design import registry
 from core.design.errors import NeuralCanvasError
 from gui.document.document import Document
-from gui.panels.csv_dialog import choose_csv_dataset
-from gui.panels.data_about import AboutData
-from gui.panels.data_plot import PointsPlot, Shown
+from gui.panels.data.about import AboutData
+from gui.panels.data.csv_dialog import choose_csv_dataset
+from gui.panels.data.plot import PointsPlot, Shown
+from gui.panels.data.thumbnails import THUMB, DatasetStrip
 from gui.panels.plot_style import PlotColours
-from gui.panels.thumbnails import THUMB, DatasetStrip
 from gui.widgets.fields import FloatField, IntField
 from gui.widgets.theme import icon
 

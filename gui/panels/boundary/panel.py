@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.interchange.tables import grid_csv
-from gui.panels.boundary_colours import ColourTables, OutputColouring, neuron_rgb
+from gui.panels.boundary.colours import ColourTables, OutputColouring, neuron_rgb
 from gui.panels.plot_style import FollowsPlotColours, PlotColours, style_plot
 from gui.widgets import exports
 

@@ -1,7 +1,7 @@
 """Learn → Backpropagation Step by Step: training advances one phase at a time — forward, loss,
 backward, update, apply — for one sample (the default) or one mini-batch, with every number on
 the canvas and the chain rule of a selected wire written out. core/learn/backprop_steps.py computes;
-this module drives the phases, gui/learn/backprop_canvas.py draws and backprop_text.py writes."""
+this module drives the phases, gui/learn/backprop/canvas.py draws and backprop_text.py writes."""
 
 from __future__ import annotations
 
@@ -28,8 +28,7 @@ from core.learn.backprop_steps import (
     plan_update,
     unsupported,
 )
-from gui.learn import backprop_canvas as canvas
-from gui.learn import backprop_text as text
+from gui.learn.backprop import canvas, text
 
 PHASES = ("Forward", "Loss", "Backward", "Update", "Apply")
 DEMO_NOTE = ("<p><b>Deep sigmoid network.</b> Six layers of four sigmoid neurons. Look at the "

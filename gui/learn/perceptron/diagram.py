@@ -17,7 +17,7 @@ MAX_STEP = 58  # px between two inputs' centres
 
 
 class PerceptronDiagram(QWidget):
-    """Painted from `inputs` (gui.learn.perceptron_decision.CricketInputs) on every change."""
+    """Painted from `inputs` (gui.learn.perceptron.decision.CricketInputs) on every change."""
 
     def __init__(self, inputs, with_bias: bool) -> None:
         super().__init__()

@@ -11,7 +11,7 @@ from core.learn.backprop_chain import ChainRule
 from core.learn.backprop_steps import Pass
 from gui.canvas import style
 from gui.canvas.overlays import NodeOverlay, WireOverlay
-from gui.learn.backprop_text import Names, short
+from gui.learn.backprop.text import Names, short
 
 DIMMED = 0.3  # how much of its colour a wire off the selected wire's paths keeps
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 from PySide6.QtCore import QSize
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTabWidget, QVBoxLayout, QWidget
 
-from gui.learn.perceptron_decision import BiasPage, CricketInputs, DecisionPage
-from gui.learn.perceptron_training import TrainingPage
+from gui.learn.perceptron.decision import BiasPage, CricketInputs, DecisionPage
+from gui.learn.perceptron.training import TrainingPage
 from gui.panels.plot_style import FollowsPlotColours, PlotColours
 
 TITLE = "Perceptron Walkthrough"

@@ -37,9 +37,9 @@ from core.learn.perceptron import (
     train_until_separated,
     widest_separator,
 )
-from gui.learn.perceptron_decision import note
-from gui.learn.perceptron_plot import SlicePlot
-from gui.learn.perceptron_table import SAYS, LabelledTable, TableEditors
+from gui.learn.perceptron.decision import note
+from gui.learn.perceptron.plot import SlicePlot
+from gui.learn.perceptron.table import SAYS, LabelledTable, TableEditors
 from gui.panels.plot_style import PlotColours
 
 HELD = ("their mean", "0", "1", "2", "3", "4")

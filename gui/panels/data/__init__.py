@@ -1,0 +1,1 @@
+"""The Data panel: choosing, shaping, painting and importing the design's data set."""
