@@ -99,7 +99,7 @@ def main() -> None:
     def settle() -> float:
         """Seconds until the wires are sharp again after a zoom (drawn in slices, off the frames)."""
         start = time.perf_counter()
-        view._end_zoom_gesture()  # the wheel rests
+        view.end_zoom_gesture()  # the wheel rests
         view.viewport().repaint()
         scene.wire_layer.finish()
         view.viewport().repaint()

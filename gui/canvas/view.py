@@ -55,7 +55,7 @@ class CanvasView(QGraphicsView):
         # once it rests, everything is drawn sharp again (see _zoom_gesture).
         self._snapshot: tuple[QPixmap, QRectF] | None = None
         self._settle = QTimer(self, singleShot=True, interval=ZOOM_SETTLE_MS)
-        self._settle.timeout.connect(self._end_zoom_gesture)
+        self._settle.timeout.connect(self.end_zoom_gesture)
         self.centerOn(0, 0)
         scene.document.design_replaced.connect(self._after_replace)
 
@@ -133,7 +133,13 @@ class CanvasView(QGraphicsView):
             self._snapshot = (self.viewport().grab(), shown)
         self._settle.start()
 
-    def _end_zoom_gesture(self) -> None:
+    @property
+    def showing_snapshot(self) -> bool:
+        """Whether a zoom is drawn from the scaled last frame (until the wheel rests)."""
+        return self._snapshot is not None
+
+    def end_zoom_gesture(self) -> None:
+        """The wheel rests: draw the scene sharp again."""
         self._snapshot = None
         self.viewport().update()
 

@@ -103,9 +103,9 @@ SCALE = Translator(
 
 
 @pytest.fixture
-def scale_kind(monkeypatch):
+def scale_kind(register_for_the_test):
     """The kind registered for one test, and gone after it."""
-    monkeypatch.setitem(registry.blocks._items, KIND, ScaleKind())
+    register_for_the_test(registry.blocks, KIND, ScaleKind())
     translators.register(KIND, SCALE)
     yield
     translators.unregister(KIND)

@@ -118,7 +118,7 @@ def new_order(reader_input: str, consts: set[str], output: str, nodes: list) -> 
     reader = SimpleNamespace(input=SimpleNamespace(name=reader_input), consts=dict.fromkeys(consts),
                              output=output)
     try:
-        return GraphReader._needed(reader, nodes)
+        return GraphReader.needed(reader, nodes)
     except OnnxImportError as exc:
         assert "its inputs are never computed" in str(exc)
         return [None]
@@ -159,7 +159,7 @@ def test_a_cycle_is_refused_naming_a_node_in_it():
              helper.make_node("Identity", ["b"], ["y"], name="out")]
     reader = SimpleNamespace(input=SimpleNamespace(name="x"), consts={}, output="y")
     with pytest.raises(OnnxImportError, match=r"Add \(node 'first'\): its inputs are never computed"):
-        GraphReader._needed(reader, nodes)
+        GraphReader.needed(reader, nodes)
 
 
 def identity_chain(length: int):

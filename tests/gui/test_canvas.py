@@ -533,9 +533,9 @@ def test_a_big_design_zooms_by_scaling_the_last_frame_until_the_wheel_rests(qtbo
                             False)
         QApplication.sendEvent(view.viewport(), event)
     assert view.zoom() == pytest.approx(before * 1.15 ** 3)
-    assert view._snapshot is not None  # the frame from before the wheel turned, scaled
+    assert view.showing_snapshot  # the frame from before the wheel turned, scaled
     assert not view.grab().isNull()
-    qtbot.waitUntil(lambda: view._snapshot is None, timeout=2000)  # rested: drawn sharp again
+    qtbot.waitUntil(lambda: not view.showing_snapshot, timeout=2000)  # rested: drawn sharp again
     view.grab()  # the next frame asks for a sharp picture of the wires at the new zoom
     assert scene.wire_layer.busy
     qtbot.waitUntil(lambda: not scene.wire_layer.busy, timeout=20000)

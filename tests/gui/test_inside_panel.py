@@ -217,7 +217,7 @@ def test_a_design_with_nothing_inside_says_which_example_to_open(window, qtbot):
     assert window.open_path(str(EXAMPLES / "xor.ncanvas"))
     live = window.live
     live.inside_dock.raise_()
-    qtbot.waitUntil(lambda: live.inside.build is not None and not live.inside._dirty, timeout=10000)
+    qtbot.waitUntil(lambda: live.inside.build is not None and live.inside.up_to_date, timeout=10000)
     assert live.inside.pages.currentWidget() is live.inside.note and live.inside.kind is None
     for name in ("digits cnn", "sine lstm", "sine gru", "digits autoencoder"):
         assert name in live.inside.note.text()

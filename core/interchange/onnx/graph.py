@@ -62,7 +62,7 @@ class GraphReader(ActivationFolding):
             raise OnnxImportError(f"a design has one input and one output; this graph has "
                                   f"{len(inputs)} input(s) and {len(graph.output)} output(s)")
         self.input, self.output = inputs[0], graph.output[0].name
-        self.nodes = self._needed(list(graph.node))
+        self.nodes = self.needed(list(graph.node))
         self.consumers: dict[str, list] = {}
         for node in self.nodes:
             for name in node.input:
@@ -72,7 +72,7 @@ class GraphReader(ActivationFolding):
         # operator → reader(self, node): the translators' (each makes a block), then this reader's
         self.readers = {**onnx_readers(), **MOVES}
 
-    def _needed(self, nodes: list) -> list:
+    def needed(self, nodes: list) -> list:
         """The nodes the output depends on, in an order where each comes after its inputs: in
         rounds, each round the nodes whose inputs the earlier rounds computed, in the graph's
         order (Kahn's algorithm, each node and each input looked at once)."""

@@ -148,6 +148,11 @@ class InsidePanel(FollowsPlotColours, QWidget):
         if self._dirty:
             self._schedule(seen=True)
 
+    @property
+    def up_to_date(self) -> bool:
+        """Whether what the panel shows is of the design as it is now."""
+        return not self._dirty
+
     # ------------------------------------------------------------------ computing
     def refresh(self) -> None:
         """Now: rebuild if the structure changed, take the design's weights, redraw."""
