@@ -3,6 +3,8 @@ views that read a Build; weights alone, and opening another view, compile nothin
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 from PySide6.QtWidgets import QApplication
 
@@ -14,15 +16,19 @@ from resources import EXAMPLES
 
 @pytest.fixture
 def compiles(monkeypatch):
-    """Every compile in this process (a Trainer's, a panel's, the service's), counted."""
+    """Every compile in this process (a Trainer's, a panel's, the service's), counted: each
+    module that calls compile_design gets a counting one in its place."""
     calls: list[int] = []
-    real = compiler._compile
+    real = compiler.compile_design
 
     def counted(*args, **kwargs):
         calls.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(compiler, "_compile", counted)
+    callers = [m for m in list(sys.modules.values()) if getattr(m, "compile_design", None) is real]
+    assert "gui.document.compiled" in {m.__name__ for m in callers}
+    for module in callers:
+        monkeypatch.setattr(module, "compile_design", counted)
     return calls
 
 
