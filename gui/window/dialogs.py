@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -29,14 +30,26 @@ def ask_to_save(parent: QWidget, name: str) -> QMessageBox.StandardButton:
                                 QMessageBox.StandardButton.Save)
 
 
+def last_folder() -> str:
+    """Where the person last saved or opened a design (their home folder at first): where the
+    Open and Save As dialogs start."""
+    folder = QSettings().value("last_folder", "", str)
+    return folder if folder and Path(folder).is_dir() else str(Path.home())
+
+
+def remember_folder(path: str) -> None:
+    """The folder of a design just saved or opened, for the next Open or Save As."""
+    QSettings().setValue("last_folder", str(Path(path).resolve().parent))
+
+
 def open_file_name(parent: QWidget) -> str:
-    return QFileDialog.getOpenFileName(parent, "Open a design", "",
+    return QFileDialog.getOpenFileName(parent, "Open a design", last_folder(),
                                        f"{FILTER};;ONNX models, imported as a design (*.onnx)")[0]
 
 
 def save_file_name(parent: QWidget, current: str | None) -> str:
-    path = QFileDialog.getSaveFileName(parent, "Save the design as", current or "untitled.ncanvas",
-                                       FILTER)[0]
+    suggested = current or str(Path(last_folder()) / "untitled.ncanvas")
+    path = QFileDialog.getSaveFileName(parent, "Save the design as", suggested, FILTER)[0]
     if path and not path.endswith(".ncanvas"):
         path += ".ncanvas"
     return path

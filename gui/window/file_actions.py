@@ -17,7 +17,7 @@ from gui.canvas import style
 from gui.document.document import Document
 from gui.panels.data.csv_dialog import choose_csv_dataset
 from gui.widgets import exports
-from gui.window.dialogs import ask_to_save, choose_example, open_file_name, save_file_name
+from gui.window.dialogs import ask_to_save, choose_example, open_file_name, remember_folder, save_file_name
 
 MAX_RECENT = 8
 _log = logging.getLogger(__name__)
@@ -59,8 +59,8 @@ class FileActions:
     def open_dialog(self) -> None:
         if self.maybe_save():
             path = open_file_name(self)
-            if path:
-                self.open_path(path)
+            if path and self.open_path(path):
+                remember_folder(path)
 
     def open_example(self) -> None:
         if self.maybe_save():
@@ -114,6 +114,7 @@ class FileActions:
             QMessageBox.critical(self, "Cannot save the design", str(exc))
             return False
         self.remember_recent(path)
+        remember_folder(path)
         self.statusBar().showMessage(f"Saved {shown_path(path)}", 4000)
         return True
 

@@ -310,3 +310,33 @@ def test_the_panels_and_the_window_size_come_back_at_the_next_launch(qtbot):
     second.show()
     assert second.problems_dock.isHidden() and not second.palette_dock.isHidden()
     assert (second.width(), second.height()) == (760, 560)
+
+
+def test_open_and_save_as_start_in_the_folder_last_saved_to(window, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    projects = tmp_path / "projects"
+    projects.mkdir()
+    saved = projects / "mine.ncanvas"
+    starts: list[tuple[str, str]] = []
+
+    def open_dialog(parent, title, folder, *rest):
+        starts.append(("open", folder))
+        return "", ""
+
+    def save_dialog(parent, title, suggested, *rest):  # the first time, the person picks `saved`
+        starts.append(("save", suggested))
+        return (str(saved), "") if len(starts) == 2 else ("", "")
+
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(open_dialog))
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(save_dialog))
+    window.act_open.trigger()  # nothing saved yet: the home folder
+    assert starts[-1] == ("open", str(Path.home()))
+    window.document.add_node("neuron", (0, 0))
+    window.act_save.trigger()
+    assert saved.is_file()
+    window.act_open.trigger()
+    assert starts[-1] == ("open", str(projects))
+    window.act_new.trigger()
+    window.act_save_as.trigger()  # an untitled design is suggested in that folder too
+    assert starts[-1] == ("save", str(projects / "untitled.ncanvas"))
