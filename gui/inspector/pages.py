@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 
 from PySide6.QtCore import Qt
@@ -26,7 +25,14 @@ from gui.canvas.palette import feature_choices
 from gui.document.document import Document
 from gui.inspector.names import design_order, node_name
 from gui.inspector.params import ParamForm
-from gui.widgets.fields import NumberEdit, TextField, format_number
+from gui.widgets.fields import (
+    NumberEdit,
+    TextField,
+    clear_refusal,
+    format_number,
+    number_problem,
+    refuse,
+)
 
 HINT_STYLE = "color: palette(placeholder-text);"
 
@@ -216,12 +222,17 @@ class IncomingTable(QTableWidget):
             return
         conn_id = self.connection_ids[row]
         text = self.item(row, 1).text().strip()
-        try:
-            weight = float(text) if text else None
-        except ValueError:
-            weight = math.nan
-        if conn_id in self.document.design.connections and (weight is None or math.isfinite(weight)):
-            self.document.set_weight(conn_id, weight)
+        reason = number_problem(text, optional=True)
+        if reason:  # said under the table, as every field says it; the design keeps its weight
+            conn = self.document.design.connections.get(conn_id)
+            kept = format_number(conn.weight) if conn is not None else ""
+            source = self.item(row, 0).text()
+            refuse(self, f"the weight from {source}: {reason} (kept {kept})" if kept else
+                   f"the weight from {source}: {reason} (left to the seed)")
+        else:
+            clear_refusal(self)
+            if conn_id in self.document.design.connections:
+                self.document.set_weight(conn_id, float(text.replace("\u2212", "-")) if text else None)
         self.refresh()  # show the design's value: the new one, or the old one after a refused text
 
 

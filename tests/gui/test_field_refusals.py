@@ -143,3 +143,29 @@ def test_a_refusal_under_an_optimizer_setting_goes_with_its_row(qtbot, inspector
     shown = [n.text() for n in inspector.findChildren(QLabel) if n.objectName().endswith(".refused")
              and n.isVisible()]
     assert shown == []
+
+
+def test_a_weight_cell_that_is_not_a_number_is_said_under_the_table(qtbot, inspector):
+    from PySide6.QtWidgets import QApplication, QTableWidget
+
+    document = inspector.document
+    inspector.show_selection(["n7"], [])
+    table = inspector.findChild(QTableWidget, "incoming")
+
+    def type_cell(text: str) -> None:
+        table.setFocus()
+        table.setCurrentCell(1, 1)
+        table.editItem(table.item(1, 1))
+        editor = QApplication.focusWidget()
+        assert isinstance(editor, QLineEdit)
+        editor.selectAll()
+        qtbot.keyClicks(editor, text)
+        QTest.keyClick(editor, Qt.Key.Key_Return)
+
+    type_cell("abc")
+    qtbot.waitUntil(lambda: note_of(table) != "")
+    assert "The weight from n4: 'abc' is not a number" in note_of(table)
+    assert document.design.connections["c17"].weight is None and document.undo_stack.count() == 0
+    type_cell("0.5")
+    qtbot.waitUntil(lambda: document.design.connections["c17"].weight == 0.5)
+    assert note_of(table) == ""
