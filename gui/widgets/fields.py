@@ -263,10 +263,17 @@ class _Refusing:
         special = self.specialValueText()
         if special and text.strip() == special:
             return ""
-        return number_problem(text, self.minimum(), self.maximum(), whole=self.whole)
+        reason = number_problem(text, self.minimum(), self.maximum(), whole=self.whole)
+        if reason or super().validate(text, 0)[0] == QValidator.State.Acceptable:
+            return reason
+        stripped = text.strip()
+        decimals = self.decimals() if isinstance(self, QDoubleSpinBox) else 0
+        if "." in stripped and len(stripped.partition(".")[2].rstrip("0")) > decimals:
+            return f"{stripped} has more than {decimals} decimals"
+        return f"'{stripped}' is not written as this box reads numbers"
 
     def validate(self, text: str, pos: int):  # Qt override: nothing typed is Invalid
-        ok = not self.problem(text) and super().validate(text, pos)[0] == QValidator.State.Acceptable
+        ok = not self.problem(text)
         return QValidator.State.Acceptable if ok else QValidator.State.Intermediate, text, pos
 
     def _mark(self, _text: str = "") -> None:

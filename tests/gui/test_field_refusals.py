@@ -169,3 +169,15 @@ def test_a_weight_cell_that_is_not_a_number_is_said_under_the_table(qtbot, inspe
     type_cell("0.5")
     qtbot.waitUntil(lambda: document.design.connections["c17"].weight == 0.5)
     assert note_of(table) == ""
+
+
+def test_a_spin_box_says_it_takes_fewer_decimals_instead_of_rounding_or_ignoring(qtbot, inspector):
+    document = inspector.document
+    inspector.show_selection([], [])
+    fraction = inspector.findChild(QWidget, "training.test_fraction")
+    before = document.design.training.test_fraction
+    type_into(qtbot, fraction.lineEdit(), "0.125")
+    assert "more than 2 decimals" in note_of(fraction)
+    assert document.design.training.test_fraction == before
+    type_into(qtbot, fraction.lineEdit(), "0.25")
+    assert note_of(fraction) == "" and document.design.training.test_fraction == 0.25
