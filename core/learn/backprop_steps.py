@@ -65,7 +65,7 @@ class Network:
     biases: dict[str, float]
     slopes: dict[str, float]  # a PReLU neuron's learned slope
     index: dict[str, int]  # connection id, "b:" + neuron id, "s:" + neuron id → flat position
-    names: dict[str, str]  # node id → a short name: the label, else x1, h2, h1.3, o, o2
+    names: dict[str, str]  # node id → its name: the label, else an input's feature, else the id
     outputs: list[str]  # the output neurons, in the order of the output columns
 
 
@@ -115,21 +115,15 @@ def _flat_positions(model) -> list[dict[str, np.ndarray]]:
 
 
 def _names(design, layers: list[list[str]]) -> dict[str, str]:
+    """Each node by the name it has everywhere else (the inspector, the landscape): its label, else
+    an input's feature, else its id."""
     names = {}
     for node in design.nodes.values():
         if node.kind == "input":
             names[node.id] = node.label or str(node.params.get("feature", node.id))
-    hidden, outputs = layers[:-1], layers[-1]
-    for depth, layer in enumerate(hidden, 1):
-        ordered = sorted(layer, key=lambda n: design.nodes[n].position[1])
-        for i, nid in enumerate(ordered, 1):
-            names[nid] = f"h{i}" if len(hidden) == 1 else f"h{depth}.{i}"
-    ordered = sorted(outputs, key=lambda n: design.nodes[n].position[1])
-    for i, nid in enumerate(ordered, 1):
-        names[nid] = "o" if len(outputs) == 1 else f"o{i}"
-    for nid in names:
-        if design.nodes[nid].label:
-            names[nid] = design.nodes[nid].label
+    for layer in layers:
+        for nid in layer:
+            names[nid] = design.nodes[nid].label or nid
     return names
 
 

@@ -33,8 +33,9 @@ class WeightRef:
 
 
 class WeightTable:
-    """Every weight of a compiled design, wires first (in the design's order), then the neurons'
-    biases, then each block's arrays entry by entry — listed lazily, since a block has thousands."""
+    """Every weight of a compiled design, wires first (by the neuron they lead into, then by where
+    they come from, both in the design's order of nodes), then the neurons' biases (in the design's
+    order), then each block's arrays entry by entry — listed lazily, since a block has thousands."""
 
     def __init__(self, build: Build, design) -> None:
         wires: dict[str, WeightRef] = {}
@@ -44,8 +45,11 @@ class WeightTable:
                 wires[cid] = WeightRef(f"wire:{cid}", "wire", cid, nmap.op_index, "kernel", (row, col))
             for nid, col in nmap.neurons:
                 biases[nid] = WeightRef(f"bias:{nid}", "bias", nid, nmap.op_index, "bias", (col,))
-        self.neurons = [wires[c] for c in design.connections if c in wires] + \
-                       [biases[n] for n in design.nodes if n in biases]
+        order = {nid: i for i, nid in enumerate(design.nodes)}
+        conns = design.connections
+        into = sorted((c for c in conns if c in wires),
+                      key=lambda c: (order.get(conns[c].target, -1), order.get(conns[c].source, -1)))
+        self.neurons = [wires[c] for c in into] + [biases[n] for n in design.nodes if n in biases]
         self.blocks: list[tuple[str, int, str, tuple[int, ...], int]] = []  # (node, op, param, shape, start)
         start = len(self.neurons)
         for nid, index in sorted(build.block_ops.items(), key=lambda item: item[1]):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 
 from PySide6.QtCore import Qt
@@ -24,21 +23,18 @@ from core.design import registry
 from core.design.names import MAX_LABEL
 from gui.canvas.palette import feature_choices
 from gui.document.document import Document
+from gui.inspector.names import design_order, node_name
 from gui.inspector.params import ParamForm
-from gui.widgets.fields import NumberEdit, TextField, format_number
+from gui.widgets.fields import (
+    NumberEdit,
+    TextField,
+    clear_refusal,
+    format_number,
+    number_problem,
+    refuse,
+)
 
 HINT_STYLE = "color: palette(placeholder-text);"
-
-
-def node_name(document: Document, node_id: str) -> str:
-    node = document.design.nodes.get(node_id)
-    if node is None:
-        return node_id
-    if node.label:
-        return node.label
-    if node.kind == "input":
-        return str(node.params.get("feature", node_id))
-    return node_id
 
 
 def hint(text: str) -> QLabel:
@@ -140,7 +136,7 @@ class NodePage(Page):
         wires = self.document.design.incoming(self.node_id)
         if node.kind in ("input", "data") or len(wires) < 2:
             return ""
-        names = ", ".join(node_name(self.document, c.source) for c in wires)
+        names = ", ".join(node_name(self.document.design, c.source) for c in wires)
         return f"Takes its inputs in the order their wires were connected: {names}."
 
     def concerns(self, problem) -> bool:
@@ -186,7 +182,8 @@ class IncomingTable(QTableWidget):
 
     def refresh(self) -> None:
         design = self.document.shown_design()  # a run's live weights too
-        wires = design.incoming(self.node_id)
+        order = design_order(design)  # the sources in the design's order, as every view lists them
+        wires = sorted(design.incoming(self.node_id), key=lambda c: order.get(c.source, -1))
         self._refreshing = True
         try:
             ids = [c.id for c in wires]
@@ -195,7 +192,7 @@ class IncomingTable(QTableWidget):
                 self.connection_ids = ids
             for row, conn in enumerate(wires):
                 source = self._cell(row, 0, editable=False)
-                source.setText(node_name(self.document, conn.source))
+                source.setText(node_name(self.document.design, conn.source))
                 source.setToolTip(f"{conn.source} → {self.node_id} ({conn.id})")
                 weight = self._cell(row, 1, editable=True)
                 if weight.text() != format_number(conn.weight):
@@ -225,12 +222,17 @@ class IncomingTable(QTableWidget):
             return
         conn_id = self.connection_ids[row]
         text = self.item(row, 1).text().strip()
-        try:
-            weight = float(text) if text else None
-        except ValueError:
-            weight = math.nan
-        if conn_id in self.document.design.connections and (weight is None or math.isfinite(weight)):
-            self.document.set_weight(conn_id, weight)
+        reason = number_problem(text, optional=True)
+        if reason:  # said under the table, as every field says it; the design keeps its weight
+            conn = self.document.design.connections.get(conn_id)
+            kept = format_number(conn.weight) if conn is not None else ""
+            source = self.item(row, 0).text()
+            refuse(self, f"the weight from {source}: {reason} (kept {kept})" if kept else
+                   f"the weight from {source}: {reason} (left to the seed)")
+        else:
+            clear_refusal(self)
+            if conn_id in self.document.design.connections:
+                self.document.set_weight(conn_id, float(text.replace("\u2212", "-")) if text else None)
         self.refresh()  # show the design's value: the new one, or the old one after a refused text
 
 
@@ -264,8 +266,8 @@ class ConnectionPage(Page):
         conn = self.document.shown_design().connections.get(self.connection_id)  # live too
         if conn is None:
             return False
-        self.source.setText(node_name(self.document, conn.source))
-        self.target.setText(node_name(self.document, conn.target))
+        self.source.setText(node_name(self.document.design, conn.source))
+        self.target.setText(node_name(self.document.design, conn.target))
         if self.weight is not None:
             self.weight.set_value(conn.weight)
         return True

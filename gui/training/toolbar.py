@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QComboBox, QLabel, QSpinBox, QToolBar, QWidget
+from PySide6.QtWidgets import QComboBox, QLabel, QToolBar, QWidget
 
 from core.design import registry
 from gui.document.document import Document
 from gui.training.controller import TrainingController
+from gui.widgets.fields import IntField, clear_refusal, mark_invalid, number_problem, refuse
 from gui.widgets.theme import icon
 
 RATES = (0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)  # the Playground's
@@ -30,6 +31,7 @@ def _number_combo(values, current: float, name: str, tip: str) -> QComboBox:
     combo.setToolTip(tip)
     combo.setEditable(True)  # any value may be typed; the list holds the usual ones
     combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+    combo.setCompleter(None)  # what is typed is taken as typed: "0" never completes to 0.00001
     for value in values:
         combo.addItem(f"{value:g}", value)
     combo.setMinimumContentsLength(7)
@@ -84,12 +86,11 @@ class TrainingBar(QToolBar):
         self.rate = _number_combo(RATES, 0.03, "learning_rate", "the learning rate η")
         self.rate.lineEdit().editingFinished.connect(self._rate_typed)
         self.rate.activated.connect(self._rate_typed)
-        self.batch = QSpinBox()
+        self.rate.lineEdit().textChanged.connect(lambda text: self._typing(self.rate, text, 0.0, True))
+        self.batch = IntField(1, 1_000_000)  # the inspector's bounds
         self.batch.setObjectName("batch_size")
-        self.batch.setRange(1, 100000)
         self.batch.setToolTip("samples per mini-batch")
-        self.batch.editingFinished.connect(
-            lambda: self._set(batch_size=self.batch.value()))
+        self.batch.edited.connect(lambda value: self._set(batch_size=value))
         self.optimizer = QComboBox()
         self.optimizer.setObjectName("optimizer")
         for key, spec in registry.optimizers.items():
@@ -105,6 +106,8 @@ class TrainingBar(QToolBar):
                                       "how strongly large weights are penalised")
         self.reg_rate.lineEdit().editingFinished.connect(self._regularization_changed)
         self.reg_rate.activated.connect(lambda _i: self._regularization_changed())
+        self.reg_rate.lineEdit().textChanged.connect(
+            lambda text: self._typing(self.reg_rate, text, 0.0, False))
         self.loss = QComboBox()
         self.loss.setObjectName("loss")
         for key, spec in registry.losses.items():
@@ -122,31 +125,34 @@ class TrainingBar(QToolBar):
             self.document.set_training(**changes)
 
     @staticmethod
-    def _number(combo: QComboBox) -> float | None:
-        try:
-            value = float(combo.currentText().replace("−", "-"))
-        except ValueError:
+    def _typing(combo: QComboBox, text: str, low: float, low_open: bool) -> None:
+        """A red frame while the typed rate cannot be taken; a good one clears the refusal."""
+        bad = bool(number_problem(text, low, low_open=low_open))
+        mark_invalid(combo, bad)
+        if not bad:
+            clear_refusal(combo)
+
+    def _typed(self, combo: QComboBox, low_open: bool) -> float | None:
+        """The number typed in `combo`, or None when refused: the reason beside the box, and the
+        design's value shown again."""
+        text = combo.currentText()
+        reason = number_problem(text, 0.0, low_open=low_open)
+        if reason:
+            self._refresh()
+            refuse(combo, f"{reason} (kept {combo.currentText()})")
             return None
-        return value
+        return float(text.strip().replace("−", "-"))
 
     def _rate_typed(self, *_args) -> None:
-        value = self._number(self.rate)
-        if value is None or not value > 0:
-            self.controller.message.emit(f"The learning rate must be a positive number, not "
-                                         f"{self.rate.currentText()!r}.")
-            self._refresh()
-            return
-        self._set(learning_rate=value)
+        value = self._typed(self.rate, low_open=True)
+        if value is not None:
+            self._set(learning_rate=value)
 
     def _regularization_changed(self) -> None:
         kind = self.regularization.currentData()
-        value = self._number(self.reg_rate)
-        if value is None or value < 0:
-            self.controller.message.emit(f"The regularization rate must be a number ≥ 0, not "
-                                         f"{self.reg_rate.currentText()!r}.")
-            self._refresh()
-            return
-        self._set(l1=value if kind == "l1" else 0.0, l2=value if kind == "l2" else 0.0)
+        value = self._typed(self.reg_rate, low_open=False)
+        if value is not None:
+            self._set(l1=value if kind == "l1" else 0.0, l2=value if kind == "l2" else 0.0)
 
     # ------------------------------------------------------------------ design → widgets
     def _bind(self) -> None:
@@ -162,7 +168,7 @@ class TrainingBar(QToolBar):
         self._updating = True
         try:
             self.rate.setEditText(f"{s.learning_rate:g}")
-            self.batch.setValue(s.batch_size)
+            self.batch.set_value(s.batch_size)
             self.optimizer.setCurrentIndex(max(0, self.optimizer.findData(s.optimizer)))
             kind = "l1" if s.l1 else "l2" if s.l2 else "none"
             self.regularization.setCurrentIndex(self.regularization.findData(kind))

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import functools
 import math
-import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -13,21 +12,27 @@ import numpy as np
 from PySide6.QtCore import QSignalBlocker, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPainter, QPainterPath, QPen, QPixmap, QValidator
 from PySide6.QtWidgets import (
+    QBoxLayout,
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
+    QLabel,
+    QLayout,
     QLineEdit,
     QSpinBox,
+    QToolBar,
+    QToolTip,
     QWidget,
 )
 
 from core.design import registry
 from core.training.probes import activation_values
+from gui.widgets.theme import is_dark
 
 ICON_SIZE = QSize(48, 24)
-_PARTIAL_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d*)?([eE][+-]?\d*)?$")
 INVALID_STYLE = "QLineEdit { border: 1px solid #d9534f; }"
+NOTE_COLOUR, DARK_NOTE_COLOUR = "#b3261e", "#ff8a80"
 
 
 def humanize(name: str) -> str:
@@ -40,29 +45,134 @@ def format_number(value: float | None) -> str:
     return "" if value is None else f"{value:.6g}"
 
 
-class _NumberValidator(QValidator):
-    """Accepts a finite number within bounds (or empty, when optional); partial input is Intermediate."""
+def number_problem(text: str, low: float | None = None, high: float | None = None,
+                   low_open: bool = False, optional: bool = False, whole: bool = False) -> str:
+    """Why `text` cannot be the number a field asks for ('' when it can): not a number, not a whole
+    one, too large to compute with, or out of the field's bounds."""
+    stripped = text.strip().replace("\u2212", "-")
+    if not stripped:
+        return "" if optional else "a number is needed here"
+    try:
+        value = float(stripped)
+    except ValueError:
+        return f"'{stripped}' is not a number"
+    if math.isnan(value):
+        return f"'{stripped}' is not a number"
+    if not math.isfinite(value):
+        return f"{stripped} is too large to compute with"
+    if whole and value != int(value):
+        return f"{stripped} is not a whole number"
+    if low is not None and (value < low or (low_open and value == low)):
+        return f"{stripped} is too small: it must be {'more than' if low_open else 'at least'} {_bound(low)}"
+    if high is not None and value > high:
+        return f"{stripped} is too large: it must be at most {_bound(high)}"
+    return ""
 
-    def __init__(self, edit: NumberEdit) -> None:
-        super().__init__(edit)
-        self.edit = edit
 
-    def validate(self, text: str, pos: int) -> QValidator.State:
-        stripped = text.strip()
-        if not stripped:
-            return QValidator.State.Acceptable if self.edit.optional else QValidator.State.Intermediate
-        if not _PARTIAL_NUMBER.match(stripped):
-            return QValidator.State.Invalid
-        try:
-            value = float(stripped)
-        except ValueError:
-            return QValidator.State.Intermediate
-        ok = math.isfinite(value) and self.edit.accepts(value)
-        return QValidator.State.Acceptable if ok else QValidator.State.Intermediate
+def _bound(value: float) -> str:
+    """1000000 → '1,000,000', 0.5 → '0.5'."""
+    return f"{int(value):,}" if value == int(value) and abs(value) < 1e15 else f"{value:g}"
+
+
+def refusal(field: QWidget) -> str:
+    """The reason `field` shows for the last value it refused ('' when none)."""
+    note = getattr(field, "refusal_note", None)
+    return note.text() if note is not None and not note.isHidden() else ""
+
+
+def refuse(field: QWidget, reason: str) -> None:
+    """Say next to `field` why the value typed there was refused: a small red note under it (beside
+    it in a toolbar or a row) and the same words in its tooltip. The design keeps its value."""
+    text = reason[:1].upper() + reason[1:]
+    note = getattr(field, "refusal_note", None)
+    if note is None:
+        note = field.refusal_note = QLabel()
+        note.setObjectName(f"{field.objectName()}.refused")
+        note.setWordWrap(not isinstance(field.parentWidget(), QToolBar))
+        field.tip_before_refusal = field.toolTip()
+        field.destroyed.connect(note.deleteLater)
+        _place_note(field, note)
+    note.setStyleSheet(f"color: {DARK_NOTE_COLOUR if is_dark() else NOTE_COLOUR}; font-size: small;")
+    note.setText(text)
+    _show_note(field, note, True)
+    tip = getattr(field, "tip_before_refusal", "")
+    field.setToolTip(f"{text}\n\n{tip}" if tip else text)
+    if field.isVisible():
+        QToolTip.showText(field.mapToGlobal(field.rect().bottomLeft()), text, field)
+
+
+def clear_refusal(field: QWidget) -> None:
+    """The value shown is good again: no note, the field's own tooltip."""
+    note = getattr(field, "refusal_note", None)
+    if note is not None and not note.isHidden():
+        _show_note(field, note, False)
+        field.setToolTip(getattr(field, "tip_before_refusal", ""))
+
+
+def mark_invalid(field: QWidget, invalid: bool) -> None:
+    """A red frame round the text of a field while what is typed there cannot be taken."""
+    edit = field if isinstance(field, QLineEdit) else getattr(field, "lineEdit", lambda: None)()
+    if edit is not None:
+        edit.setStyleSheet(INVALID_STYLE if invalid else "")
+
+
+def _holding(layout: QLayout, widget: QWidget) -> QLayout | None:
+    """The layout, `layout` or one nested in it, that holds `widget` directly."""
+    if layout.indexOf(widget) >= 0:
+        return layout
+    for i in range(layout.count()):
+        inner = layout.itemAt(i).layout()
+        found = _holding(inner, widget) if inner is not None else None
+        if found is not None:
+            return found
+    return None
+
+
+def _place_note(field: QWidget, note: QLabel) -> None:
+    parent = field.parentWidget()
+    if isinstance(parent, QToolBar):  # a full toolbar has no room: a label just under the field
+        note.setParent(field.window())
+        note.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents, True)
+        note.floating = True
+        return
+    layout = _holding(parent.layout(), field) if parent is not None and parent.layout() else None
+    if isinstance(layout, QFormLayout):
+        row, _role = layout.getWidgetPosition(field)
+        layout.insertRow(row + 1, note)
+    elif isinstance(layout, QBoxLayout):
+        layout.insertWidget(layout.indexOf(field) + 1, note)
+    else:
+        note.setParent(field)  # nowhere to put it: the tooltip says it
+        note.resize(0, 0)
+
+
+def _show_note(field: QWidget, note: QLabel, shown: bool) -> None:
+    if getattr(note, "floating", False):
+        if shown:
+            base = "palette(window)"
+            note.setStyleSheet(note.styleSheet() + f" background: {base}; border: 1px solid "
+                               "#d9534f; border-radius: 3px; padding: 2px 6px;")
+            note.adjustSize()
+            window = note.parentWidget()
+            place = field.mapTo(window, field.rect().bottomLeft())
+            place.setX(max(0, min(place.x(), window.width() - note.width())))
+            note.move(place.x(), place.y() + 2)
+            note.raise_()
+        note.setVisible(shown)
+        return
+    parent = field.parentWidget()
+    layout = _holding(parent.layout(), note) if parent is not None and parent.layout() else None
+    if isinstance(layout, QFormLayout):
+        layout.setRowVisible(note, shown)
+    note.setVisible(shown)
 
 
 class NumberEdit(QLineEdit):
-    """A text field for one number, written as 0.001 or 1e-3; empty means None when `optional`."""
+    """A text field for one number, written as 0.001 or 1e-3; empty means None when `optional`.
+
+    Anything may be typed; what cannot be taken (not a number, out of bounds) is framed red while
+    typed and refused on Return or on leaving: the field shows the design's value again and a red
+    note beside it says what was refused and why, until a good value is typed."""
 
     edited = Signal(object)  # float, or None when optional and emptied
 
@@ -72,19 +182,23 @@ class NumberEdit(QLineEdit):
         self.optional, self.low, self.high, self.low_open = optional, low, high, low_open
         self._shown = ""
         self.setPlaceholderText(placeholder)
-        self.setValidator(_NumberValidator(self))
         self.editingFinished.connect(self._commit)
         self.textChanged.connect(self._mark)
 
+    def problem(self, text: str | None = None) -> str:
+        """Why the text (the typed one by default) cannot be taken; '' when it can."""
+        return number_problem(self.text() if text is None else text, self.low, self.high,
+                              self.low_open, self.optional)
+
     def accepts(self, value: float) -> bool:
-        if self.low is not None and (value < self.low or (self.low_open and value == self.low)):
-            return False
-        return self.high is None or value <= self.high
+        return not self.problem(repr(value))
 
     def set_value(self, value: float | None) -> None:
         shown = format_number(value)
         if shown == self._shown and self.hasFocus():
             return  # unchanged in the design: leave alone what the person is typing
+        if shown != self._shown:
+            clear_refusal(self)  # the design moved on (an undo, another value): nothing refused
         self._shown = shown
         if self.text() != self._shown and not (self.hasFocus() and self._same_number()):
             with QSignalBlocker(self):
@@ -92,46 +206,114 @@ class NumberEdit(QLineEdit):
             self._mark()
 
     def value(self) -> float | None:
-        text = self.text().strip()
+        text = self.text().strip().replace("\u2212", "-")
         return float(text) if text else None
 
     def _same_number(self) -> bool:
         """While typing, '1e-3' and the shown '0.001' are the same: leave the person's text alone."""
-        try:
-            return self.value() == self._number(self._shown)
-        except ValueError:
+        if self.problem():
             return False
+        return self.value() == self._number(self._shown)
 
     @staticmethod
     def _number(text: str) -> float | None:
         return float(text) if text else None
 
     def _commit(self) -> None:
+        reason = self.problem()
+        if reason:
+            self._refuse(reason)
+            return
         if self._same_number():
             return
         value = self.value()
         self._shown = format_number(value)
         self.edited.emit(value)
 
+    def _refuse(self, reason: str) -> None:
+        refuse(self, f"{reason} (kept {self._shown})" if self._shown else f"{reason} (left unset)")
+        with QSignalBlocker(self):
+            self.setText(self._shown)  # the design's value, never half-typed text
+        mark_invalid(self, False)
+
     def _mark(self) -> None:
-        self.setStyleSheet("" if self.hasAcceptableInput() else INVALID_STYLE)
+        invalid = bool(self.problem())
+        mark_invalid(self, invalid)
+        if not invalid:
+            clear_refusal(self)
 
-    def focusOutEvent(self, event) -> None:  # noqa: N802 (Qt override)
-        super().focusOutEvent(event)
-        if not self.hasAcceptableInput():
-            self.setText(self._shown)  # never leave half-typed text that does not match the design
-
-    def keyPressEvent(self, event) -> None:  # noqa: N802
+    def keyPressEvent(self, event) -> None:  # noqa: N802 (Qt override)
         if event.key() == Qt.Key.Key_Escape:
             self.setText(self._shown)
             return
         super().keyPressEvent(event)
 
 
-class IntField(QSpinBox):
+class _Refusing:
+    """For spin boxes: anything may be typed (no keystroke is swallowed, no value silently clamped);
+    a text that cannot be taken is refused on Return or on leaving, with the reason beside the box."""
+
+    whole = False
+
+    def _setup_refusal(self) -> None:
+        self.lineEdit().textChanged.connect(self._mark)
+
+    def problem(self, text: str | None = None) -> str:
+        text = self.lineEdit().text() if text is None else text
+        special = self.specialValueText()
+        if special and text.strip() == special:
+            return ""
+        reason = number_problem(text, self.minimum(), self.maximum(), whole=self.whole)
+        if reason or super().validate(text, 0)[0] == QValidator.State.Acceptable:
+            return reason
+        stripped = text.strip()
+        decimals = self.decimals() if isinstance(self, QDoubleSpinBox) else 0
+        if "." in stripped and len(stripped.partition(".")[2].rstrip("0")) > decimals:
+            return f"{stripped} has more than {decimals} decimals"
+        return f"'{stripped}' is not written as this box reads numbers"
+
+    def validate(self, text: str, pos: int):  # Qt override: nothing typed is Invalid
+        ok = not self.problem(text)
+        return QValidator.State.Acceptable if ok else QValidator.State.Intermediate, text, pos
+
+    def _mark(self, _text: str = "") -> None:
+        invalid = bool(self.problem())
+        mark_invalid(self, invalid)
+        if not invalid:
+            clear_refusal(self)
+
+    def _check(self) -> bool:
+        """Refuse what is typed, if it cannot be taken; whether it was refused."""
+        reason = self.problem()
+        if not reason:
+            return False
+        kept = self.specialValueText() if self.special_shown() else f"{self.value():,g}"
+        refuse(self, f"{reason} (kept {kept})")
+        with QSignalBlocker(self.lineEdit()):
+            self.lineEdit().setText(self.specialValueText() if self.special_shown()
+                                    else self.textFromValue(self.value()))
+        mark_invalid(self, False)
+        return True
+
+    def special_shown(self) -> bool:
+        return bool(self.specialValueText()) and self.value() == self.minimum()
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self._check():
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def focusOutEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        self._check()
+        super().focusOutEvent(event)
+
+
+class IntField(_Refusing, QSpinBox):
     """A whole number; sends `edited` on Return, focus loss or an arrow step, not per keystroke."""
 
     edited = Signal(object)
+    whole = True
 
     def __init__(self, low: float | None = None, high: float | None = None, special: str = "",
                  parent: QWidget | None = None) -> None:
@@ -141,15 +323,18 @@ class IntField(QSpinBox):
         self.setKeyboardTracking(False)
         self.setSpecialValueText(special)
         self.valueChanged.connect(lambda v: self.edited.emit(int(v)))
+        self._setup_refusal()
 
     def set_value(self, value: Any) -> None:
         if not isinstance(value, int | float) or (self.hasFocus() and int(value) == self.value()):
             return  # not a number (validation says so), or what the person is typing
+        if int(value) != self.value():
+            clear_refusal(self)
         with QSignalBlocker(self):
             self.setValue(int(value))
 
 
-class FloatField(QDoubleSpinBox):
+class FloatField(_Refusing, QDoubleSpinBox):
     """A number in a fixed range, stepped with the arrows."""
 
     edited = Signal(object)
@@ -163,11 +348,14 @@ class FloatField(QDoubleSpinBox):
         self.setKeyboardTracking(False)
         self.setSpecialValueText(special)
         self.valueChanged.connect(lambda v: self.edited.emit(float(v)))
+        self._setup_refusal()
 
     def set_value(self, value: Any) -> None:
         if not isinstance(value, int | float) or (
                 self.hasFocus() and abs(float(value) - self.value()) < 0.5 * 10 ** -self.decimals()):
             return
+        if abs(float(value) - self.value()) >= 0.5 * 10 ** -self.decimals():
+            clear_refusal(self)
         with QSignalBlocker(self):
             self.setValue(float(value))
 
@@ -331,6 +519,9 @@ class RowGroup:
 
     def replace(self, key: Any, rows: Sequence[tuple[str, QWidget]]) -> None:
         for widget in self.widgets:
+            note = getattr(widget, "refusal_note", None)
+            if note is not None and self.form.indexOf(note) >= 0:
+                self.form.removeRow(note)  # a refusal said under a field goes with it
             self.form.removeRow(widget)
         row, _role = self.form.getWidgetPosition(self.anchor)
         for i, (label, widget) in enumerate(rows):

@@ -129,7 +129,10 @@ def test_the_table_lists_every_weight_once_wires_first():
     table = Landscape(design.copy()).weights
     assert len(table) == 12 + 5  # twelve wires, five biases
     keys = [table[i].key for i in range(len(table))]
-    assert keys[:12] == [f"wire:{c}" for c in design.connections]
+    order = list(design.nodes)  # the wires by the neuron they feed, then by their source
+    assert keys[:12] == [f"wire:{c.id}" for t in order for s in order
+                         for c in design.connections.values() if (c.source, c.target) == (s, t)]
+    assert keys[:3] == ["wire:x1-h1", "wire:x2-h1", "wire:x1-h2"]
     assert keys[12:] == [f"bias:{n}" for n in ("h1", "h2", "h3", "h4", "out")]
     assert all(table.position(k) == i for i, k in enumerate(keys))
     assert [r.key for r in table.default_pair()] == ["wire:h1-out", "wire:h2-out"]

@@ -77,14 +77,17 @@ def test_a_learning_rate_that_diverges_shows_the_banner_and_keeps_finite_weights
     assert window.isVisible()  # the application keeps running
 
 
-def test_a_learning_rate_that_is_not_a_number_is_refused_in_the_banner(xor_window):
+def test_a_learning_rate_that_is_not_a_number_is_refused_beside_the_box_not_in_the_banner(xor_window):
+    from gui.widgets.fields import refusal
+
     window = xor_window
     edit = window.live.bar.rate.lineEdit()
     edit.selectAll()
     QTest.keyClicks(edit, "fast")
     QTest.keyClick(edit, Qt.Key.Key_Return)
     assert window.document.design.training.learning_rate == 0.1
-    assert "'fast'" in window.live.banner.text.text()
+    assert "'fast'" in refusal(window.live.bar.rate)
+    assert not window.live.banner.isVisible()
 
 
 def test_closing_the_window_while_training_stops_the_worker(xor_window, qtbot, monkeypatch):

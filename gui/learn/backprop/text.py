@@ -7,7 +7,7 @@ import math
 
 from core.learn.backprop_chain import ChainRule, DeltaTerm
 from core.learn.backprop_steps import Pass, Update
-from gui.canvas.style import pretty_feature
+from gui.inspector.names import design_order, node_name
 
 MAX_DELTAS = 6  # δ lines written out; the others are on the canvas
 MAX_TERMS = 4  # terms of a sum written out before "+ …"
@@ -62,16 +62,14 @@ def par(v: float) -> str:
 
 
 class Names:
-    """How the text names nodes and wires: h1 as a subscript, an input by its feature."""
+    """How the text names nodes and wires: as every other view does (n3 as a subscript, an input
+    by its feature)."""
 
     def __init__(self, step: Pass, design) -> None:
         self.step, self.design = step, design
-        self.raw = step.network.names
 
     def node(self, node_id: str) -> str:
-        name = self.raw[node_id]
-        node = self.design.nodes[node_id]
-        return pretty_feature(name) if node.kind == "input" and not node.label else name
+        return node_name(self.design, node_id)
 
     def sub(self, symbol: str, node_id: str) -> str:
         return f"<i>{symbol}</i><sub>{self.node(node_id)}</sub>"
@@ -113,7 +111,8 @@ def forward_text(step: Pass, design) -> str:
     n = Names(step, design)
     net = step.network
     where = "for this sample" if step.batch.kind == "sample" else "averaged over the batch"
-    first = min(net.layers[0], key=lambda nid: n.node(nid))  # h1 (or h1.1, or the output)
+    order = design_order(design)
+    first = min(net.layers[0], key=lambda nid: order[nid])  # the first neuron of the first layer
     s = 0
     unit = net.units[first]
     terms = [f"{par(net.weights[c])}·{par(float(step.value(src)[s]))}"

@@ -28,6 +28,7 @@ from core.learn.backprop_steps import (
     plan_update,
     unsupported,
 )
+from gui.inspector.names import design_order
 from gui.learn.backprop import canvas, text
 
 PHASES = ("Forward", "Loss", "Backward", "Update", "Apply")
@@ -215,12 +216,13 @@ class BackpropView(QWidget):
         chosen = self.scene.selected_connection_ids()
         if len(chosen) == 1 and chosen[0] in wires:
             self.selected = chosen[0]
-        if self.selected not in wires:  # the first input's wire into h1: the longest chain
-            names, conns = self.step.network.names, self.document.design.connections
+        if self.selected not in wires:  # the first input's wire into the first neuron: the longest chain
+            conns = self.document.design.connections
+            order = design_order(self.document.design)
             first = [c for c in wires if conns[c].source in self.step.inputs] or list(wires)
             self.selected = min(first, key=lambda c: (list(self.step.inputs).index(
                 conns[c].source) if conns[c].source in self.step.inputs else 0,
-                names[conns[c].target]))
+                order[conns[c].target]))
         self.rule = chain_rule(self.step, self.selected, 0)
         if self.scene.selected_connection_ids() != [self.selected]:
             self.scene.select_ids([self.selected])  # a selection, not an edit

@@ -7,19 +7,7 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, Qt
 
 from core.training.inside import block_name
 from core.training.landscape import WeightRef, WeightTable
-from gui.canvas.style import pretty_feature
-
-
-def node_name(design, node_id: str) -> str:
-    """What a person calls a node: its label, an input's feature (x1², sin x1), else its id."""
-    node = design.nodes.get(node_id)
-    if node is None:
-        return node_id
-    if node.label:
-        return node.label
-    if node.kind == "input":
-        return pretty_feature(node.params.get("feature", node_id))
-    return node_id
+from gui.inspector.names import node_name
 
 
 def weight_name(design, ref: WeightRef) -> str:
