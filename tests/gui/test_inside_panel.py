@@ -221,6 +221,11 @@ def test_a_design_with_nothing_inside_says_which_example_to_open(window, qtbot):
     assert live.inside.pages.currentWidget() is live.inside.note and live.inside.kind is None
     for name in ("digits cnn", "sine lstm", "sine gru", "digits autoencoder"):
         assert name in live.inside.note.text()
+    # the way to the examples it names is the menu that holds Open Example
+    menu = next(m.menuAction().text().replace("&", "") for m in
+                window.menuBar().findChildren(type(window.help_menu))
+                if window.act_example in m.actions())
+    assert f"{menu} → Open Example" in live.inside.note.text()
     toggle = next(a for a in window.view_menu.actions() if a.text() == "Inside")
     toggle.trigger()
     assert not live.inside_dock.isVisible()

@@ -30,7 +30,7 @@ NOTE_NONE = ("Inside shows what goes on in a network as it learns: the filters o
              "and what each finds in an image, a recurrent block's memory step by step, or an "
              "autoencoder's drawings and its code. This design has none of these (no Conv2D, "
              "SimpleRNN, LSTM or GRU block, and it does not learn to draw its own input). To see "
-             "one, open an example from Help → Open Example: digits cnn, sine lstm, sine gru or "
+             "one, open an example from File → Open Example: digits cnn, sine lstm, sine gru or "
              "digits autoencoder.")
 NOTE_ERRORS = ("Inside shows the network once the design can be built: fix the problems listed in "
                "the Problems panel first.")
