@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QComboBox,
@@ -219,6 +220,11 @@ class InsidePanel(FollowsPlotColours, QWidget):
 
     # ------------------------------------------------------------------ drawing
     def _draw(self) -> None:
+        # a diverged run's numbers are drawn as they are (inf and NaN included), not warned about
+        with np.errstate(all="ignore"):
+            self._draw_view()
+
+    def _draw_view(self) -> None:
         build, design = self.build, self.document.design
         if build is not None:  # the shared build: the weights shown now (a run's live ones too)
             build.read_weights(self.document.shown_design())
