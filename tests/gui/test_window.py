@@ -339,3 +339,22 @@ def test_the_panels_and_the_window_size_come_back_at_the_next_launch(qtbot):
     second.show()
     assert second.problems_dock.isHidden() and not second.palette_dock.isHidden()
     assert (second.width(), second.height()) == (760, 560)
+
+
+def test_a_refused_wire_says_why_in_the_status_bar_until_the_next_wire_is_made(window):
+    from tests.gui.gestures import at, drag
+
+    document, scene, view = window.document, window.scene, window.view
+    x = document.add_node("input", (0, 0), {"feature": "x1"})
+    a = document.add_node("neuron", (150, 0))
+    b = document.add_node("neuron", (300, 0))
+    document.connect(x, a)
+    document.connect(a, b)
+    view.resetTransform()
+    view.centerOn(150, 0)
+    status = window.statusBar()
+    drag(view, at(view, scene.node_item(b).output_anchor()), at(view, scene.node_item(a).input_anchor()))
+    assert "cycle" in status.currentMessage()
+    drag(view, at(view, scene.node_item(x).output_anchor()), at(view, scene.node_item(b).input_anchor()))
+    assert document.design.connection_between(x, b) is not None
+    assert status.currentMessage() == ""
