@@ -253,19 +253,22 @@ def _structure(design, order: list[str], data, shapes: dict | None = None
             problems.append(Problem(f"this {kind.label.lower()} has no incoming connection", (node_id,)))
             continue
         in_shapes = [shapes[s] for s in sources[node_id] if s in shapes]
-        if len(in_shapes) < len(sources[node_id]):
-            continue  # an upstream problem was already reported
         if kind.granularity == "neuron":
-            vectors = [s for s in sources[node_id] if shapes[s] != SCALAR or nodes[s].kind not in
-                       ("input", "neuron")]
+            # by kind, before any shape is known: a Dense block not wired itself yet is refused too
+            vectors = [s for s in sources[node_id] if shapes.get(s, SCALAR) != SCALAR or (
+                nodes[s].kind not in ("input", "neuron") and nodes[s].kind in registry.blocks)]
             if vectors:
                 problems.append(Problem("a neuron takes single numbers: wire it from inputs or "
                                         "neurons, or use a Dense block", (node_id, *vectors)))
                 continue
+            if len(in_shapes) < len(sources[node_id]):
+                continue  # an upstream problem was already reported
             shapes[node_id] = SCALAR
             if has_out[node_id]:
                 problems += _hidden_row_wise(node)
             continue
+        if len(in_shapes) < len(sources[node_id]):
+            continue  # an upstream problem was already reported
         merges = getattr(kind, "merges", False)
         if merges and len(in_shapes) == 1:
             problems.append(Problem(f"{kind.label} has one input and passes it on unchanged: "

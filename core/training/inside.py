@@ -1,10 +1,17 @@
 """What goes on inside a network, for the Inside view: a convolution's filters and feature maps, a
 recurrent block's state over time (and a sine wave predicted step by step), an autoencoder's
-reconstructions and its code — pure functions over a compiled Build, host NumPy arrays out."""
+reconstructions and its code — pure functions over a compiled Build, host NumPy arrays out.
+
+A run that diverged leaves weights that are finite but enormous: the views show what the network
+computes with them, inf and NaN included, without NumPy's overflow warnings (the run's end already
+said why in words)."""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 
@@ -17,6 +24,19 @@ from core.engine.blocks.recurrent import RecurrentLayer
 WAVE_STEPS = 120  # the stretch of sine wave the recurrent view predicts, one window at a time
 PAIRS = 10  # autoencoder: test inputs shown beside their reconstructions
 CODE_POINTS = 500  # autoencoder: test samples in the code's scatter, at most
+
+View = TypeVar("View")
+
+
+def _quiet(compute: Callable[..., View]) -> Callable[..., View]:
+    """Compute a view with NumPy's floating-point warnings off: overflow is shown, not warned."""
+
+    @functools.wraps(compute)
+    def quietly(*args, **kwargs) -> View:
+        with np.errstate(all="ignore"):
+            return compute(*args, **kwargs)
+
+    return quietly
 
 
 @dataclass(frozen=True)
@@ -107,6 +127,7 @@ class ConvView:
     target: object  # the sample's class (classification) or target values
 
 
+@_quiet
 def conv_view(build, node_id: str, rows: np.ndarray, sample: int,
               channel: int | None = None) -> ConvView:
     """The filters of Conv2D `node_id` and its feature maps for test sample `sample` (rows: the
@@ -149,6 +170,7 @@ class RecurrentView:
     target: object  # the sample's class or its target values
 
 
+@_quiet
 def recurrent_view(build, node_id: str, rows: np.ndarray, sample: int) -> RecurrentView:
     index = build.block_ops[node_id]
     op = build.model.ops[index]
@@ -175,6 +197,7 @@ class WaveView:
     window: int
 
 
+@_quiet
 def wave_view(build, dataset, steps: int = WAVE_STEPS) -> WaveView | None:
     """For the "sine" data set (the design's DatasetChoice); None for any other data."""
     if dataset.name != "sine":
@@ -215,7 +238,14 @@ def bottleneck(build) -> int:
 
 def principal_plane(values: np.ndarray) -> np.ndarray:
     """(m, 2): values projected on their first two principal components, each component's sign
-    chosen so its largest loading is positive (the picture does not flip between refreshes)."""
+    chosen so its largest loading is positive (the picture does not flip between refreshes).
+    A row that is not finite (a diverged network's code) has no place: NaN, the others projected."""
+    finite = np.isfinite(values).all(axis=1)
+    if not finite.all():
+        points = np.full((len(values), 2), np.nan)
+        if finite.sum() > 1:
+            points[finite] = principal_plane(values[finite])
+        return points
     centred = values - values.mean(axis=0)
     _, _, vt = np.linalg.svd(centred, full_matrices=False)
     axes = vt[:2]
@@ -227,6 +257,7 @@ def principal_plane(values: np.ndarray) -> np.ndarray:
     return points
 
 
+@_quiet
 def autoencoder_view(build, rows: np.ndarray, pairs: int = PAIRS,
                      points: int = CODE_POINTS) -> AutoencoderView:
     data = build.data

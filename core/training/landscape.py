@@ -162,10 +162,7 @@ class Surface:
     def at(self, x, y):
         """The loss at (x, y) by bilinear interpolation, clamped to the grid's edge (arrays of
         points give an array)."""
-        fx = np.clip((np.asarray(x, float) - self.xs[0]) / (self.xs[-1] - self.xs[0]), 0, 1) \
-            * (len(self.xs) - 1)
-        fy = np.clip((np.asarray(y, float) - self.ys[0]) / (self.ys[-1] - self.ys[0]), 0, 1) \
-            * (len(self.ys) - 1)
+        fx, fy = _place(x, self.xs), _place(y, self.ys)
         i = np.minimum(fx.astype(int), len(self.xs) - 2)
         j = np.minimum(fy.astype(int), len(self.ys) - 2)
         tx, ty = fx - i, fy - j
@@ -173,6 +170,17 @@ class Surface:
         value = (g[j, i] * (1 - tx) + g[j, i + 1] * tx) * (1 - ty) \
             + (g[j + 1, i] * (1 - tx) + g[j + 1, i + 1] * tx) * ty
         return float(value) if np.ndim(value) == 0 else value
+
+
+def _place(values, axis: np.ndarray):
+    """Where values fall along a grid axis, in grid steps, clamped to its ends. An axis that
+    collapsed to one value (a span below what the numbers can tell apart at a diverged run's
+    weight, 1e30 ± 1) and a value that is no number give its middle."""
+    width = axis[-1] - axis[0]
+    with np.errstate(all="ignore"):
+        where = (np.clip((np.asarray(values, float) - axis[0]) / width, 0, 1) if width > 0
+                 else np.full(np.shape(values), 0.5))
+    return np.nan_to_num(where, nan=0.5) * (len(axis) - 1)
 
 
 def grid_axis(centre: float, span: float, size: int = GRID) -> np.ndarray:
@@ -234,8 +242,9 @@ class Landscape:
 
     def loss(self) -> float:
         """The training loss at the model's weights, as Trainer.evaluate() reports it."""
-        slots, caches = self.model.forward_all(self.X)
-        return self._loss(slots, caches)
+        with np.errstate(all="ignore"):  # a diverged run's loss may be inf or NaN: shown as such
+            slots, caches = self.model.forward_all(self.X)
+            return self._loss(slots, caches)
 
     def _loss(self, slots: list, caches: list) -> float:
         model = self.model
@@ -260,21 +269,23 @@ class Landscape:
         ca, cb = was if centre is None else centre
         xs, ys = grid_axis(ca, span, size), grid_axis(cb, span, size)
         start = min(a.op_index, b.op_index)
-        slots, caches = model.forward_all(self.X)
         loss = np.full((size, size), np.nan)
-        try:
-            for j, y in enumerate(ys):
-                if cancelled is not None and cancelled():
-                    return None
-                self._set(b, y)
-                for i, x in enumerate(xs):
-                    self._set(a, x)
-                    loss[j, i] = self._loss_from(start, slots, caches)
-                if progress is not None:
-                    progress((j + 1) / size)
-        finally:
-            self._set(a, was[0])
-            self._set(b, was[1])
+        # around a diverged run's weights the losses overflow: kept as inf or NaN, not warned about
+        with np.errstate(all="ignore"):
+            slots, caches = model.forward_all(self.X)
+            try:
+                for j, y in enumerate(ys):
+                    if cancelled is not None and cancelled():
+                        return None
+                    self._set(b, y)
+                    for i, x in enumerate(xs):
+                        self._set(a, x)
+                        loss[j, i] = self._loss_from(start, slots, caches)
+                    if progress is not None:
+                        progress((j + 1) / size)
+            finally:
+                self._set(a, was[0])
+                self._set(b, was[1])
         return Surface(xs, ys, loss, (float(ca), float(cb)), float(span))
 
     def _loss_from(self, start: int, slots: list, caches: list) -> float:
@@ -285,8 +296,7 @@ class Landscape:
             op = model.ops[i]
             inputs = model.gather(slots, op.inputs, op.merges)
             slots[op.out_slot], caches[i] = op.layer.forward(op.params, inputs, False, model.rng)
-        with np.errstate(all="ignore"):
-            return self._loss(slots, caches)
+        return self._loss(slots, caches)
 
 
 class DescentPath:

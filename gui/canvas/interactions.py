@@ -39,7 +39,10 @@ class WiringTool:
     """Press on an output port, drag, release on another node's input port: one new connection.
 
     While dragging, a temporary curve follows the pointer; over a node the model is asked whether it
-    would take the wire, and a refusal turns the curve red and says why through `status_message`."""
+    would take the wire, and a refusal turns the curve red and says why through `status_message`.
+    A reason said is taken back (an empty message) as soon as it no longer holds: the pointer left
+    that node, the wire was made, the drag ended or another gesture began. The drag's own node
+    counts only at its input port: the drag starts over it, which is no attempt at a loop."""
 
     SNAP_RADIUS = 12.0
 
@@ -49,6 +52,7 @@ class WiringTool:
         self.wire: QGraphicsPathItem | None = None
         self.target: NodeItem | None = None
         self._verdicts: dict[str, str] = {}  # target id → reason ("" accepted), for this drag
+        self._said = False  # a reason of ours is in the status bar
 
     @property
     def active(self) -> bool:
@@ -88,12 +92,13 @@ class WiringTool:
             return None
         reason = self.scene.document.connection_problem(source_id, target.node_id)
         if reason:
-            self.scene.status_message.emit(reason)
+            self._say(reason)
             return None
         return self.scene.document.connect(source_id, target.node_id)
 
     def cancel(self) -> None:
         self._set_target(None)
+        self.take_back()
         if self.wire is not None:
             if self.wire.scene() is not None:
                 self.scene.removeItem(self.wire)
@@ -103,6 +108,12 @@ class WiringTool:
     def forget(self) -> None:
         """The scene was cleared under us: drop references without touching deleted items."""
         self.source = self.wire = self.target = None
+
+    def take_back(self) -> None:
+        """Clear the status bar's line if it still says a reason of ours."""
+        if self._said:
+            self._said = False
+            self.scene.status_message.emit("")
 
     # ----------------------------------------------------------------- helpers
     def verdict(self, target: NodeItem) -> str:
@@ -121,12 +132,19 @@ class WiringTool:
                 pass
         self.target = target
         if target is None:
+            self.take_back()
             return
         reason = self.verdict(target)
         if reason:
-            self.scene.status_message.emit(reason)
-        elif target.input_port is not None:
+            self._say(reason)
+            return
+        self.take_back()
+        if target.input_port is not None:
             target.input_port.set_highlighted(True)
+
+    def _say(self, reason: str) -> None:
+        self._said = True
+        self.scene.status_message.emit(reason)
 
     def _target_at(self, scene_pos: QPointF) -> NodeItem | None:
         """The node whose input port is nearest the pointer (within reach), else the node under it."""
@@ -144,7 +162,7 @@ class WiringTool:
             while item is not None and not isinstance(item, NodeItem):
                 item = item.parentItem()
             if item is not None:
-                return item
+                return item if item is not self.source else None
         return None
 
     def _draw(self, end: QPointF, ok: bool, pending: bool = False) -> None:

@@ -388,6 +388,7 @@ class CanvasScene(QGraphicsScene):
 
     def mousePressEvent(self, event) -> None:
         if event.button() == Qt.MouseButton.LeftButton:
+            self.wiring.take_back()  # a refused wire's reason does not outlive the next gesture
             port = self._output_port_at(event.scenePos())
             if port is not None:
                 self.wiring.start(port)

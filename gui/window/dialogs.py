@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
+from html import escape
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFileDialog,
     QListWidget,
     QListWidgetItem,
+    QMainWindow,
+    QMenu,
     QMessageBox,
     QVBoxLayout,
     QWidget,
@@ -99,14 +103,53 @@ def choose_example(parent: QWidget) -> str:
     return dialog.chosen() if dialog.exec() == QDialog.DialogCode.Accepted else ""
 
 
-def shortcuts_text(window) -> str:
-    """Every action with a shortcut, as the platform spells it."""
+def shortcut_groups(window: QMainWindow) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Every action of the window with a shortcut, as (menu, [(keys, what it does)]) in the menu
+    bar's order, an action in no menu under "Other". Read from the actions themselves, so the sheet
+    cannot drift from the menus: a new action with a shortcut is on it at once."""
+
+    def keys(action: QAction) -> str:
+        return ", ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts())
+
+    def walk(menu: QMenu, rows: list[tuple[str, str]]) -> None:
+        for action in menu.actions():
+            if action.menu() is not None:
+                walk(action.menu(), rows)
+            elif action not in listed and keys(action):
+                listed.add(action)
+                rows.append((keys(action), plain(action.text())))
+
+    listed: set[QAction] = set()
+    groups = []
+    for top in window.menuBar().actions():
+        rows: list[tuple[str, str]] = []
+        if top.menu() is not None:
+            walk(top.menu(), rows)
+        if rows:
+            groups.append((plain(top.text()), rows))
+    other = [(keys(a), plain(a.text())) for a in window.findChildren(QAction)
+             if a not in listed and keys(a)]
+    if other:
+        groups.append(("Other", other))
+    return groups
+
+
+def plain(text: str) -> str:
+    """A menu text without its mnemonic markers ("&Save" → "Save", "&&" → "&")."""
+    return text.replace("&&", "\0").replace("&", "").replace("\0", "&")
+
+
+def shortcuts_text(window: QMainWindow) -> str:
+    """The shortcut sheet: every action with a shortcut, under its menu, as the platform spells
+    the keys, then what the mouse does on the canvas."""
     rows = []
-    for action in window.actions():
-        key = action.shortcut().toString()
-        if key:
-            rows.append(f"<tr><td><b>{key}</b></td><td>&nbsp;{action.text().replace('&', '')}</td></tr>")
-    extra = ("<tr><td><b>Wheel</b></td><td>&nbsp;zoom</td></tr>"
-             "<tr><td><b>Middle drag / Space+drag</b></td><td>&nbsp;pan</td></tr>"
-             "<tr><td><b>Drag from an output port</b></td><td>&nbsp;wire to an input port</td></tr>")
-    return f"<table>{''.join(rows)}{extra}</table>"
+    for menu, actions in shortcut_groups(window):
+        rows.append(f"<tr><td colspan='2'><br><i>{escape(menu)}</i></td></tr>")
+        rows += [f"<tr><td><b>{escape(key)}</b></td><td>&nbsp;{escape(what)}</td></tr>"
+                 for key, what in actions]
+    canvas = (("Wheel", "zoom"), ("Middle drag / Space+drag", "pan"),
+              ("Drag from an output port", "wire to an input port"),
+              ("Esc", "drop the wire being drawn"))
+    rows.append("<tr><td colspan='2'><br><i>Canvas</i></td></tr>")
+    rows += [f"<tr><td><b>{key}</b></td><td>&nbsp;{what}</td></tr>" for key, what in canvas]
+    return f"<table>{''.join(rows)}</table>"

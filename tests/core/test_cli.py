@@ -108,7 +108,7 @@ def test_a_bad_file_is_one_line_on_stderr_and_status_2(tmp_path, content, expect
     assert "bad.ncanvas" in lines[0] and expected in lines[0]
 
 
-def test_a_missing_file_and_a_diverging_learning_rate_exit_2(tmp_path, capsys):
+def test_a_missing_file_and_a_diverging_learning_rate_exit_2(tmp_path, capsys, recwarn):
     assert main(["train", str(tmp_path / "nowhere.ncanvas")]) == 2
     assert "nowhere.ncanvas" in capsys.readouterr().err
     import core
@@ -120,6 +120,7 @@ def test_a_missing_file_and_a_diverging_learning_rate_exit_2(tmp_path, capsys):
     assert main(["train", str(path), "--epochs", "5"]) == 2
     err = capsys.readouterr().err
     assert "epoch 1" in err and "learning rate" in err and len(err.strip().splitlines()) == 1
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]  # said in words only
 
 
 def test_a_usage_mistake_is_one_line_and_status_2():

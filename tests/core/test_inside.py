@@ -10,6 +10,7 @@ import pytest
 import core
 from core.compiler.compile import compile_design
 from core.design.design import Design
+from core.design.errors import TrainingError
 from core.training import inside
 from core.training.trainer import Trainer
 from tests.core.example_designs import EXAMPLES, sine_design, two_convs
@@ -230,3 +231,46 @@ def test_a_wider_code_is_projected_on_its_principal_components():
 def test_a_network_that_does_not_learn_its_input_is_no_autoencoder():
     design = core.load(str(EXAMPLES / "digits_mlp.ncanvas"))
     assert not inside.is_autoencoder(compile_design(design.copy()))
+
+
+def diverged(name: str) -> Design:
+    """An example after a learning rate of 1e30: its second step is refused (the loss became inf),
+    and the weights kept, those from after the first step, are finite but enormous."""
+    design = core.load(str(EXAMPLES / f"{name}.ncanvas"))
+    design.set_training(optimizer="sgd", learning_rate=1e30, target_accuracy=None, epochs=1)
+    trainer = Trainer(design)
+    with pytest.raises(TrainingError, match="lower learning rate"):
+        trainer.train()
+    trainer.write_back()
+    return design
+
+
+@pytest.mark.parametrize("name", ["digits_autoencoder", "digits_cnn", "sine_gru"])
+def test_a_diverged_network_is_shown_as_it_is_without_a_numpy_warning(name, recwarn):
+    design = diverged(name)
+    build, rows = view_build(design)
+    kind = inside.view_kind(build, design)
+    if kind == "autoencoder":
+        view = inside.autoencoder_view(build, rows)
+        values = [view.outputs, view.codes]
+    elif kind == "cnn":
+        node = inside.conv_blocks(build, design)[0].node_id
+        view = inside.conv_view(build, node, rows, 0)
+        values = [view.maps, view.output]
+    else:
+        node = inside.recurrent_blocks(build, design)[0].node_id
+        view = inside.recurrent_view(build, node, rows, 0)
+        values = [view.hidden, view.output, inside.wave_view(build, design.dataset).prediction]
+    if kind != "rnn":  # a recurrent state stays within ±1 whatever its weights
+        assert not all(np.isfinite(v).all() for v in values)  # the numbers overflowed, as they do
+    assert [str(w.message) for w in recwarn if issubclass(w.category, RuntimeWarning)] == []
+
+
+def test_a_code_that_is_not_finite_has_no_place_and_the_others_are_still_projected():
+    rng = np.random.default_rng(0)
+    codes = rng.normal(size=(40, 5))
+    codes[[3, 17], 2] = [np.inf, np.nan]  # two samples whose code overflowed
+    points = inside.principal_plane(codes)
+    assert np.isnan(points[[3, 17]]).all()
+    kept = np.delete(np.arange(40), [3, 17])
+    np.testing.assert_allclose(points[kept], inside.principal_plane(codes[kept]))

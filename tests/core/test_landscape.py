@@ -6,19 +6,21 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import core
 from core.design.design import Design
-from core.design.errors import DesignError
+from core.design.errors import DesignError, TrainingError
 from core.training.landscape import (
     GRID,
     DescentPath,
     Landscape,
+    Surface,
     WeightTable,
     grid_axis,
     value_in,
     value_in_design,
 )
 from core.training.trainer import Trainer
-from tests.core.example_designs import gaussian_dense_design, xor_design
+from tests.core.example_designs import EXAMPLES, gaussian_dense_design, xor_design
 
 
 def trained(design: Design, steps: int = 25) -> Design:
@@ -201,3 +203,35 @@ def test_the_path_replaces_a_moment_it_has_and_cuts_back_for_an_earlier_one():
     np.testing.assert_array_equal(path.array(), [[9.0, 9.0]])
     path.clear()
     assert len(path) == 0 and path.array().shape == (0, 2)
+
+
+def regression_plane() -> Design:
+    return core.load(str(EXAMPLES / "regression_plane.ncanvas"))  # neurons, a linear output
+
+
+@pytest.mark.parametrize("make", [regression_plane, gaussian_dense_design])
+def test_the_landscape_of_a_diverged_run_is_computed_without_a_numpy_warning(make, recwarn):
+    """A learning rate of 1e30 stops the run at its second step; the weights kept are finite but
+    enormous, and the losses around them overflow: shown as such, not warned about."""
+    design = make()
+    design.set_training(optimizer="sgd", learning_rate=1e30, target_accuracy=None, epochs=20)
+    trainer = Trainer(design)
+    with pytest.raises(TrainingError, match="lower learning rate"):
+        trainer.train()
+    trainer.write_back()
+    landscape = Landscape(design)
+    landscape.loss()
+    surface = landscape.surface(*landscape.weights.default_pair(), size=5)
+    assert not np.isfinite(surface.loss).all()
+    assert [str(w.message) for w in recwarn if issubclass(w.category, RuntimeWarning)] == []
+
+
+def test_a_grid_that_collapsed_at_an_enormous_weight_is_read_at_its_middle(recwarn):
+    """1e30 ± 1 is 1e30: around a diverged run's weight the grid's axes are one value."""
+    axis = grid_axis(1e30, 1.0, 5)
+    assert axis[0] == axis[-1]
+    loss = np.arange(25.0).reshape(5, 5)
+    surface = Surface(axis, axis, loss, (1e30, 1e30), 1.0)
+    assert surface.at(1e30, 1e30) == loss[2, 2]
+    assert surface.at(np.array([1e30, np.nan]), np.array([1e30, 1e30])).tolist() == [12.0, 12.0]
+    assert [str(w.message) for w in recwarn if issubclass(w.category, RuntimeWarning)] == []

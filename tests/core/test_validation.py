@@ -109,6 +109,21 @@ def test_a_neuron_fed_from_a_dense_block_is_refused_with_a_way_out():
         compile_design(d)
 
 
+def test_a_neuron_fed_from_a_dense_block_not_yet_wired_itself_is_refused_all_the_same():
+    """Building left to right, the Dense block has no input yet when its output is wired into a
+    neuron: the wire is wrong whatever comes before the block, so it is named at once."""
+    d = Design()
+    d.set_dataset("xor", {"n": 50})
+    d.set_training(loss="binary_cross_entropy")
+    d.add_node("dense", {"units": 4}, node_id="dense")
+    d.add_node("neuron", {"activation": "sigmoid"}, node_id="out")
+    d.add_connection("dense", "out")
+    problem = only(design_problems(d), "single numbers")
+    assert problem.severity == "error"
+    assert problem.node_ids[0] == "out" and "dense" in problem.node_ids
+    only(design_problems(d), "dense", "no incoming connection")  # and the block's own problem
+
+
 def test_a_wire_to_a_missing_node_is_reported_not_raised():
     d = xor_design()
     d.insert_connection(Connection("ghost-wire", "h1", "ghost"))

@@ -174,6 +174,73 @@ def test_wiring_a_cycle_turns_the_wire_red_and_is_refused(canvas):
     assert "cycle" in messages[-1]
 
 
+def test_wiring_a_dense_block_into_a_neuron_turns_red_and_is_refused_with_the_reason(canvas):
+    document, scene, view = canvas
+    dense = document.add_node("dense", (0, 0), {"units": 4})  # not wired itself yet
+    n = document.add_node("neuron", (260, 0))
+    messages: list[str] = []
+    scene.status_message.connect(messages.append)
+    commands = document.undo_stack.count()
+
+    viewport = view.viewport()
+    start, end = at(view, scene.node_item(dense).output_anchor()), at(view, scene.node_item(n).input_anchor())
+    QTest.mousePress(viewport, LEFT, NO_MOD, start)
+    QTest.mouseMove(viewport, start + (end - start) / 2)
+    QTest.mouseMove(viewport, end)
+    assert scene.wiring.wire.pen().color().rgb() == style.theme().error.rgb()
+    assert messages and "neuron takes single numbers" in messages[-1]
+    QTest.mouseRelease(viewport, LEFT, NO_MOD, end)
+
+    assert document.design.connections == {}
+    assert document.undo_stack.count() == commands
+    assert "neuron takes single numbers" in messages[-1]
+
+
+def test_a_refusal_does_not_outlive_the_next_gesture(canvas):
+    document, scene, view = canvas
+    x = document.add_node("input", (0, 0), {"feature": "x1"})
+    a = document.add_node("neuron", (200, 0))
+    b = document.add_node("neuron", (400, 0))
+    document.connect(x, a)
+    document.connect(a, b)
+    shown: list[str] = []  # the status bar's line, as the window shows it
+    scene.status_message.connect(lambda text: shown.append(text))
+    commands = document.undo_stack.count()
+
+    # starting a drag over its own node says nothing: the pointer is there because the drag began there
+    viewport = view.viewport()
+    start = at(view, scene.node_item(x).output_anchor())
+    QTest.mousePress(viewport, LEFT, NO_MOD, start)
+    QTest.mouseMove(viewport, start + QPoint(-4, 2))
+    assert not any("itself" in text for text in shown)
+    QTest.mouseRelease(viewport, LEFT, NO_MOD, start + QPoint(-4, 2))
+    assert len(document.design.connections) == 2 and document.undo_stack.count() == commands
+
+    # a refused wire says why …
+    drag(view, at(view, scene.node_item(b).output_anchor()), at(view, scene.node_item(a).input_anchor()))
+    assert "cycle" in shown[-1]
+    # … and a wire made next clears the line
+    drag(view, at(view, scene.node_item(x).output_anchor()), at(view, scene.node_item(b).input_anchor()))
+    assert document.design.connection_between(x, b) is not None
+    assert shown[-1] == ""
+
+    # a refusal, then a drag of a node: the reason goes with the next gesture too
+    drag(view, at(view, scene.node_item(b).output_anchor()), at(view, scene.node_item(a).input_anchor()))
+    assert "cycle" in shown[-1]
+    drag(view, at(view, QPointF(400, -8)), at(view, QPointF(400, 72)))
+    assert document.design.nodes[b].position == (400.0, 80.0)
+    assert shown[-1] == ""
+
+    # Escape ends a drag that was refused under the pointer: nothing is left said
+    start, end = at(view, scene.node_item(b).output_anchor()), at(view, scene.node_item(a).input_anchor())
+    QTest.mousePress(viewport, LEFT, NO_MOD, start)
+    QTest.mouseMove(viewport, end)
+    assert "cycle" in shown[-1]
+    QTest.keyClick(viewport, Qt.Key.Key_Escape)
+    assert not scene.wiring.active and shown[-1] == ""
+    QTest.mouseRelease(viewport, LEFT, NO_MOD, end)
+
+
 def test_hovering_a_port_highlights_it(canvas):
     document, scene, view = canvas
     n = document.add_node("neuron", (0, 0))

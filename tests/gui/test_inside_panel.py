@@ -212,6 +212,26 @@ def test_the_autoencoder_shows_its_drawings_and_its_code_by_class(window, qtbot)
                                inside.autoencoder_view(build, rows).points, rtol=1e-6)
 
 
+def test_a_run_that_diverges_is_drawn_inside_without_a_numpy_warning(window, qtbot, capfd, recwarn):
+    panel = open_inside(window, qtbot, EXAMPLES / "digits_autoencoder.ncanvas", "autoencoder")
+    window.document.set_training(optimizer="sgd", learning_rate=1e30, target_accuracy=None)
+    controller, messages = window.live.controller, []
+    controller.message.connect(messages.append)
+    window.live.bar.act_play.trigger()  # the second step's loss is inf: the run stops
+    qtbot.waitUntil(lambda: not controller.running, timeout=20000)
+    assert messages and "lower learning rate" in messages[-1]
+    panel.refresh()  # the weights the run kept: finite, but the network's numbers overflow
+    panel.grab()  # painted, the scatter's extent included
+    _design, build, rows = reference(window)
+    view = inside.autoencoder_view(build, rows)
+    assert not np.isfinite(view.points).all()
+    x, y = panel.autoencoder.scatter.getData()
+    assert np.isfinite(x).all() and np.isfinite(y).all()  # a code with no place is left out
+    assert len(x) == np.isfinite(view.points).all(axis=1).sum()
+    assert [str(w.message) for w in recwarn if issubclass(w.category, RuntimeWarning)] == []
+    assert "RuntimeWarning" not in capfd.readouterr().err  # nor from the training process
+
+
 # ====================================================================== none, hidden, menu
 def test_a_design_with_nothing_inside_says_which_example_to_open(window, qtbot):
     assert window.open_path(str(EXAMPLES / "xor.ncanvas"))
@@ -221,6 +241,11 @@ def test_a_design_with_nothing_inside_says_which_example_to_open(window, qtbot):
     assert live.inside.pages.currentWidget() is live.inside.note and live.inside.kind is None
     for name in ("digits cnn", "sine lstm", "sine gru", "digits autoencoder"):
         assert name in live.inside.note.text()
+    # the way to the examples it names is the menu that holds Open Example
+    menu = next(m.menuAction().text().replace("&", "") for m in
+                window.menuBar().findChildren(type(window.help_menu))
+                if window.act_example in m.actions())
+    assert f"{menu} → Open Example" in live.inside.note.text()
     toggle = next(a for a in window.view_menu.actions() if a.text() == "Inside")
     toggle.trigger()
     assert not live.inside_dock.isVisible()

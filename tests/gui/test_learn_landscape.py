@@ -285,3 +285,18 @@ def test_recompute_here_takes_the_other_weights_as_they_are_now(window, qtbot):
     assert "moved since" not in panel.status.text()
     qtbot.mouseClick(panel.controls.clear_path, Qt.MouseButton.LeftButton)
     assert len(path_points(panel.contours)) == 1
+
+
+def test_a_flat_surface_at_an_enormous_loss_is_coloured_without_a_warning(recwarn):
+    """Around a diverged run's weights every loss may be the same huge number: the range is then
+    below what the numbers can tell apart, and the surface takes one colour, not NaN indices."""
+    from gui.learn.landscape.plot import colour_image, display_scale
+    from gui.panels.plot_style import LUT_SIZE
+
+    table = np.arange(LUT_SIZE * 3).reshape(LUT_SIZE, 3)
+    for loss in (np.full((5, 5), 3e30), np.full((5, 5), np.inf), np.full((5, 5), 0.25)):
+        values, lo, hi, _log = display_scale(loss)
+        assert hi > lo
+        image = colour_image(values, lo, hi, table)
+        assert image.shape == (5, 5, 3) and (image == image[0, 0]).all()
+    assert [str(w.message) for w in recwarn if issubclass(w.category, RuntimeWarning)] == []

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from PySide6.QtGui import QKeySequence
+from PySide6.QtGui import QAction, QKeySequence, QTextDocument
 from PySide6.QtWidgets import QMessageBox
 
 import core
@@ -291,8 +291,37 @@ def test_the_shortcuts_sheet_names_the_platforms_keys(window, monkeypatch):
     shown = []
     monkeypatch.setattr(QMessageBox, "information", lambda parent, title, text: shown.append(text))
     window.act_shortcuts.trigger()
-    save_key = QKeySequence(QKeySequence.StandardKey.Save).toString()
+    save_key = QKeySequence(QKeySequence.StandardKey.Save).toString(QKeySequence.SequenceFormat.NativeText)
     assert shown and save_key in shown[0] and "Save" in shown[0] and "Wheel" in shown[0]
+
+
+def test_the_shortcuts_sheet_lists_every_action_with_a_shortcut_under_its_menu(window, monkeypatch):
+    shown = []
+    monkeypatch.setattr(QMessageBox, "information", lambda parent, title, text: shown.append(text))
+    window.act_shortcuts.trigger()
+    document = QTextDocument()
+    document.setHtml(shown[0])
+    lines = [line.strip() for line in document.toPlainText().splitlines() if line.strip()]
+    menus = [a.menu() for a in window.menuBar().actions() if a.menu() is not None]
+    headings = [m.title().replace("&", "") for m in menus]
+
+    def menu_of(line_number: int) -> str | None:
+        return next((line for line in reversed(lines[:line_number]) if line in headings), None)
+
+    with_keys = [a for a in window.findChildren(QAction) if not a.shortcut().isEmpty()]
+    names = {a.text().replace("&", "") for a in with_keys}
+    assert {"Undo", "Redo", "Play", "One Step", "Reset"} <= names  # those the sheet once left out
+    where = {}
+    for action in with_keys:
+        key = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+        name = action.text().replace("&", "")
+        rows = [i for i in range(len(lines) - 1)  # a row: the keys, then what they do
+                if key in lines[i].split(", ") and lines[i + 1] == name]
+        where[action] = rows
+    assert not [a.text() for a, rows in where.items() if not rows], "not on the sheet"
+    for action, rows in where.items():
+        holder = next(m for m in menus if action in m.actions())
+        assert menu_of(rows[0]) == holder.title().replace("&", ""), action.text()
 
 
 def test_the_panels_and_the_window_size_come_back_at_the_next_launch(qtbot):
@@ -340,3 +369,22 @@ def test_open_and_save_as_start_in_the_folder_last_saved_to(window, tmp_path, mo
     window.act_new.trigger()
     window.act_save_as.trigger()  # an untitled design is suggested in that folder too
     assert starts[-1] == ("save", str(projects / "untitled.ncanvas"))
+
+
+def test_a_refused_wire_says_why_in_the_status_bar_until_the_next_wire_is_made(window):
+    from tests.gui.gestures import at, drag
+
+    document, scene, view = window.document, window.scene, window.view
+    x = document.add_node("input", (0, 0), {"feature": "x1"})
+    a = document.add_node("neuron", (150, 0))
+    b = document.add_node("neuron", (300, 0))
+    document.connect(x, a)
+    document.connect(a, b)
+    view.resetTransform()
+    view.centerOn(150, 0)
+    status = window.statusBar()
+    drag(view, at(view, scene.node_item(b).output_anchor()), at(view, scene.node_item(a).input_anchor()))
+    assert "cycle" in status.currentMessage()
+    drag(view, at(view, scene.node_item(x).output_anchor()), at(view, scene.node_item(b).input_anchor()))
+    assert document.design.connection_between(x, b) is not None
+    assert status.currentMessage() == ""

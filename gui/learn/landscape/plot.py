@@ -32,14 +32,16 @@ def display_scale(loss: np.ndarray) -> tuple[np.ndarray, float, float, bool]:
     values = np.where(finite, loss, hi)
     if log:
         values, lo, hi = np.log10(values), float(np.log10(lo)), float(np.log10(hi))
-    if hi - lo < 1e-12:
-        hi = lo + 1e-12
+    least = 1e-12 * max(1.0, abs(lo))  # a flat surface (1e-12 is nothing next to a loss of 1e30)
+    if not hi - lo >= least:
+        hi = lo + least
     return values, lo, hi, log
 
 
 def colour_image(values: np.ndarray, lo: float, hi: float, table: np.ndarray) -> np.ndarray:
-    index = np.clip(((values - lo) / (hi - lo) * (LUT_SIZE - 1)).round(), 0, LUT_SIZE - 1)
-    return table[index.astype(int)]
+    with np.errstate(all="ignore"):  # what is no number at all takes the highest colour
+        index = np.clip(((values - lo) / (hi - lo) * (LUT_SIZE - 1)).round(), 0, LUT_SIZE - 1)
+    return table[np.nan_to_num(index, nan=LUT_SIZE - 1).astype(int)]
 
 
 class ContourView(QWidget):

@@ -183,5 +183,9 @@ class AutoencoderPage(QWidget):
         else:
             self.brush_colours = [colours.class_colour(1)] * len(view.points)
             self.legend.setText(f"The code of {len(view.points)} test samples")
-        self.scatter.setData(pos=view.points, brush=[pg.mkBrush(c) for c in self.brush_colours],
+        placed = np.isfinite(view.points).all(axis=1)  # a code that overflowed has no place
+        if not placed.all():
+            self.brush_colours = [c for c, kept in zip(self.brush_colours, placed, strict=True) if kept]
+        self.scatter.setData(pos=view.points[placed],
+                             brush=[pg.mkBrush(c) for c in self.brush_colours],
                              pen=pg.mkPen(background, width=0.6))

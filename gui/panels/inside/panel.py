@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QComboBox,
@@ -30,7 +31,7 @@ NOTE_NONE = ("Inside shows what goes on in a network as it learns: the filters o
              "and what each finds in an image, a recurrent block's memory step by step, or an "
              "autoencoder's drawings and its code. This design has none of these (no Conv2D, "
              "SimpleRNN, LSTM or GRU block, and it does not learn to draw its own input). To see "
-             "one, open an example from Help → Open Example: digits cnn, sine lstm, sine gru or "
+             "one, open an example from File → Open Example: digits cnn, sine lstm, sine gru or "
              "digits autoencoder.")
 NOTE_ERRORS = ("Inside shows the network once the design can be built: fix the problems listed in "
                "the Problems panel first.")
@@ -219,6 +220,11 @@ class InsidePanel(FollowsPlotColours, QWidget):
 
     # ------------------------------------------------------------------ drawing
     def _draw(self) -> None:
+        # a diverged run's numbers are drawn as they are (inf and NaN included), not warned about
+        with np.errstate(all="ignore"):
+            self._draw_view()
+
+    def _draw_view(self) -> None:
         build, design = self.build, self.document.design
         if build is not None:  # the shared build: the weights shown now (a run's live ones too)
             build.read_weights(self.document.shown_design())

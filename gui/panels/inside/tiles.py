@@ -36,7 +36,9 @@ def signed_table(colours: PlotColours) -> list[int]:
 
 def levels(values: np.ndarray, table: list[int], low: float, high: float) -> np.ndarray:
     """uint8 indices into a colour table for `values` scaled so low → 0 and high → 255."""
-    scaled = np.clip((np.asarray(values, dtype=np.float64) - low) / max(high - low, 1e-12), 0, 1)
+    with np.errstate(all="ignore"):  # inf is clipped to an end; NaN (no number) drawn as low
+        scaled = np.clip((np.asarray(values, dtype=np.float64) - low) / max(high - low, 1e-12), 0, 1)
+    scaled = np.nan_to_num(scaled, nan=0.0)
     return (scaled * (len(table) - 1)).round().astype(np.uint8)
 
 
