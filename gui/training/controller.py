@@ -103,8 +103,7 @@ class TrainingController(TimelineActs, QObject):
         elif self.ended is not None and self.ended[0] == "finished":
             met = status.target_met(settings, self.trainer.last_metrics())
             if met:
-                self.note.emit(f"Training on from epoch {self.trainer.epoch:,}, but {met}: it "
-                               f"stops again after one epoch (clear the target to train on).")
+                self.note.emit(f"{met[:1].upper()}{met[1:]}: one epoch more, then it stops.")
         self.ended = None
         if self.remote is None or not self.remote.process.is_alive():
             if self.remote is not None:

@@ -92,6 +92,10 @@ class LiveTraining:
         self._panels(window)
         self.state_label = QLabel()  # "ready to train", "training to epoch 200", "done: all 200 epochs"
         self.state_label.setObjectName("training_state")
+        self.state_label.setContentsMargins(0, 0, 10, 0)  # apart from the figures after it
+        bold = self.state_label.font()
+        bold.setBold(True)
+        self.state_label.setFont(bold)
         window.statusBar().addPermanentWidget(self.state_label)
         self.status = QLabel()  # the figures: epoch, loss, accuracy, speed, memory, the engine
         self.status.setObjectName("training_status")
@@ -215,6 +219,7 @@ class LiveTraining:
         """Another design (New, Open): nothing of the one before stays in the status bar or in
         front; a design trained before shows its figures once the controller has taken it."""
         self.banner.hide()
+        self.window.statusBar().clearMessage()  # why the last design's run stopped, say
         self._shown = None
         self._inside_for = None
         self._raise_for_the_data()
@@ -232,8 +237,7 @@ class LiveTraining:
         can_train = not any(p.severity == "error" for p in document.problems)
         self.state_label.setText(status.state_text(controller.running, controller.ended,
                                              document.design, can_train))
-        self.state_label.setToolTip(controller.ended[1] if controller.ended is not None
-                              and controller.ended[1] and not controller.running else "")
+        self.state_label.setToolTip(status.state_tip(controller, document.design))
         self.state_label.setVisible(bool(self.state_label.text()))
 
     def _alert(self, text: str) -> None:

@@ -32,10 +32,9 @@ def stop_note(kind: str, reason: str, epoch: int, settings) -> str:
 
 def more_epochs_note(done: int, more: int, settings) -> str:
     """What Play does when all the epochs asked for are done: it asks for `more` (Epochs is raised)."""
-    note = (f"All {done:,} epochs were done: training {more:,} more, to epoch {done + more:,} "
-            f"(Epochs is now {done + more:,})")
-    if settings.schedule != "constant":
-        note += f"; the learning-rate schedule now spans all {done + more:,} epochs"
+    note = f"Epochs raised to {done + more:,}: training {more:,} more"  # (short: the figures
+    if settings.schedule != "constant":  # while it trains leave little room at 1280 wide)
+        note += f", the schedule over all {done + more:,}"
     return note + "."
 
 
@@ -70,3 +69,21 @@ def state_text(running: bool, ended: tuple[str, str] | None, design, can_train: 
     if state.epoch == 0 and state.step == 0:
         return "ready to train"
     return "paused"
+
+
+def state_tip(controller, design) -> str:
+    """The state's tooltip: why the last run stopped, and what Play does from here."""
+    settings = design.training
+    if controller.running:
+        return ""
+    if design.state.epoch >= settings.epochs:
+        return f"All {settings.epochs:,} epochs are done: Play trains {settings.epochs:,} more."
+    ended = controller.ended
+    if ended is None or not ended[1] or ended[0] == "paused":
+        return ""
+    tip = f"Stopped at epoch {design.state.epoch:,}: {ended[1]}."
+    trainer = controller.trainer
+    if ended[0] == "finished" and trainer is not None \
+            and target_met(settings, trainer.last_metrics()):
+        tip += " Play trains one epoch more while the target is met (clear it to train on)."
+    return tip

@@ -43,6 +43,10 @@ def test_the_status_bar_says_training_and_done_never_ready_to_train(xor_window, 
     assert "Play trains 12 more" in window.statusBar().currentMessage()
     assert live.state_label.text() == "done: all 12 epochs"
 
+    window.document.undo_stack.setClean()
+    window.act_new.trigger()  # another design: nothing said of the last one's run
+    assert "done" not in status_bar_text(window) and "epochs" not in status_bar_text(window)
+
 
 def test_play_after_every_epoch_is_done_says_it_trains_more(xor_window, qtbot):
     window, live = xor_window, xor_window.live
@@ -51,7 +55,7 @@ def test_play_after_every_epoch_is_done_says_it_trains_more(xor_window, qtbot):
     window.statusBar().clearMessage()
     seen: list[str] = []
     play_to_the_end(window, qtbot, seen)
-    assert "training 5 more, to epoch 10" in seen[0] and "Epochs is now 10" in seen[0]
+    assert "Epochs raised to 10: training 5 more" in seen[0]
     assert "training to epoch 10" in seen[0]
     assert window.document.design.training.epochs == 10
     assert live.controller.last.epoch == 10 and live.state_label.text() == "done: all 10 epochs"
@@ -77,9 +81,10 @@ def test_a_target_reached_says_so_and_play_again_says_it_stops_after_one_epoch(x
     assert "the accuracy reached the target 50%" in window.statusBar().currentMessage()
     assert live.state_label.text() == f"done at epoch {epoch}"
     assert "the accuracy reached the target 50%" in live.state_label.toolTip()
+    assert "Play trains one epoch more" in live.state_label.toolTip()
     seen: list[str] = []
     play_to_the_end(window, qtbot, seen)
-    assert "stops again after one epoch" in seen[0]
+    assert "The accuracy is at its target 50% already: one epoch more, then it stops" in seen[0]
     assert live.controller.last.epoch == epoch + 1
 
 
