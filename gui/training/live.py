@@ -233,10 +233,11 @@ class LiveTraining:
         self._show_state()  # the epochs asked for may be done, or not any more
 
     def _show_state(self) -> None:
+        """Training's state in a few words (gui/training/status.py), hidden when it cannot train."""
         controller, document = self.controller, self.window.document
         can_train = not any(p.severity == "error" for p in document.problems)
         self.state_label.setText(status.state_text(controller.running, controller.ended,
-                                             document.design, can_train))
+                                                   document.design, can_train))
         self.state_label.setToolTip(status.state_tip(controller, document.design))
         self.state_label.setVisible(bool(self.state_label.text()))
 
