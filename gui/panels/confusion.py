@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.panels.design_data import design_data, is_planar
 from gui.panels.samples import SampleCard, SampleStrip, mix, scaled_font
 
 CORRECT_CELL = QColor(40, 110, 220)  # the diagonal: right answers
@@ -179,8 +180,13 @@ class ConfusionPanel(QWidget):
         self._content = scroll
         self._restyle()
         controller.snapshot.connect(self.show_snapshot)
+        controller.document.design_replaced.connect(self.clear)
+        controller.document.settings_changed.connect(
+            lambda what: what == "dataset" and self.clear())
         if controller.last is not None:
             self.show_snapshot(controller.last)
+        else:
+            self.clear()
 
     # ----------------------------------------------------------------- what tests and the window read
     @property
@@ -219,6 +225,19 @@ class ConfusionPanel(QWidget):
             for card, probs in zip(self.cards, snap.sample_probabilities, strict=False):
                 card.set_probabilities(probs, names)
         self.pages.setCurrentWidget(self._content)
+
+    def clear(self) -> None:
+        """No matrix: another design, or other data, not trained yet; the note says what this
+        panel will show for it."""
+        data = design_data(self.controller.document.design)
+        self.matrix.counts = None
+        self._images_for = None
+        self.strip.set_count(0)
+        self.caption.clear()
+        self.note.setText(NOTE_PLANAR if is_planar(data) else
+                          NOTE_REGRESSION if data is not None and data.task == "regression"
+                          else NOTE_WAITING)
+        self.pages.setCurrentWidget(self.note)
 
     def _show_samples(self, trainer, indices: np.ndarray) -> None:
         """Cards for these test samples: made when their number changes, images drawn when the

@@ -13,6 +13,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from core.interchange.tables import columns_csv
+from gui.panels.design_data import design_data
 from gui.panels.plot_style import FollowsPlotColours, PlotColours, style_plot
 from gui.widgets import exports
 
@@ -215,13 +216,20 @@ class LossPanel(FollowsPlotColours, QWidget):
         self._set_exportable(True)
 
     def clear(self) -> None:
-        """No history: empty curves (a new design, or training reset)."""
+        """No history: empty curves on empty axes, the metric of the open design's task (a new
+        design, or training reset): nothing of a design drawn before stays."""
         self.columns.reset()
         for curve in self.curves:
             curve.setData([], [])
         self.marked_epoch = None
         for marker in self.markers:
             marker.hide()
+        data = design_data(self.controller.document.design)
+        self._set_metric("regression" if data is not None and data.task == "regression"
+                         else "classification")
+        self.plot.setRange(xRange=(0.0, 1.0), yRange=(0.0, 1.0), padding=0.0)  # the x axis is
+        self.plot.enableAutoRange()  # shared: the last epochs drawn go from both plots
+        self.metric_plot.setYRange(0.0, 1.0, padding=0.04)
         self._set_summary()
         self._set_titles()
         self._set_exportable(False)

@@ -19,6 +19,7 @@ from core.training.process import views_for
 from core.training.timeline import Moment, Timeline
 from core.training.trainer import Trainer, new_seed, reset_weights
 from gui.document.document import Document
+from gui.training import status
 from gui.training.process import STOP_SECONDS, TrainingProcess
 from gui.training.timeline import TimelineActs
 
@@ -38,6 +39,7 @@ class TrainingController(TimelineActs, QObject):
     state_changed = Signal(str)  # "idle" | "running" | "paused"
     stopped = Signal(str, str)  # (kind, reason): "paused", "finished", "diverged", "failed", …
     message = Signal(str)  # something to tell the person (a banner): divergence, a design error
+    note = Signal(str)  # a word in passing (the status bar): why a run stopped, what Play does
     alert = Signal(str)  # a failure to show in a dialog: the machine ran out of memory
     moment = Signal(object)  # a past moment the views show (probes.Snapshot); None: now again
     moment_shown = Signal(object)  # that moment's weights (Design.snapshot_weights()); None: now
@@ -63,6 +65,8 @@ class TrainingController(TimelineActs, QObject):
         self.viewing: Moment | None = None  # the past moment the views show; None: now
         self._run_moments: tuple | None = None  # what the running process recorded, at its end
         self._wanted: int | None = None  # an epoch to show once the run has paused
+        self.ended: tuple[str, str] | None = None  # (kind, reason) the last run stopped for; None
+        # once anything else happened (a step, a reset, another design)
         for signal, slot in ((document.node_added, self._structure),
                              (document.node_removed, self._structure),
                              (document.connection_added, self._structure),
@@ -90,9 +94,17 @@ class TrainingController(TimelineActs, QObject):
         if self.running or not self._ensure_trainer():
             return self.running
         self.back_to_now()
-        if self.trainer.finished:
-            self.document.set_training(epochs=self.trainer.epoch + self.document.design.training.epochs)
+        settings = self.document.design.training
+        if self.trainer.finished:  # every epoch asked for is done: as many again
+            done, more = self.trainer.epoch, settings.epochs
+            self.document.set_training(epochs=done + more)
             self._ensure_trainer()
+            self.note.emit(status.more_epochs_note(done, more, self.document.design.training))
+        elif self.ended is not None and self.ended[0] == "finished":
+            met = status.target_met(settings, self.trainer.last_metrics())
+            if met:
+                self.note.emit(f"{met[:1].upper()}{met[1:]}: one epoch more, then it stops.")
+        self.ended = None
         if self.remote is None or not self.remote.process.is_alive():
             if self.remote is not None:
                 self.remote.close()
@@ -187,6 +199,7 @@ class TrainingController(TimelineActs, QObject):
     def _act_once(self, act, text: str) -> bool:
         if self.running or not self._ensure_trainer():
             return False
+        self.ended = None
         try:
             progress = act(self.trainer)
         except TrainingError as exc:
@@ -204,6 +217,7 @@ class TrainingController(TimelineActs, QObject):
     def _change_weights(self, change, text: str) -> None:
         """Reset or a new seed, worked out on a copy of the design: one undo command."""
         self._stop_run(record=True)
+        self.ended = None
         trial = self.document.design.copy()
         change(trial)
         self._take(trial.snapshot_weights(), trial.state, text, initial=trial.initial_weights,
@@ -282,7 +296,12 @@ class TrainingController(TimelineActs, QObject):
             self._set_state("idle")
         else:
             self._set_state("paused" if self.trainer.epoch else "idle")
+        self.ended = (kind, reason)
         self.stopped.emit(kind, reason)
+        note = status.stop_note(kind, reason, self.document.design.state.epoch,
+                                self.document.design.training)
+        if note:
+            self.note.emit(note)
         if kind in ("diverged", "failed"):
             self.message.emit(reason)
         elif kind == "memory":
@@ -303,7 +322,7 @@ class TrainingController(TimelineActs, QObject):
     def _bind(self) -> None:
         """Another design is open (New, Open): the run on the old one ends, unrecorded."""
         self._stop_run(record=False)
-        self.trainer, self.last = None, None
+        self.trainer, self.last, self.ended = None, None, None
         self._wanted = None
         self.back_to_now()
         self.timeline.clear()

@@ -19,15 +19,15 @@ from PySide6.QtWidgets import (
 )
 
 from core.compiler.memory import machine_memory, size_text, summary
-from core.compiler.validation import load_cached_dataset
-from core.design.errors import NeuralCanvasError
 from core.engine import backend
 from core.training.inside import view_kind
 from gui.panels.boundary.panel import BoundaryPanel
 from gui.panels.confusion import ConfusionPanel
 from gui.panels.data.panel import DataPanel
+from gui.panels.design_data import design_data, is_planar
 from gui.panels.inside.panel import InsidePanel
 from gui.panels.loss import LossPanel
+from gui.training import status
 from gui.training.controller import TrainingController
 from gui.training.toolbar import TrainingBar
 from gui.widgets.theme import icon, is_dark
@@ -90,7 +90,14 @@ class LiveTraining:
         layout.addWidget(view, 1)
         window.setCentralWidget(centre)
         self._panels(window)
-        self.status = QLabel()
+        self.state_label = QLabel()  # "ready to train", "training to epoch 200", "done: all 200 epochs"
+        self.state_label.setObjectName("training_state")
+        self.state_label.setContentsMargins(0, 0, 10, 0)  # apart from the figures after it
+        bold = self.state_label.font()
+        bold.setBold(True)
+        self.state_label.setFont(bold)
+        window.statusBar().addPermanentWidget(self.state_label)
+        self.status = QLabel()  # the figures: epoch, loss, accuracy, speed, memory, the engine
         self.status.setObjectName("training_status")
         window.statusBar().addPermanentWidget(self.status)
         self.menu = _menu(window, self.bar)
@@ -103,10 +110,14 @@ class LiveTraining:
         window.scene.neuron_hovered.connect(self.boundary.show_neuron)
         self.controller.state_changed.connect(self._state_changed)
         self.controller.snapshot.connect(self._snapshot)
-        document.design_replaced.connect(self.banner.hide)
+        self.controller.stopped.connect(lambda _kind, _reason: self._show_state())
+        self.controller.note.connect(lambda text: window.statusBar().showMessage(text, 20000))
+        document.design_replaced.connect(self._design_replaced)
+        document.settings_changed.connect(self._settings_changed)
         self._memory, self._shown = "", None
         document.validated.connect(self._estimate_memory)
         self._estimate_memory(document.problems)
+        self._design_replaced()
 
     def _panels(self, window: QMainWindow) -> None:
         """Data, boundary (or the confusion matrix, for inputs of more than two dimensions) and
@@ -143,10 +154,19 @@ class LiveTraining:
                            Qt.Orientation.Horizontal)
         self.controller.snapshot.connect(self._raise_the_right_view)
 
+    def _raise_for_the_data(self) -> None:
+        """The boundary for data with two inputs, the confusion matrix otherwise: for a design
+        just opened (whatever the one before brought forward, Inside for a sine) or data that
+        changed kind. A view the person opened in front of them (a Learn view) stays there."""
+        self._planar = is_planar(design_data(self.window.document.design))
+        if any(not dock.visibleRegion().isEmpty()  # (a tab behind another is "visible" too)
+               for dock in (self.boundary_dock, self.confusion_dock, self.inside_dock)):
+            (self.boundary_dock if self._planar else self.confusion_dock).raise_()
+
     def _raise_the_right_view(self, snap) -> None:
         """The boundary for two inputs, the confusion matrix otherwise (once per new design);
         for a regression with more inputs (no classes to confuse) the Inside view, when it has
-        one for the design (a sine predicted by an LSTM, an autoencoder)."""
+        one for the design (a sine predicted by an LSTM, an autoencoder), at its first snapshot."""
         planar = snap.plane is not None
         if planar != getattr(self, "_planar", None):
             self._planar = planar
@@ -189,9 +209,37 @@ class LiveTraining:
         if state == "running":
             self.banner.hide()
         self.window.scene.set_training_live(state == "running")
+        self._show_state()
 
     def _snapshot(self, snap) -> None:
         self._show_status(snap)
+        self._show_state()
+
+    def _design_replaced(self) -> None:
+        """Another design (New, Open): nothing of the one before stays in the status bar or in
+        front; a design trained before shows its figures once the controller has taken it."""
+        self.banner.hide()
+        self.window.statusBar().clearMessage()  # why the last design's run stopped, say
+        self._shown = None
+        self._inside_for = None
+        self._raise_for_the_data()
+        self._show_status(None)
+        self._show_state()
+
+    def _settings_changed(self, what: str) -> None:
+        if what == "dataset" and is_planar(design_data(self.window.document.design)) \
+                != getattr(self, "_planar", None):
+            self._raise_for_the_data()
+        self._show_state()  # the epochs asked for may be done, or not any more
+
+    def _show_state(self) -> None:
+        """Training's state in a few words (gui/training/status.py), hidden when it cannot train."""
+        controller, document = self.controller, self.window.document
+        can_train = not any(p.severity == "error" for p in document.problems)
+        self.state_label.setText(status.state_text(controller.running, controller.ended,
+                                                   document.design, can_train))
+        self.state_label.setToolTip(status.state_tip(controller, document.design))
+        self.state_label.setVisible(bool(self.state_label.text()))
 
     def _alert(self, text: str) -> None:
         """A failure the person must read before going on (the machine ran out of memory)."""
@@ -201,17 +249,14 @@ class LiveTraining:
         """What training the design needs in memory, for the status bar ("training needs ≈ 12 MiB")."""
         document, self._memory = self.window.document, ""
         if document.structure is not None:
-            choice = document.design.dataset
-            try:
-                data = load_cached_dataset(choice.name, dict(choice.params), choice.seed)
-            except NeuralCanvasError:
-                data = None
+            data = design_data(document.design)
             if data is not None:
                 self._memory = summary(document.design, document.structure, data)
         has = machine_memory()
         self.status.setToolTip(f"What training this design needs in memory; this machine has "
                                f"{size_text(has)}" if self._memory and has else "")
         self._show_status(self._shown)
+        self._show_state()
 
     def _show_status(self, snap) -> None:
         self._shown = snap

@@ -253,8 +253,8 @@ class MainWindow(FileActions, ModelFiles, QMainWindow):
             self.problems.addItem(item)
         errors = sum(p.severity == "error" for p in problems)
         warnings = len(problems) - errors
-        self.problem_count.setText("ready to train" if not problems else
-                                   f"{errors} problem(s), {warnings} warning(s)")
+        self.problem_count.setText(f"{errors} problem(s), {warnings} warning(s)")
+        self.problem_count.setVisible(bool(problems))  # none: training's state says what's next
 
     def _selection_changed(self) -> None:
         self.inspector.show_selection(self.scene.selected_node_ids(),

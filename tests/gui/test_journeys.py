@@ -90,7 +90,7 @@ def test_build_xor_by_hand_train_it_save_reopen_undo_all_and_redo_all(window, qt
     assert doc.design.connections[first.id].weight == 0.5
     assert {doc.design.nodes[h].params["activation"] for h in hidden} == {"relu"}
     assert [str(p) for p in doc.validate_now()] == []
-    assert window.problem_count.text() == "ready to train"
+    assert window.live.state_label.text() == "ready to train" and window.problem_count.isHidden()
     built = doc.design.copy()
 
     # The engine trains what was drawn to 100 % accuracy.
@@ -143,7 +143,7 @@ def test_build_the_digits_mlp_from_dense_blocks(window, qtbot, tmp_path):
     click_node(window, hidden)
     inspector_field(window, QSpinBox, "units").setValue(64)
     assert [str(p) for p in doc.validate_now()] == []
-    assert window.problem_count.text() == "ready to train"
+    assert window.live.state_label.text() == "ready to train" and window.problem_count.isHidden()
     assert [doc.design.nodes[n].params["units"] for n in (hidden, out)] == [64, 10]
 
     design = doc.design.copy()
