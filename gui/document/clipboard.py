@@ -5,6 +5,7 @@ letting go of the clipboard before Qt goes."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -12,9 +13,12 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from PySide6.QtWidgets import QApplication
 
 from core.design import registry
+from core.design.design import Connection, Node
 from core.design.errors import shown
 from core.files.schema import FiniteFloat, Id, Name, NodeModel, schema_problems, value_problems
-from gui.document.document import CLIPBOARD_MIME
+from gui.document import commands
+
+CLIPBOARD_MIME = "application/x-neuralcanvas-nodes"
 
 
 class _Wire(BaseModel):
@@ -74,3 +78,53 @@ def release_clipboard() -> None:
     mime = clipboard.mimeData()
     if mime is not None and mime.hasFormat(CLIPBOARD_MIME):
         clipboard.clear()
+
+
+class ClipboardEdits:
+    """Document's Copy and Paste: the chosen nodes as plain data, and copies of such data added as
+    one undo step. A part of Document (gui/document/document.py): it uses `design`, `push` and
+    `undo_stack`."""
+
+    def copy_data(self, node_ids: Iterable[str]) -> dict[str, Any]:
+        """The nodes and the wires among them, as plain data for the clipboard."""
+        chosen = set(node_ids)
+        ids = [n for n in self.design.nodes if n in chosen]  # design order: the outputs' order
+        nodes = [self.design.nodes[n] for n in ids]
+        wires = [c for c in self.design.connections.values()
+                 if c.source in chosen and c.target in chosen]
+        return {
+            "nodes": [{"id": n.id, "kind": n.kind, "params": _plain(n.params),
+                       "position": list(n.position), "label": n.label} for n in nodes],
+            "connections": [{"source": c.source, "target": c.target, "weight": c.weight}
+                            for c in wires],
+            "weights": {n: {k: v.tolist() for k, v in self.design.parameters.get(n, {}).items()}
+                        for n in ids if n in self.design.parameters},
+        }
+
+    def paste_data(self, data: Mapping[str, Any], offset: tuple[float, float] = (40.0, 40.0)
+                   ) -> list[str]:
+        """Add copies of clipboard nodes (new ids, shifted by offset); returns the new ids."""
+        mapping: dict[str, str] = {}
+        self.undo_stack.beginMacro("Paste")
+        try:
+            for raw in data.get("nodes", []):
+                kind = raw["kind"]
+                node = Node(self.design.new_id(kind[0]), kind, dict(raw["params"]),
+                            (raw["position"][0] + offset[0], raw["position"][1] + offset[1]),
+                            raw.get("label", ""))
+                weights = data.get("weights", {}).get(raw["id"]) or {}
+                arrays = {k: np.asarray(v, dtype=np.float32) for k, v in weights.items()}
+                self.push(commands.AddNode(self.design, node, "Paste", arrays or None))
+                mapping[raw["id"]] = node.id
+            for raw in data.get("connections", []):
+                if raw["source"] in mapping and raw["target"] in mapping:
+                    conn = Connection(self.design.new_id("c"), mapping[raw["source"]],
+                                      mapping[raw["target"]], raw.get("weight"))
+                    self.push(commands.AddConnection(self.design, conn))
+        finally:
+            self.undo_stack.endMacro()
+        return list(mapping.values())
+
+
+def _plain(value: Any) -> Any:
+    return json.loads(json.dumps(value))

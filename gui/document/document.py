@@ -5,7 +5,6 @@ state) and the one command that takes a run's result; its compiled form for the 
 from __future__ import annotations
 
 import copy
-import json
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import fields
@@ -13,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QObject, QStandardPaths, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoStack
 
 from core.compiler import regroup
@@ -22,17 +21,18 @@ from core.data import painted
 from core.data.datasets import refuse_unsafe_data
 from core.design import registry
 from core.design.design import Connection, Design, Node, TrainingState, layered_positions
-from core.design.errors import DataFileRefused, FileFormatError, NeuralCanvasError, Problem
+from core.design.errors import DataFileRefused, FileFormatError, Problem
 from core.design.graph_order import topological_order
 from core.files.fileformat import load_design, save_design
 from gui.document import commands, recovery
+from gui.document.autosave import AutosaveRecovery
+from gui.document.clipboard import ClipboardEdits
 from gui.document.compiled import CompiledDesign
 
 AUTOSAVE_MS = 30_000
-CLIPBOARD_MIME = "application/x-neuralcanvas-nodes"
 
 
-class Document(QObject):
+class Document(AutosaveRecovery, ClipboardEdits, QObject):
     """The design a window shows. Only this class pushes undo commands or writes the design."""
 
     changed = Signal()  # the title may need redrawing: path or dirty state
@@ -174,77 +174,6 @@ class Document(QObject):
         self.undo_stack.setClean()
         self.changed.emit()
         self.discard_recovery()
-
-    # ------------------------------------------------------------------ recovery
-    @staticmethod
-    def recovery_folder() -> Path:
-        """Where every instance keeps its recovery file."""
-        folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
-        return Path(folder or Path.home() / ".neuralcanvas")
-
-    def recovery_path(self) -> Path:
-        """This document's own recovery file: no other window, here or in another process,
-        writes it."""
-        return self.recovery_folder() / self._recovery_name
-
-    def autosave(self) -> bool:
-        """Write the unsaved work to this document's recovery file (atomically), under a lock
-        held while it lives; True when written.
-
-        When it cannot be written (no folder, no permission, a full disk), `autosave_failed` says
-        why once; the timer tries again quietly, and a later success makes a new failure said."""
-        if not self.dirty:
-            return False
-        target = self.recovery_path()
-        try:
-            self._lock_recovery(target)
-            recovery.write(self.design, self.path, target)
-        except (OSError, NeuralCanvasError) as exc:
-            if not self._autosave_failing:
-                self._autosave_failing = True
-                reason = (exc.strerror or str(exc)) if isinstance(exc, OSError) else str(exc)
-                self.autosave_failed.emit(f"Unsaved work cannot be kept for recovery in "
-                                          f"{target.parent} ({reason}); autosave will try again")
-            return False
-        self._autosave_failing = False
-        return True
-
-    def _lock_recovery(self, target: Path) -> None:
-        """Hold the lock that tells other instances this recovery file's owner is running."""
-        wanted = recovery.lock_path(target)
-        if self._recovery_lock is not None and self._recovery_lock.path == wanted:
-            return
-        self._release_recovery_lock()
-        target.parent.mkdir(parents=True, exist_ok=True)
-        lock = recovery.Lock.take(wanted)
-        if lock is None:
-            raise OSError(f"{wanted.name} is locked by another process")
-        self._recovery_lock = lock
-
-    def _release_recovery_lock(self) -> None:
-        if self._recovery_lock is not None:
-            self._recovery_lock.release()
-            self._recovery_lock = None
-
-    def discard_recovery(self) -> None:
-        """Saved, or closed without keeping it: this document's recovery file goes."""
-        recovery.discard(self.recovery_path())
-        self._release_recovery_lock()
-
-    @classmethod
-    def left_recoveries(cls) -> list[recovery.LeftBehind]:
-        """The recovery files of instances that are no longer running, newest first, each held
-        (claimed) until it is discarded, set aside or released."""
-        return recovery.left_behind(cls.recovery_folder())
-
-    def restore_recovery(self, recovered: tuple[Design, str | None]) -> None:
-        """Open recovered work as unsaved changes to its file, kept at once in this document's
-        own recovery file."""
-        design, path = recovered
-        self.replace_design(design, path)
-        self.undo_stack.resetClean()  # recovered work is not saved yet
-        self.changed.emit()
-        self.autosave()
 
     # ------------------------------------------------------------------ edits
     def add_node(self, kind: str, position: tuple[float, float], params: Mapping[str, Any] | None
@@ -502,47 +431,6 @@ class Document(QObject):
         if fill["connections"] or fill["neurons"] or fill["blocks"].keys() != design.parameters.keys():
             design.restore_weights(fill)
 
-    # ------------------------------------------------------------------ clipboard
-    def copy_data(self, node_ids: Iterable[str]) -> dict[str, Any]:
-        """The nodes and the wires among them, as plain data for the clipboard."""
-        chosen = set(node_ids)
-        ids = [n for n in self.design.nodes if n in chosen]  # design order: the outputs' order
-        nodes = [self.design.nodes[n] for n in ids]
-        wires = [c for c in self.design.connections.values()
-                 if c.source in chosen and c.target in chosen]
-        return {
-            "nodes": [{"id": n.id, "kind": n.kind, "params": _plain(n.params),
-                       "position": list(n.position), "label": n.label} for n in nodes],
-            "connections": [{"source": c.source, "target": c.target, "weight": c.weight}
-                            for c in wires],
-            "weights": {n: {k: v.tolist() for k, v in self.design.parameters.get(n, {}).items()}
-                        for n in ids if n in self.design.parameters},
-        }
-
-    def paste_data(self, data: Mapping[str, Any], offset: tuple[float, float] = (40.0, 40.0)
-                   ) -> list[str]:
-        """Add copies of clipboard nodes (new ids, shifted by offset); returns the new ids."""
-        mapping: dict[str, str] = {}
-        self.undo_stack.beginMacro("Paste")
-        try:
-            for raw in data.get("nodes", []):
-                kind = raw["kind"]
-                node = Node(self.design.new_id(kind[0]), kind, dict(raw["params"]),
-                            (raw["position"][0] + offset[0], raw["position"][1] + offset[1]),
-                            raw.get("label", ""))
-                weights = data.get("weights", {}).get(raw["id"]) or {}
-                arrays = {k: np.asarray(v, dtype=np.float32) for k, v in weights.items()}
-                self.push(commands.AddNode(self.design, node, "Paste", arrays or None))
-                mapping[raw["id"]] = node.id
-            for raw in data.get("connections", []):
-                if raw["source"] in mapping and raw["target"] in mapping:
-                    conn = Connection(self.design.new_id("c"), mapping[raw["source"]],
-                                      mapping[raw["target"]], raw.get("weight"))
-                    self.push(commands.AddConnection(self.design, conn))
-        finally:
-            self.undo_stack.endMacro()
-        return list(mapping.values())
-
 
 def default_design() -> Design:
     """What File → New shows: the playground's two inputs on the circle data set."""
@@ -577,8 +465,4 @@ def _same(a: Any, b: Any) -> bool:
     return a == b
 
 
-def _plain(value: Any) -> Any:
-    return json.loads(json.dumps(value))
-
-
-__all__ = ["CLIPBOARD_MIME", "Document", "FileFormatError", "default_design"]
+__all__ = ["Document", "FileFormatError", "default_design"]

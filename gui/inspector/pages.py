@@ -25,14 +25,8 @@ from gui.canvas.palette import feature_choices
 from gui.document.document import Document
 from gui.inspector.names import design_order, node_name
 from gui.inspector.params import ParamForm
-from gui.widgets.fields import (
-    NumberEdit,
-    TextField,
-    clear_refusal,
-    format_number,
-    number_problem,
-    refuse,
-)
+from gui.widgets.fields import NumberEdit, TextField, format_number
+from gui.widgets.refusals import clear_refusal, number_problem, refuse
 
 HINT_STYLE = "color: palette(placeholder-text);"
 

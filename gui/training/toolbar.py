@@ -11,7 +11,8 @@ from PySide6.QtWidgets import QComboBox, QLabel, QToolBar, QWidget
 from core.design import registry
 from gui.document.document import Document
 from gui.training.controller import TrainingController
-from gui.widgets.fields import IntField, clear_refusal, mark_invalid, number_problem, refuse
+from gui.widgets.fields import IntField
+from gui.widgets.refusals import clear_refusal, mark_invalid, number_problem, refuse
 from gui.widgets.theme import icon
 
 RATES = (0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)  # the Playground's

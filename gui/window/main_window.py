@@ -20,8 +20,8 @@ from PySide6.QtWidgets import (
 
 from gui.canvas import CanvasScene, CanvasView
 from gui.canvas.palette import Palette
-from gui.document.clipboard import read_clipboard, release_clipboard
-from gui.document.document import CLIPBOARD_MIME, Document
+from gui.document.clipboard import CLIPBOARD_MIME, read_clipboard, release_clipboard
+from gui.document.document import Document
 from gui.inspector.dock import Inspector
 from gui.learn import install_all as install_learning_views
 from gui.training.live import LiveTraining

@@ -224,7 +224,7 @@ def test_pasting_what_another_program_put_on_the_clipboard_is_said_and_changes_n
     from PySide6.QtCore import QByteArray, QMimeData
     from PySide6.QtWidgets import QApplication
 
-    from gui.document.document import CLIPBOARD_MIME
+    from gui.document.clipboard import CLIPBOARD_MIME
 
     window.open_path(str(EXAMPLES / "xor.ncanvas"))
     before = window.document.design.copy()

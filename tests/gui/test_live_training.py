@@ -78,7 +78,7 @@ def test_a_learning_rate_that_diverges_shows_the_banner_and_keeps_finite_weights
 
 
 def test_a_learning_rate_that_is_not_a_number_is_refused_beside_the_box_not_in_the_banner(xor_window):
-    from gui.widgets.fields import refusal
+    from gui.widgets.refusals import refusal
 
     window = xor_window
     edit = window.live.bar.rate.lineEdit()
