@@ -231,6 +231,24 @@ class Document(AutosaveRecovery, ClipboardEdits, QObject):
         if any(node.params.get(k) != v for k, v in changes.items()):
             self.push(commands.SetNodeParams(self.design, node_id, changes, text))
 
+    def set_params_of_nodes(self, changes: Mapping[str, Mapping[str, Any]], text: str = "Change") -> int:
+        """Change several nodes' parameters as one undo step: node id → its changes, each kept
+        whole, as `set_node_params` keeps them, when one of them differs from the node's value.
+        Nodes already so are left out; nothing to change pushes nothing. Returns how many changed."""
+        todo = {}
+        for node_id, node_changes in changes.items():
+            node = self.design.nodes.get(node_id)
+            if node is not None and any(node.params.get(k) != v for k, v in node_changes.items()):
+                todo[node_id] = dict(node_changes)
+        if todo:
+            self.undo_stack.beginMacro(text)
+            try:
+                for node_id, node_changes in todo.items():
+                    self.push(commands.SetNodeParams(self.design, node_id, node_changes, text))
+            finally:
+                self.undo_stack.endMacro()
+        return len(todo)
+
     def rename(self, node_id: str, label: str) -> None:
         if self.design.nodes[node_id].label != label:
             self.push(commands.RenameNode(self.design, node_id, label))

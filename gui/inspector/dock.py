@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from core.design.errors import Problem
 from gui.document.document import Document
+from gui.inspector.multi import NodesPage
 from gui.inspector.pages import ConnectionPage, NodePage, Page, SummaryPage
 from gui.inspector.settings_form import SettingsPage
 
@@ -21,7 +22,8 @@ WARNING_STYLE = ("QLabel { background: #fff6e0; color: #7a5200; border: 1px soli
 
 
 class Inspector(QWidget):
-    """Shows and edits what is selected: one node, one connection, several things, or the settings.
+    """Shows and edits what is selected: one node, several nodes, one connection, several wires, or
+    the settings.
 
     The widgets only show the design: every edit calls a Document method (one undo command), and
     the design's events (edits, undo, redo) refresh the shown values without sending anything back.
@@ -77,6 +79,8 @@ class Inspector(QWidget):
             return NodePage(self.document, nodes[0])
         if len(connections) == 1 and not nodes:
             return ConnectionPage(self.document, connections[0])
+        if nodes:  # several nodes, or nodes with wires: what the nodes share, set on all at once
+            return NodesPage(self.document, nodes, connections)
         return SummaryPage(self.document, nodes, connections)
 
     # ------------------------------------------------------------------ following the design
