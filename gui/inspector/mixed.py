@@ -40,6 +40,7 @@ def _remember(field: QWidget) -> None:
             field.editingFinished.connect(lambda: _say_kept(field))
         elif isinstance(field, QAbstractSpinBox):
             field.mixed_before.update(special=field.specialValueText())
+            field.lineEdit().textEdited.connect(lambda text: setattr(field, "typed", text))
             field.editingFinished.connect(lambda: _typed_minimum(field))
         elif isinstance(field, QCheckBox):
             field.clicked.connect(lambda: _clicked(field))
@@ -87,9 +88,11 @@ def _say_kept(field: QLineEdit) -> None:
 
 
 def _typed_minimum(field: QAbstractSpinBox) -> None:
-    """The lowest value typed into a mixed box: the box held it already, so say it was chosen."""
-    if is_mixed(field) and field.lineEdit().text().strip() != MIXED \
-            and field.value() == field.minimum():
+    """The lowest value typed into a mixed box: the box held it already (and shows "mixed" for
+    it again), so it says no change itself; say that it was chosen."""
+    typed, field.typed = getattr(field, "typed", "").strip(), ""
+    if is_mixed(field) and typed and not field.problem(typed) \
+            and float(typed.replace("\u2212", "-")) == field.minimum():
         field.edited.emit(field.value())
 
 

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from gui.document.document import Document
 from gui.inspector.dock import Inspector
+from gui.inspector.multi import NodesPage
 from gui.inspector.pages import ConnectionPage, NodePage, SummaryPage
 from gui.inspector.settings_form import SettingsPage
 from gui.widgets.fields import activation_icon
@@ -214,9 +215,13 @@ def test_training_settings_spin_boxes_and_optimizer_settings(qtbot, inspector, d
 
 
 def test_several_selected_shows_a_summary(inspector):
-    inspector.show_selection(["n3", "n4", "n5"], ["c8", "c9"])
+    inspector.show_selection([], ["c8", "c9"])
     assert isinstance(inspector.page, SummaryPage)
-    assert inspector.page.label.text() == "3 neurons, 2 connections selected"
+    assert inspector.page.label.text() == "2 connections selected"
+    inspector.show_selection(["n3", "n4", "n5"], ["c8", "c9"])  # nodes: what they share, to edit
+    assert isinstance(inspector.page, NodesPage)
+    assert inspector.page.findChild(QWidget, "nodes").title() == "3 neurons selected"
+    assert inspector.page.detail.text().startswith("and 2 connections")
 
 
 def test_problems_of_the_selection_show_as_a_note(inspector, document):
