@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QGroupBox, QWidget
 
 from core.design import registry
 from gui.document.document import Document
+from gui.inspector.names import design_order
 from gui.inspector.pages import Page, form_layout, hint
 from gui.inspector.params import ACTIVATION_PARAMS, ParamForm
 
@@ -42,7 +43,9 @@ class NodesPage(Page):
                  parent: QWidget | None = None) -> None:
         super().__init__(document, parent)
         design = document.design
-        self.node_ids, self.connection_ids = list(node_ids), list(connection_ids)
+        order = design_order(design)  # counted and listed as every view lists nodes
+        self.node_ids = sorted(node_ids, key=lambda n: order.get(n, -1))
+        self.connection_ids = list(connection_ids)
         kinds = [registry.blocks.get(design.nodes[n].kind) for n in self.node_ids]
         self.heading, detail = selection_heading(kinds, len(self.connection_ids))
         box = QGroupBox(self.heading)
