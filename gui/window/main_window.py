@@ -9,7 +9,6 @@ from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
-    QInputDialog,
     QLabel,
     QListWidget,
     QListWidgetItem,
@@ -19,13 +18,14 @@ from PySide6.QtWidgets import (
 )
 
 from gui.canvas import CanvasScene, CanvasView
-from gui.canvas.palette import Palette
+from gui.canvas.palette import MAX_COLUMN_ENTRIES, Palette, dataset_columns
 from gui.document.clipboard import CLIPBOARD_MIME, read_clipboard, release_clipboard
 from gui.document.document import Document
 from gui.inspector.dock import Inspector
 from gui.learn import install_all as install_learning_views
 from gui.training.live import LiveTraining
 from gui.widgets.theme import appearance, icon, set_appearance
+from gui.window.add_layer import AddLayerDialog, LayerChoice
 from gui.window.dialogs import shortcuts_text
 from gui.window.file_actions import FileActions
 from gui.window.model_files import ModelFiles
@@ -59,6 +59,7 @@ class MainWindow(FileActions, ModelFiles, QMainWindow):
                          Qt.Orientation.Horizontal)
         self.resizeDocks([self.problems_dock], [110], Qt.Orientation.Vertical)
         self.problem_count = QLabel()
+        self.layer_dialog: AddLayerDialog | None = None  # the Add a Layer dialog while it is open
         self.statusBar().addPermanentWidget(self.problem_count)
         self._make_actions()
         self._make_menus()
@@ -137,6 +138,9 @@ class MainWindow(FileActions, ModelFiles, QMainWindow):
         self.act_duplicate = a("D&uplicate", self.duplicate, "Ctrl+D")
         self.act_delete = a("&Delete", self.delete_selection, K.Delete)
         self.act_select_all = a("Select &All", self.select_all, K.SelectAll)
+        self.act_add_inputs = a("Add the Data Set's &Inputs", self.add_inputs, "Ctrl+I",
+                                "mdi6.import", "one input per column of the data set, selected "
+                                "for the next layer")
         self.act_add_layer = a("Add a &Layer of Neurons…", self.add_layer, "Ctrl+L",
                                "mdi6.dots-vertical", "a column of neurons wired to the selection")
         self.act_connect = a("&Fully Connect the Selection", self.fully_connect, "Ctrl+K",
@@ -181,7 +185,8 @@ class MainWindow(FileActions, ModelFiles, QMainWindow):
         edit.addActions([self.act_cut, self.act_copy, self.act_paste, self.act_duplicate,
                          self.act_delete, self.act_select_all])
         edit.addSeparator()
-        edit.addActions([self.act_add_layer, self.act_connect, self.act_expand, self.act_collapse])
+        edit.addActions([self.act_add_inputs, self.act_add_layer, self.act_connect, self.act_expand,
+                         self.act_collapse])
         self.canvas_menu = QMenu(self)  # the canvas's right click: what applies to the selection
         self.canvas_menu.addActions([self.act_expand, self.act_collapse])
         self.canvas_menu.addSeparator()
@@ -215,7 +220,7 @@ class MainWindow(FileActions, ModelFiles, QMainWindow):
         bar.addSeparator()
         bar.addActions([self.act_undo, self.act_redo])
         bar.addSeparator()
-        bar.addActions([self.act_add_layer, self.act_connect, self.act_layout])
+        bar.addActions([self.act_add_inputs, self.act_add_layer, self.act_connect, self.act_layout])
         bar.addSeparator()
         bar.addActions([self.act_zoom_in, self.act_zoom_out, self.act_fit])
 
@@ -303,10 +308,47 @@ class MainWindow(FileActions, ModelFiles, QMainWindow):
     def select_all(self) -> None:
         self.scene.select_ids(list(self.document.design.nodes))
 
-    def add_layer(self) -> None:
-        count, ok = QInputDialog.getInt(self, "Add a layer", "Neurons in the new layer:", 4, 1, 256)
-        if not ok:
+    def add_inputs(self) -> None:
+        """One input per column of the data set (x1 and x2 for the plane's sets), or a Data node
+        when it has many; those already on the canvas are kept, and all of them are selected so
+        that the next layer is wired from them."""
+        design = self.document.design
+        columns = dataset_columns(design)
+        if columns is None:
+            self.statusBar().showMessage("The data set cannot be read: choose another in the Data "
+                                         "panel first", 8000)
             return
+        nodes = list(design.nodes.values())
+        x = min((n.position[0] for n in nodes), default=self.view.centre_scene_pos()[0]) - 160
+        y = (sum(n.position[1] for n in nodes) / len(nodes)) if nodes else self.view.centre_scene_pos()[1]
+        if len(columns) > MAX_COLUMN_ENTRIES:  # digits' 64 pixels: one Data node carries them
+            have = [n.id for n in nodes if n.kind == "data"]
+            chosen = have or self.document.add_column("data", [{}], (x, y), "Add the data set's inputs")
+        else:
+            have_by_feature = {n.params.get("feature"): n.id for n in nodes if n.kind == "input"}
+            missing = [c for c in columns if c not in have_by_feature]
+            added = iter(self.document.add_column("input", [{"feature": c} for c in missing], (x, y),
+                                                  "Add the data set's inputs") if missing else [])
+            chosen = [have_by_feature[c] if c in have_by_feature else next(added) for c in columns]
+        self.scene.select_ids(chosen)
+
+    def add_layer(self) -> None:
+        """Ask for the layer (count, activation, output or not); Enter adds it, wired from the
+        selected inputs and neurons, as one undo step."""
+        dialog = AddLayerDialog(self.document.design, self)
+        dialog.finished.connect(lambda result: self._layer_dialog_done(dialog, result))
+        self.layer_dialog = dialog
+        dialog.open()
+
+    def _layer_dialog_done(self, dialog: AddLayerDialog, result: int) -> None:
+        self.layer_dialog = None
+        dialog.deleteLater()
+        if result == AddLayerDialog.DialogCode.Accepted:
+            self.add_layer_as(dialog.choice())
+
+    def add_layer_as(self, choice: LayerChoice) -> list[str]:
+        """The chosen layer, right of the selected inputs and neurons and wired from each; it is
+        selected, so that the next layer is wired from it."""
         design = self.document.design
         previous = [n for n in self.selected_nodes() if design.nodes[n].kind in ("input", "neuron")]
         if previous:
@@ -314,7 +356,9 @@ class MainWindow(FileActions, ModelFiles, QMainWindow):
             y = sum(design.nodes[n].position[1] for n in previous) / len(previous)
         else:
             x, y = self.view.centre_scene_pos()
-        self.scene.select_ids(self.document.add_layer(count, previous, (x, y)))
+        created = self.document.add_layer(choice.count, previous, (x, y), choice.activation)
+        self.scene.select_ids(created)
+        return created
 
     def expand_dense(self) -> None:
         selected = self.selected_nodes()
