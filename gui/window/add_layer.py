@@ -25,6 +25,7 @@ from core.design.errors import DataError
 
 MAX_NEURONS = 256
 LAST_ACTIVATION = "add_layer/activation"  # the settings key of the last hidden activation chosen
+OUTPUT_LABEL = "&Output layer — the network's answer"  # Alt+O ticks it
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,7 @@ class AddLayerDialog(QDialog):
         for key, spec in registry.activations.items():
             self.activation.addItem(spec.label, key)
         self.activation.setCurrentIndex(max(0, self.activation.findData(last_activation())))
-        self.output = QCheckBox("&Output layer — the network's answer")
+        self.output = QCheckBox(OUTPUT_LABEL)
         self.output.setObjectName("layer_output")
         self.output.setToolTip("The new neurons end the network, with the activation the data "
                                "set's task needs")

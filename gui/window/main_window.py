@@ -25,10 +25,14 @@ from gui.inspector.dock import Inspector
 from gui.learn import install_all as install_learning_views
 from gui.training.live import LiveTraining
 from gui.widgets.theme import appearance, icon, set_appearance
-from gui.window.add_layer import AddLayerDialog, LayerChoice
-from gui.window.dialogs import shortcuts_text
+from gui.window.add_layer import OUTPUT_LABEL, AddLayerDialog, LayerChoice
+from gui.window.dialogs import plain, shortcuts_text
 from gui.window.file_actions import FileActions
 from gui.window.model_files import ModelFiles
+from gui.window.start_page import StartPage, Step
+
+EMPTY_TEXT = ("Nothing on the canvas yet: open an example or build a network with the steps on "
+              "the canvas.")
 
 
 class MainWindow(FileActions, ModelFiles, QMainWindow):
@@ -66,6 +70,7 @@ class MainWindow(FileActions, ModelFiles, QMainWindow):
         self._make_toolbar()
         self.live = LiveTraining(self)
         install_learning_views(self)
+        self.start_page = StartPage(self.view, self.start_steps)
         self._connect()
         self.resize(1280, 820)
         if restore_settings:
@@ -240,6 +245,10 @@ class MainWindow(FileActions, ModelFiles, QMainWindow):
                                                   entry.get("label", "")))
         doc.design_replaced.connect(lambda: self.view.fit_to_view())
         doc.design_replaced.connect(self._update_regroup_actions)
+        self.start_page.example_chosen.connect(self.open_chosen_example)
+        doc.design_changed.connect(self._show_start_page)
+        doc.design_replaced.connect(self._show_start_page)
+        self._show_start_page()
 
     # ------------------------------------------------------------------ view state
     def _refresh_title(self) -> None:
@@ -247,6 +256,12 @@ class MainWindow(FileActions, ModelFiles, QMainWindow):
 
     def _show_problems(self, problems) -> None:
         self.problems.clear()
+        if not self.document.design.nodes:  # nothing drawn yet is a start, not an error
+            item = QListWidgetItem(icon("mdi6.information-outline"), EMPTY_TEXT)
+            item.setFlags(Qt.ItemFlag.NoItemFlags)
+            self.problems.addItem(item)
+            self.problem_count.hide()
+            return
         for problem in problems:
             item = QListWidgetItem(icon("mdi6.alert-circle-outline" if problem.severity == "error"
                                         else "mdi6.alert-outline"), str(problem))
@@ -260,6 +275,32 @@ class MainWindow(FileActions, ModelFiles, QMainWindow):
         warnings = len(problems) - errors
         self.problem_count.setText(f"{errors} problem(s), {warnings} warning(s)")
         self.problem_count.setVisible(bool(problems))  # none: training's state says what's next
+
+    def _show_start_page(self) -> None:
+        """The start page while the design has no node; it goes with the first one."""
+        self.start_page.setVisible(not self.document.design.nodes)
+
+    def start_steps(self) -> list[Step]:
+        """Building XOR yourself, step by step, with the keys the actions have now."""
+
+        def keys(action: QAction) -> str:
+            return action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+
+        def name(action: QAction) -> str:
+            return plain(action.text()).rstrip("…")
+
+        layer, play = self.act_add_layer, self.live.bar.act_play
+        output = QKeySequence.mnemonic(OUTPUT_LABEL).toString(QKeySequence.SequenceFormat.NativeText)
+        return [Step(keys(self.act_add_inputs), f"{name(self.act_add_inputs)}: x1 and x2"),
+                Step(keys(layer), f"{name(layer)}: type how many, Tab, the activation's first "
+                                  "letters, Enter"),
+                Step(keys(layer), f"again for the output: 1, {output} for Output layer, Enter"),
+                Step("", "Choose the data set in the Data panel"),
+                Step(keys(play), f"{name(play)}: train it and watch it learn")]
+
+    def open_chosen_example(self, path: str) -> None:
+        if self.maybe_save():
+            self.open_example_path(path)
 
     def _selection_changed(self) -> None:
         self.inspector.show_selection(self.scene.selected_node_ids(),
