@@ -176,6 +176,7 @@ class StartPage(QScrollArea):
         body.addWidget(self.step_list)
         self.setStyleSheet("#start_page, #start_page > QWidget > QWidget { background: transparent; }")
         self._restyle()
+        self.refresh_steps()
         view.installEventFilter(self)
         self._follow_view()
 
@@ -196,7 +197,10 @@ class StartPage(QScrollArea):
             keys = f"<b>{escape(step.keys)}</b>&nbsp;&nbsp;" if step.keys else ""
             rows.append(f"<tr><td align='right'>{number}.&nbsp;</td>"
                         f"<td>{keys}{escape(step.text)}</td></tr>")
-        self.step_list.setText(f"<table cellspacing='2'>{''.join(rows)}</table>")
+        text = f"<table cellspacing='2'>{''.join(rows)}</table>"
+        if text != self.step_list.text():
+            self.step_list.setText(text)
+            self.widget().updateGeometry()
 
     def _restyle(self) -> None:
         theme = Theme.from_palette(QGuiApplication.palette())  # the canvas's colours

@@ -39,6 +39,7 @@ def test_an_empty_window_offers_every_example_and_the_steps_not_an_error(window)
     for button in page.buttons.values():
         assert button.isVisible() and not button.icon().isNull() and button.toolTip()
         assert button.width() >= button.sizeHint().width()  # its name shown whole
+        assert button.height() >= button.sizeHint().height()
     # the empty design is a start: no error count, the Problems panel says what to do
     assert window.problem_count.isHidden()
     assert [window.problems.item(i).text() for i in range(window.problems.count())] == [EMPTY_TEXT]
@@ -55,6 +56,9 @@ def test_the_steps_spell_the_keys_the_actions_have(window, qtbot):
     window.act_undo.trigger()  # empty again: the page comes back with the new key
     assert window.start_page.isVisible()
     assert "Ctrl+Shift+Y" in window.start_page.step_list.text()
+    qtbot.wait(50)  # laid out again for the longer text: nothing squashed
+    card = window.start_page.card
+    assert card.height() >= card.sizeHint().height() and card.width() >= card.sizeHint().width()
 
 
 def test_the_first_node_puts_it_away_undo_and_file_new_bring_it_back(window, qtbot, monkeypatch):
