@@ -304,6 +304,20 @@ class Document(AutosaveRecovery, ClipboardEdits, QObject):
             self.undo_stack.endMacro()
         return ids
 
+    def add_column(self, kind: str, params: list[Mapping[str, Any]], position: tuple[float, float],
+                   text: str, spacing: float = 70.0) -> list[str]:
+        """A column of nodes of one kind, one per entry of `params`, centred on `position`: one
+        undo step named `text`."""
+        ids: list[str] = []
+        self.undo_stack.beginMacro(text)
+        try:
+            for i, node_params in enumerate(params):
+                y = position[1] + (i - (len(params) - 1) / 2) * spacing
+                ids.append(self.add_node(kind, (position[0], y), node_params))
+        finally:
+            self.undo_stack.endMacro()
+        return ids
+
     def fully_connect(self, node_ids: Iterable[str]) -> int:
         """Group the nodes into columns by x and wire each column to the next; returns the count."""
         columns = _columns(self.design, node_ids)

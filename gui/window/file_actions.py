@@ -65,9 +65,16 @@ class FileActions:
     def open_example(self) -> None:
         if self.maybe_save():
             path = choose_example(self)
-            if path and self.open_path(path):
-                self.document.path = None  # Save asks for a new name: examples stay pristine
-                self._refresh_title()
+            if path:
+                self.open_example_path(path)
+
+    def open_example_path(self, path: str) -> bool:
+        """Open an example (the chooser's or the start page's pick) as a new, unnamed design."""
+        if not self.open_path(path):
+            return False
+        self.document.path = None  # Save asks for a new name: examples stay pristine
+        self._refresh_title()
+        return True
 
     def open_path_asking(self, path: str) -> None:
         if self.maybe_save():

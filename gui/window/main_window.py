@@ -9,7 +9,6 @@ from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
-    QInputDialog,
     QLabel,
     QListWidget,
     QListWidgetItem,
@@ -19,16 +18,21 @@ from PySide6.QtWidgets import (
 )
 
 from gui.canvas import CanvasScene, CanvasView
-from gui.canvas.palette import Palette
+from gui.canvas.palette import MAX_COLUMN_ENTRIES, Palette, dataset_columns
 from gui.document.clipboard import CLIPBOARD_MIME, read_clipboard, release_clipboard
 from gui.document.document import Document
 from gui.inspector.dock import Inspector
 from gui.learn import install_all as install_learning_views
 from gui.training.live import LiveTraining
 from gui.widgets.theme import appearance, icon, set_appearance
-from gui.window.dialogs import shortcuts_text
+from gui.window.add_layer import OUTPUT_LABEL, AddLayerDialog, LayerChoice
+from gui.window.dialogs import plain, shortcuts_text
 from gui.window.file_actions import FileActions
 from gui.window.model_files import ModelFiles
+from gui.window.start_page import StartPage, Step
+
+EMPTY_TEXT = ("Nothing on the canvas yet: open an example or build a network with the steps on "
+              "the canvas.")
 
 
 class MainWindow(FileActions, ModelFiles, QMainWindow):
@@ -59,12 +63,14 @@ class MainWindow(FileActions, ModelFiles, QMainWindow):
                          Qt.Orientation.Horizontal)
         self.resizeDocks([self.problems_dock], [110], Qt.Orientation.Vertical)
         self.problem_count = QLabel()
+        self.layer_dialog: AddLayerDialog | None = None  # the Add a Layer dialog while it is open
         self.statusBar().addPermanentWidget(self.problem_count)
         self._make_actions()
         self._make_menus()
         self._make_toolbar()
         self.live = LiveTraining(self)
         install_learning_views(self)
+        self.start_page = StartPage(self.view, self.start_steps)
         self._connect()
         self.resize(1280, 820)
         if restore_settings:
@@ -137,6 +143,9 @@ class MainWindow(FileActions, ModelFiles, QMainWindow):
         self.act_duplicate = a("D&uplicate", self.duplicate, "Ctrl+D")
         self.act_delete = a("&Delete", self.delete_selection, K.Delete)
         self.act_select_all = a("Select &All", self.select_all, K.SelectAll)
+        self.act_add_inputs = a("Add the Data Set's &Inputs", self.add_inputs, "Ctrl+I",
+                                "mdi6.import", "one input per column of the data set, selected "
+                                "for the next layer")
         self.act_add_layer = a("Add a &Layer of Neurons…", self.add_layer, "Ctrl+L",
                                "mdi6.dots-vertical", "a column of neurons wired to the selection")
         self.act_connect = a("&Fully Connect the Selection", self.fully_connect, "Ctrl+K",
@@ -181,7 +190,8 @@ class MainWindow(FileActions, ModelFiles, QMainWindow):
         edit.addActions([self.act_cut, self.act_copy, self.act_paste, self.act_duplicate,
                          self.act_delete, self.act_select_all])
         edit.addSeparator()
-        edit.addActions([self.act_add_layer, self.act_connect, self.act_expand, self.act_collapse])
+        edit.addActions([self.act_add_inputs, self.act_add_layer, self.act_connect, self.act_expand,
+                         self.act_collapse])
         self.canvas_menu = QMenu(self)  # the canvas's right click: what applies to the selection
         self.canvas_menu.addActions([self.act_expand, self.act_collapse])
         self.canvas_menu.addSeparator()
@@ -215,7 +225,7 @@ class MainWindow(FileActions, ModelFiles, QMainWindow):
         bar.addSeparator()
         bar.addActions([self.act_undo, self.act_redo])
         bar.addSeparator()
-        bar.addActions([self.act_add_layer, self.act_connect, self.act_layout])
+        bar.addActions([self.act_add_inputs, self.act_add_layer, self.act_connect, self.act_layout])
         bar.addSeparator()
         bar.addActions([self.act_zoom_in, self.act_zoom_out, self.act_fit])
 
@@ -235,6 +245,10 @@ class MainWindow(FileActions, ModelFiles, QMainWindow):
                                                   entry.get("label", "")))
         doc.design_replaced.connect(lambda: self.view.fit_to_view())
         doc.design_replaced.connect(self._update_regroup_actions)
+        self.start_page.example_chosen.connect(self.open_chosen_example)
+        doc.design_changed.connect(self._show_start_page)
+        doc.design_replaced.connect(self._show_start_page)
+        self._show_start_page()
 
     # ------------------------------------------------------------------ view state
     def _refresh_title(self) -> None:
@@ -242,6 +256,12 @@ class MainWindow(FileActions, ModelFiles, QMainWindow):
 
     def _show_problems(self, problems) -> None:
         self.problems.clear()
+        if not self.document.design.nodes:  # nothing drawn yet is a start, not an error
+            item = QListWidgetItem(icon("mdi6.information-outline"), EMPTY_TEXT)
+            item.setFlags(Qt.ItemFlag.NoItemFlags)
+            self.problems.addItem(item)
+            self.problem_count.hide()
+            return
         for problem in problems:
             item = QListWidgetItem(icon("mdi6.alert-circle-outline" if problem.severity == "error"
                                         else "mdi6.alert-outline"), str(problem))
@@ -255,6 +275,32 @@ class MainWindow(FileActions, ModelFiles, QMainWindow):
         warnings = len(problems) - errors
         self.problem_count.setText(f"{errors} problem(s), {warnings} warning(s)")
         self.problem_count.setVisible(bool(problems))  # none: training's state says what's next
+
+    def _show_start_page(self) -> None:
+        """The start page while the design has no node; it goes with the first one."""
+        self.start_page.setVisible(not self.document.design.nodes)
+
+    def start_steps(self) -> list[Step]:
+        """Building XOR yourself, step by step, with the keys the actions have now."""
+
+        def keys(action: QAction) -> str:
+            return action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+
+        def name(action: QAction) -> str:
+            return plain(action.text()).rstrip("…")
+
+        layer, play = self.act_add_layer, self.live.bar.act_play
+        output = QKeySequence.mnemonic(OUTPUT_LABEL).toString(QKeySequence.SequenceFormat.NativeText)
+        return [Step(keys(self.act_add_inputs), f"{name(self.act_add_inputs)}: x1 and x2"),
+                Step(keys(layer), f"{name(layer)}: type how many, Tab, the activation's first "
+                                  "letters, Enter"),
+                Step(keys(layer), f"again for the output: 1, {output} for Output layer, Enter"),
+                Step("", "Choose the data set in the Data panel"),
+                Step(keys(play), f"{name(play)}: train it and watch it learn")]
+
+    def open_chosen_example(self, path: str) -> None:
+        if self.maybe_save():
+            self.open_example_path(path)
 
     def _selection_changed(self) -> None:
         self.inspector.show_selection(self.scene.selected_node_ids(),
@@ -303,10 +349,47 @@ class MainWindow(FileActions, ModelFiles, QMainWindow):
     def select_all(self) -> None:
         self.scene.select_ids(list(self.document.design.nodes))
 
-    def add_layer(self) -> None:
-        count, ok = QInputDialog.getInt(self, "Add a layer", "Neurons in the new layer:", 4, 1, 256)
-        if not ok:
+    def add_inputs(self) -> None:
+        """One input per column of the data set (x1 and x2 for the plane's sets), or a Data node
+        when it has many; those already on the canvas are kept, and all of them are selected so
+        that the next layer is wired from them."""
+        design = self.document.design
+        columns = dataset_columns(design)
+        if columns is None:
+            self.statusBar().showMessage("The data set cannot be read: choose another in the Data "
+                                         "panel first", 8000)
             return
+        nodes = list(design.nodes.values())
+        x = min((n.position[0] for n in nodes), default=self.view.centre_scene_pos()[0]) - 160
+        y = (sum(n.position[1] for n in nodes) / len(nodes)) if nodes else self.view.centre_scene_pos()[1]
+        if len(columns) > MAX_COLUMN_ENTRIES:  # digits' 64 pixels: one Data node carries them
+            have = [n.id for n in nodes if n.kind == "data"]
+            chosen = have or self.document.add_column("data", [{}], (x, y), "Add the data set's inputs")
+        else:
+            have_by_feature = {n.params.get("feature"): n.id for n in nodes if n.kind == "input"}
+            missing = [c for c in columns if c not in have_by_feature]
+            added = iter(self.document.add_column("input", [{"feature": c} for c in missing], (x, y),
+                                                  "Add the data set's inputs") if missing else [])
+            chosen = [have_by_feature[c] if c in have_by_feature else next(added) for c in columns]
+        self.scene.select_ids(chosen)
+
+    def add_layer(self) -> None:
+        """Ask for the layer (count, activation, output or not); Enter adds it, wired from the
+        selected inputs and neurons, as one undo step."""
+        dialog = AddLayerDialog(self.document.design, self)
+        dialog.finished.connect(lambda result: self._layer_dialog_done(dialog, result))
+        self.layer_dialog = dialog
+        dialog.open()
+
+    def _layer_dialog_done(self, dialog: AddLayerDialog, result: int) -> None:
+        self.layer_dialog = None
+        dialog.deleteLater()
+        if result == AddLayerDialog.DialogCode.Accepted:
+            self.add_layer_as(dialog.choice())
+
+    def add_layer_as(self, choice: LayerChoice) -> list[str]:
+        """The chosen layer, right of the selected inputs and neurons and wired from each; it is
+        selected, so that the next layer is wired from it."""
         design = self.document.design
         previous = [n for n in self.selected_nodes() if design.nodes[n].kind in ("input", "neuron")]
         if previous:
@@ -314,7 +397,9 @@ class MainWindow(FileActions, ModelFiles, QMainWindow):
             y = sum(design.nodes[n].position[1] for n in previous) / len(previous)
         else:
             x, y = self.view.centre_scene_pos()
-        self.scene.select_ids(self.document.add_layer(count, previous, (x, y)))
+        created = self.document.add_layer(choice.count, previous, (x, y), choice.activation)
+        self.scene.select_ids(created)
+        return created
 
     def expand_dense(self) -> None:
         selected = self.selected_nodes()

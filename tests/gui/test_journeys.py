@@ -7,9 +7,9 @@ the digits MLP from Dense blocks the same way; try a wire the model refuses.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, QPointF
+from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QComboBox, QLineEdit, QSpinBox
+from PySide6.QtWidgets import QApplication, QComboBox, QLineEdit, QSpinBox, QToolButton
 
 from core.training.trainer import Trainer
 from gui.canvas.palette import PaletteTree
@@ -171,3 +171,84 @@ def test_a_refused_wire_explains_itself_and_changes_nothing(window):
     assert [(c.source, c.target) for c in doc.design.connections.values()] == [(a, b)]
     assert doc.undo_stack.count() == commands
     assert "cycle" in window.statusBar().currentMessage()
+
+
+# ---------------------------------------------------------------- XOR from an empty window, fast
+def pick_dataset(window: MainWindow, qtbot, name: str) -> None:
+    """Choose the data set as a person does in the Data panel: one click on its entry."""
+    button = window.findChild(QToolButton, f"dataset_{name}")
+    assert button is not None and button.isVisible(), f"the Data panel shows no {name!r}"
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
+def keys_on_canvas(window: MainWindow, qtbot, key: Qt.Key, modifier=Qt.KeyboardModifier.NoModifier
+                   ) -> None:
+    """A shortcut pressed with the canvas in front (the window active again after any dialog)."""
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+    window.view.setFocus()
+    QTest.keyClick(window.view, key, modifier)
+
+
+def add_layer_by_keys(window: MainWindow, qtbot, count: str, activation: str = "",
+                      output: bool = False) -> None:
+    """Ctrl+L, then in its dialog: the count typed, Tab and the activation's first letters (or
+    Alt+O for Output layer), Enter."""
+    keys_on_canvas(window, qtbot, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: window.layer_dialog is not None
+                    and QApplication.activeWindow() is window.layer_dialog)
+    dialog = window.layer_dialog
+    QTest.keyClicks(QApplication.focusWidget(), count)
+    if activation:
+        QTest.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+        QTest.keyClicks(QApplication.focusWidget(), activation)
+    if output:
+        QTest.keyClick(QApplication.focusWidget(), Qt.Key.Key_O, Qt.KeyboardModifier.AltModifier)
+        qtbot.waitUntil(dialog.output.isChecked)  # a mnemonic clicks a moment later
+    QTest.keyClick(QApplication.focusWidget(), Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.layer_dialog is None)
+
+
+def test_xor_from_an_empty_window_in_five_actions_trains_to_100_percent(window, qtbot):
+    doc, live = window.document, window.live
+    assert not doc.design.nodes and window.start_page.isVisible()
+    actions = []
+
+    # 1. Ctrl+I: the data set's two inputs, x1 and x2, selected.
+    keys_on_canvas(window, qtbot, Qt.Key.Key_I, Qt.KeyboardModifier.ControlModifier)
+    actions.append("Ctrl+I")
+    inputs = window.scene.selected_node_ids()
+    assert sorted(doc.design.nodes[n].params["feature"] for n in inputs) == ["x1", "x2"]
+    assert not window.start_page.isVisible()
+
+    # 2. Ctrl+L 4 relu Enter: four hidden neurons wired from both inputs, selected.
+    add_layer_by_keys(window, qtbot, "4", "relu")
+    actions.append("Ctrl+L 4 Tab relu Enter")
+    hidden = window.scene.selected_node_ids()
+    assert len(hidden) == 4 and {doc.design.nodes[h].params["activation"] for h in hidden} == {"relu"}
+
+    # 3. Ctrl+L 1 Alt+O Enter: one output neuron, sigmoid for two classes.
+    add_layer_by_keys(window, qtbot, "1", output=True)
+    actions.append("Ctrl+L 1 Alt+O Enter")
+    (out,) = window.scene.selected_node_ids()
+    assert doc.design.nodes[out].params["activation"] == "sigmoid"
+
+    # 4. One click on Exclusive or in the Data panel.
+    pick_dataset(window, qtbot, "xor")
+    actions.append("click Exclusive or")
+    assert doc.design.dataset.name == "xor"
+    assert [str(p) for p in doc.validate_now()] == []
+    pairs = {(c.source, c.target) for c in doc.design.connections.values()}
+    assert pairs == {(i, h) for i in inputs for h in hidden} | {(h, out) for h in hidden}
+
+    # 5. Ctrl+Return: Play, to the end of its epochs.
+    keys_on_canvas(window, qtbot, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    actions.append("Ctrl+Return")
+    assert live.controller.running
+    qtbot.waitUntil(lambda: not live.controller.running, timeout=60000)
+
+    assert len(actions) <= 8, actions
+    metrics = live.controller.last.metrics
+    assert metrics.train_accuracy == 1.0
+    assert "test accuracy" in live.status.text() and metrics.test_accuracy >= 0.98
+    live.shutdown()

@@ -97,7 +97,9 @@ def test_one_step_after_a_run_leaves_done_behind(xor_window, qtbot):
 
 
 def test_a_design_that_cannot_train_says_nothing_of_training(window, qtbot):
-    window.act_new.trigger()  # the empty design: no output yet
+    window.act_new.trigger()
+    window.document.add_node("input", (0, 0), {"feature": "x1"})  # unfinished: no output yet
+    window.document.validate_now()
     assert window.problem_count.isVisible() and "problem" in window.problem_count.text()
     assert "ready to train" not in status_bar_text(window)
     assert not window.live.state_label.isVisible()
