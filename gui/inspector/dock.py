@@ -93,8 +93,9 @@ class Inspector(QWidget):
 
     # ------------------------------------------------------------------ validation
     def _show_problems(self, problems: list[Problem]) -> None:
+        # an empty design is a start, not an error: the start page on the canvas says what to do
         mine = [p for p in problems if self.page is not None and self.page.concerns(p)]
-        if not mine:
+        if not mine or not self.document.design.nodes:
             self.note.hide()
             return
         mine.sort(key=lambda p: p.severity != "error")

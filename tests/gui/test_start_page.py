@@ -30,7 +30,7 @@ def ctrl_i(window, qtbot) -> None:
     QTest.keyClick(window.view, Qt.Key.Key_I, CTRL)
 
 
-def test_an_empty_window_offers_every_example_and_the_steps_not_an_error(window):
+def test_an_empty_window_offers_every_example_and_the_steps_not_an_error(window, qtbot):
     page = window.start_page
     assert page.isVisible()
     assert page.geometry() == window.view.viewport().geometry()  # over the whole canvas
@@ -44,6 +44,11 @@ def test_an_empty_window_offers_every_example_and_the_steps_not_an_error(window)
     assert window.problem_count.isHidden()
     assert [window.problems.item(i).text() for i in range(window.problems.count())] == [EMPTY_TEXT]
     assert not window.live.state_label.isVisible()  # and nothing claims it could train
+    assert window.inspector.note.isHidden()  # no red "no input / no output" in the inspector
+    QTest.keyClick(window.view, Qt.Key.Key_I, CTRL)  # once there is a node, what is missing is said
+    window.scene.select_ids([])  # (the design's settings page: its problems)
+    qtbot.waitUntil(lambda: window.inspector.note.isVisibleTo(window))
+    assert "output" in window.inspector.note.text()
 
 
 def test_the_steps_spell_the_keys_the_actions_have(window, qtbot):
