@@ -259,3 +259,26 @@ def test_the_numbers_in_a_neuron_stay_inside_its_circle(learn, values):
                           lines=tuple((s, canvas.in_circle(v)) for s, v in zip(symbols, values, strict=True)))
         item.set_overlay(overlay)
         assert ink_outside_the_circle(item) == [], overlay.lines
+
+
+@pytest.mark.parametrize("size", [(1280, 800), (1600, 1000)])
+def test_the_explanation_reads_whole_in_a_pane_that_scrolls(learn, qtbot, size):
+    window, view, open_example = learn
+    window.resize(*size)
+    open_example("xor")
+    enter(window)
+    for _ in range(3):
+        click(view.next_button)
+    assert view.phase == 4 and "The chain rule" in view.text.toPlainText()
+    qtbot.wait(20)
+    text = view.text
+    document = text.document().size().height()
+    # the explanation is as tall as its wrapped lines: no slit with a scroll bar of its own …
+    assert text.height() >= document and text.verticalScrollBar().maximum() == 0
+    # … the pane around it scrolls to its end, and shows a good part of it at once
+    pane = view.pane
+    bottom = text.mapTo(pane.widget(), text.rect().bottomLeft()).y()
+    assert pane.widget().height() >= bottom
+    assert pane.verticalScrollBar().maximum() >= bottom - pane.viewport().height()
+    shown = text.visibleRegion().boundingRect().height()
+    assert shown >= 5 * text.fontMetrics().lineSpacing()
