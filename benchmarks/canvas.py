@@ -70,7 +70,8 @@ def main() -> None:
         view = CanvasView(scene)
         view.resize(1280, 800)
         view.show()
-        view.fit_to_view()
+        view.fit_to_view()  # readable and from its start: the whole of it is what pans here
+        view.fitInView(scene.itemsBoundingRect(), Qt.AspectRatioMode.KeepAspectRatio)
         app.processEvents()
         scene.wire_layer.finish()  # every wire drawn: the design is fully on screen
         view.viewport().repaint()

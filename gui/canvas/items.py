@@ -278,7 +278,8 @@ class NeuronItem(NodeItem):
                                        node.params.get("activation_params", {}), 26, 18)
         if overlay is not None and overlay.lines:
             paint_lines(painter, overlay.lines[:2], 0.0,
-                        ink(overlay.fill) if overlay.fill is not None else t.text, 17.0)
+                        ink(overlay.fill) if overlay.fill is not None else t.text, 17.0,
+                        self.RADIUS)
         elif glyph is None:
             painter.setPen(t.error)
             painter.setFont(style.font(14, bold=True))

@@ -18,6 +18,9 @@ from gui.canvas.scene import CanvasScene
 
 FILE_SUFFIXES = (".ncanvas", ".onnx")  # a design, or an ONNX model to import
 MIN_ZOOM, MAX_ZOOM = 0.1, 4.0
+READABLE_PX = 8.0  # the least size on screen at which a node's text reads
+SMALLEST_TEXT_PX = 10.0  # a node's smallest text in scene pixels (a neuron's bias and name)
+FIT_LEAST_ZOOM = READABLE_PX / SMALLEST_TEXT_PX  # Fit to View zooms out no further
 BIG_NODES, BIG_WIRES = 150, 400  # from this size on, zooming scales the last frame (see paintEvent)
 ZOOM_SETTLE_MS = 150  # the wheel has rested this long: draw sharp again
 WORLD = 1_000_000.0  # the view may pan anywhere; the scene's items are somewhere inside
@@ -90,7 +93,9 @@ class CanvasView(QGraphicsView):
 
     @Slot()
     def fit_to_view(self) -> None:
-        """Show every node, at most at 125 %."""
+        """Show every node, at most at 125 % and never so small that their text cannot be read
+        (FIT_LEAST_ZOOM): a design larger than that is shown centred where it fits and from its
+        start (left, top: its inputs) where it does not, the rest a scroll away."""
         items = self.canvas.node_items()
         if not items:
             self.centerOn(0, 0)
@@ -101,8 +106,10 @@ class CanvasView(QGraphicsView):
         rect.adjust(-40, -40, 40, 40)
         view = self.viewport().rect()
         factor = min(view.width() / rect.width(), view.height() / rect.height(), 1.25)
-        self.set_zoom(factor, QGraphicsView.ViewportAnchor.AnchorViewCenter)
-        self.centerOn(rect.center())
+        self.set_zoom(max(factor, FIT_LEAST_ZOOM), QGraphicsView.ViewportAnchor.AnchorViewCenter)
+        width, height = view.width() / self.zoom(), view.height() / self.zoom()
+        self.centerOn(rect.center().x() if rect.width() <= width else rect.left() + width / 2,
+                      rect.center().y() if rect.height() <= height else rect.top() + height / 2)
 
     def zoom_at(self, factor: float, view_pos: QPointF) -> None:
         """Scale to `factor` keeping the scene point under this viewport point where it is."""

@@ -4,13 +4,17 @@ is held against core/learn/backprop_steps.py's own numbers for the same step."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QDockWidget
+from PySide6.QtWidgets import QDockWidget, QStyleOptionGraphicsItem
 
 from core.learn.backprop_steps import forward_backward, make_trainer, next_batch
 from gui.canvas import style
+from gui.learn.backprop import canvas
 from gui.learn.backprop.text import num, short
 from gui.learn.backprop.view import BackpropView
 from resources import EXAMPLES
@@ -63,7 +67,8 @@ def test_the_phases_advance_in_order_and_the_canvas_shows_cores_numbers(learn):
     for nid in step.neurons:  # 1 · forward: z and a, written inside each neuron
         item, shown = scene.node_item(nid), step.shown(nid)
         assert overlay_values(item) == {"z": shown["z"], "a": shown["a"]}
-        assert item.overlay.lines == (("z", short(shown["z"])), ("a", short(shown["a"])))
+        assert item.overlay.lines == (("z", canvas.in_circle(shown["z"])),
+                                      ("a", canvas.in_circle(shown["a"])))
     for nid, values in step.inputs.items():
         assert overlay_values(scene.node_item(nid)) == {"a": float(values[0])}
     assert all(w.overlay is None for w in scene.connection_items())  # the weights still show
@@ -201,3 +206,79 @@ def test_entering_while_training_runs_pauses_it_first(learn, qtbot):
     qtbot.waitUntil(lambda: not controller.running and view.phase == 1, timeout=20000)
     assert view.step.network.weights == {c: conn.weight for c, conn in
                                          window.document.design.connections.items()}
+
+
+def ink_outside_the_circle(item, scale: int = 4) -> list[tuple[float, float]]:
+    """Render a neuron with its numbers (its ports are children, not drawn here) at `scale`×, on
+    a transparent ground with a fill no text has; return where text lands (in item units) beyond
+    the circle's inside edge or on a port, between the circle's top and bottom (the name above
+    and the bias below lie outside it by design)."""
+    radius = item.RADIUS
+    size = int(2 * (radius + 30) * scale)
+    image = QImage(size, size, QImage.Format.Format_ARGB32)
+    image.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(image)
+    painter.translate(size / 2, size / 2)
+    painter.scale(scale, scale)
+    item.paint(painter, QStyleOptionGraphicsItem())
+    painter.end()
+    fill = item.overlay.fill
+    port = item.input_port.RADIUS
+    border = 1.5  # the circle's pen, and its antialiased edge
+    hits = []
+    for py in range(0, size, 2):
+        y = (py - size / 2) / scale
+        if abs(y) > radius:
+            continue
+        for px in range(0, size, 2):
+            x = (px - size / 2) / scale
+            colour = image.pixelColor(px, py)
+            if colour.alpha() == 0:
+                continue
+            d = (x * x + y * y) ** 0.5
+            on_border = abs(d - radius) <= border
+            text = not on_border and (d > radius or max(abs(colour.red() - fill.red()), abs(
+                colour.green() - fill.green()), abs(colour.blue() - fill.blue())) > 40)
+            near_port = min(((x - s * radius) ** 2 + y * y) ** 0.5 for s in (-1, 1)) <= port + 1
+            if text and (d > radius - border or near_port):
+                hits.append((round(x, 1), round(y, 1)))
+    return hits
+
+
+@pytest.mark.parametrize("values", [(-1.7123, -4.2511), (-0.01234, 0.5678), (-1.234e-5, 12345.6),
+                                    (-123.45, -0.0009876)])
+def test_the_numbers_in_a_neuron_stay_inside_its_circle(learn, values):
+    window, view, open_example = learn
+    open_example("xor")
+    enter(window)
+    nid = next(iter(expected(window).neurons))
+    item = window.scene.node_item(nid)
+    for phase in (1, 3):  # "z", "a" and the wider "∂a", "∂z"
+        symbols = ("z", "a") if phase == 1 else ("∂a", "∂z")
+        overlay = replace(item.overlay, fill=QColor(200, 225, 255),
+                          lines=tuple((s, canvas.in_circle(v)) for s, v in zip(symbols, values, strict=True)))
+        item.set_overlay(overlay)
+        assert ink_outside_the_circle(item) == [], overlay.lines
+
+
+@pytest.mark.parametrize("size", [(1280, 800), (1600, 1000)])
+def test_the_explanation_reads_whole_in_a_pane_that_scrolls(learn, qtbot, size):
+    window, view, open_example = learn
+    window.resize(*size)
+    open_example("xor")
+    enter(window)
+    for _ in range(3):
+        click(view.next_button)
+    assert view.phase == 4 and "The chain rule" in view.text.toPlainText()
+    qtbot.wait(20)
+    text = view.text
+    document = text.document().size().height()
+    # the explanation is as tall as its wrapped lines: no slit with a scroll bar of its own …
+    assert text.height() >= document and text.verticalScrollBar().maximum() == 0
+    # … the pane around it scrolls to its end, and shows a good part of it at once
+    pane = view.pane
+    bottom = text.mapTo(pane.widget(), text.rect().bottomLeft()).y()
+    assert pane.widget().height() >= bottom
+    assert pane.verticalScrollBar().maximum() >= bottom - pane.viewport().height()
+    shown = text.visibleRegion().boundingRect().height()
+    assert shown >= 5 * text.fontMetrics().lineSpacing()

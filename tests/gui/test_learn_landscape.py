@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QStyle, QStyleOptionComboBox
 
 from core.compiler.compile import compile_design
 from core.training.landscape import GRID
@@ -260,6 +261,19 @@ def test_the_menu_takes_two_selected_wires_and_stays_in_front_while_it_trains(wi
     panel = window.landscape_panel
     wait_for_surface(qtbot, panel)
     assert (panel.x_combo.currentText(), panel.y_combo.currentText()) == ("x1 → n4", "x2 → n5")
+    assert window.landscape_dock.isFloating()  # a window of its own
+    window.live.bar.act_step.trigger()  # the first snapshot brings the boundary forward …
+    assert panel.isVisible() and not panel.visibleRegion().isEmpty()  # … but not over this
+
+
+def test_docked_again_it_is_a_tab_beside_the_boundary_and_stays_in_front(window, qtbot):
+    assert window.open_path(str(EXAMPLES / "xor.ncanvas"))
+    window.act_landscape.trigger()
+    panel, dock = window.landscape_panel, window.landscape_dock
+    wait_for_surface(qtbot, panel)
+    dock.setFloating(False)  # as a double-click on its title does
+    qtbot.waitUntil(lambda: window.live.boundary_dock in window.tabifiedDockWidgets(dock))
+    dock.raise_()
     window.live.bar.act_step.trigger()  # the first snapshot brings the boundary forward …
     assert panel.isVisible() and not panel.visibleRegion().isEmpty()  # … but not over this
     window.live.boundary_dock.raise_()  # a person's own choice of tab is kept
@@ -300,3 +314,62 @@ def test_a_flat_surface_at_an_enormous_loss_is_coloured_without_a_warning(recwar
         image = colour_image(values, lo, hi, table)
         assert image.shape == (5, 5, 3) and (image == image[0, 0]).all()
     assert [str(w.message) for w in recwarn if issubclass(w.category, RuntimeWarning)] == []
+
+
+def bottom_row(window):
+    """What a person sees of the canvas and the bottom row of panels: their places and sizes."""
+    live = window.live
+    return [w.geometry() for w in (window.view, live.data_dock, live.boundary_dock,
+                                   live.loss_dock)]
+
+
+def combo_shows_whole(combo) -> bool:
+    """The combo box is seen whole (not cut by its column), its text field as wide as its text."""
+    if combo.visibleRegion().boundingRect() != combo.rect():
+        return False
+    option = QStyleOptionComboBox()
+    combo.initStyleOption(option)
+    field = combo.style().subControlRect(QStyle.ComplexControl.CC_ComboBox, option,
+                                         QStyle.SubControl.SC_ComboBoxEditField, combo)
+    return field.width() >= combo.fontMetrics().horizontalAdvance(combo.currentText())
+
+
+def label_shows_whole(label) -> bool:
+    """A word-wrapped label is as tall as its text needs at its width."""
+    return not label.isVisible() or label.height() >= label.heightForWidth(label.width())
+
+
+@pytest.mark.parametrize("size", [(1280, 800), (1600, 1000)])
+def test_the_landscape_opens_in_a_window_of_its_own_and_squeezes_no_panel(window, qtbot, size):
+    window.resize(*size)
+    assert window.open_path(str(EXAMPLES / "xor.ncanvas"))
+    qtbot.wait(20)
+    before = bottom_row(window)
+    panel = open_landscape(window, qtbot)
+    qtbot.wait(20)
+    dock = window.landscape_dock
+    assert bottom_row(window) == before  # the canvas and every panel keep their room
+    assert dock.isFloating() and not window.tabifiedDockWidgets(dock)
+    need = panel.minimumSizeHint()
+    assert dock.width() >= need.width() and dock.height() >= need.height()
+    assert panel.contours.width() >= 400 and panel.contours.height() >= 360  # a plot, not a strip
+    assert window.screen().availableGeometry().contains(dock.geometry())
+    canvas_top = window.view.mapToGlobal(window.view.rect().topLeft()).y()
+    assert dock.geometry().top() >= canvas_top  # the toolbars (Play, Step) stay in view
+
+
+@pytest.mark.parametrize("size", [(1280, 800), (1600, 1000)])
+def test_no_weight_name_or_note_of_the_landscape_is_cut(window, qtbot, size):
+    window.resize(*size)
+    assert window.open_path(str(EXAMPLES / "digits_cnn.ncanvas"))
+    window.act_landscape.trigger()
+    panel = window.landscape_panel
+    combo = panel.x_combo
+    qtbot.waitUntil(lambda: combo.count() > 0, timeout=20000)  # listed (the surface may follow)
+    names = [panel.model.index(i).data() for i in range(combo.count())]
+    widest = max(range(len(names)), key=lambda i: combo.fontMetrics().horizontalAdvance(names[i]))
+    combo.setCurrentIndex(widest)
+    qtbot.wait(20)
+    assert combo_shows_whole(panel.x_combo) and combo_shows_whole(panel.y_combo)
+    for label in (panel.status, panel.note, panel.gl_note):
+        assert label_shows_whole(label), label.objectName()

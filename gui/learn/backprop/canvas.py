@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import math
+
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFontMetricsF, QLinearGradient, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
@@ -14,6 +16,26 @@ from gui.canvas.overlays import NodeOverlay, WireOverlay
 from gui.learn.backprop.text import Names, short
 
 DIMMED = 0.3  # how much of its colour a wire off the selected wire's paths keeps
+
+
+def in_circle(v: float) -> str:
+    """A number inside a neuron: two figures at most, a true minus sign (0.57, −1.7, −0.012, 12,
+    5e−3); the tooltip and the explanation give it in full."""
+    if v == 0 or not math.isfinite(v):
+        return short(v)
+    a = abs(v)
+    if a < 0.01 or a >= 1000:
+        mantissa, exponent = f"{v:.0e}".split("e")
+        text = f"{mantissa}e{int(exponent)}"
+    elif a < 0.1:
+        text = f"{v:.3f}"
+    elif a < 1:
+        text = f"{v:.2f}"
+    elif a < 10:
+        text = f"{v:.1f}"
+    else:
+        text = f"{v:.0f}"
+    return text.replace("-", "−")
 
 
 def clear(scene) -> None:
@@ -79,11 +101,11 @@ def _neuron(step: Pass, names: Names, nid: str, phase: int, scale: float, ring: 
     tip = (f"{names.node(nid)}: z = {v['z']:.6g}, a = {v['a']:.6g}\n"
            f"∂L/∂a = {v['da']:.6g}, ∂L/∂z = {v['dz']:.6g}")
     if phase >= 3:
-        return NodeOverlay(lines=(("∂a", short(v["da"])), ("∂z", short(v["dz"]))),
+        return NodeOverlay(lines=(("∂a", in_circle(v["da"])), ("∂z", in_circle(v["dz"]))),
                            fill=style.gradient_fill(v["dz"], scale), tag=names.node(nid),
                            note=note, ring=ring, tooltip=tip,
                            values=tuple((k, v[k]) for k in ("z", "a", "da", "dz")))
-    return NodeOverlay(lines=(("z", short(v["z"])), ("a", short(v["a"]))), tag=names.node(nid),
+    return NodeOverlay(lines=(("z", in_circle(v["z"])), ("a", in_circle(v["a"]))), tag=names.node(nid),
                        note=note, tooltip=tip.split("\n")[0], values=(("z", v["z"]), ("a", v["a"])))
 
 

@@ -9,11 +9,12 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QButtonGroup,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QPushButton,
     QRadioButton,
-    QTextBrowser,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -30,6 +31,7 @@ from core.learn.backprop_steps import (
 )
 from gui.inspector.names import design_order
 from gui.learn.backprop import canvas, text
+from gui.learn.backprop.whole_text import WholeText
 
 PHASES = ("Forward", "Loss", "Backward", "Update", "Apply")
 DEMO_NOTE = ("<p><b>Deep sigmoid network.</b> Six layers of four sigmoid neurons. Look at the "
@@ -71,6 +73,7 @@ class BackpropView(QWidget):
         intro = QLabel("Train one step at a time and watch every number the network computes, "
                        "then how the chain rule turns the loss into each weight's change.")
         intro.setWordWrap(True)
+        intro.setObjectName("backprop_intro")
         self.one_sample = QRadioButton("One sample")
         self.mini_batch = QRadioButton("One mini-batch")
         self.one_sample.setChecked(True)
@@ -94,9 +97,8 @@ class BackpropView(QWidget):
             label.setObjectName(f"phase_{i}")
             strip.addWidget(label, 1)
             self.phase_labels.append(label)
-        self.text = QTextBrowser()
+        self.text = WholeText()
         self.text.setObjectName("backprop_text")
-        self.text.setOpenLinks(False)
         self.legend = canvas.GradientLegend()
         self.next_button = QPushButton("Next Phase")
         self.finish_button = QPushButton("Finish This Step")
@@ -113,15 +115,29 @@ class BackpropView(QWidget):
         self.demo_button.setToolTip("a new design: 2 inputs, six layers of four sigmoid neurons, "
                                     "one output, on the circle data: watch gradients vanish")
         self.demo_button.clicked.connect(self.open_demo)
+        # the words read top to bottom in one pane that scrolls as a whole: the explanation is
+        # never a slit of two lines with a scroll bar of its own
+        page = QWidget()
+        page.setObjectName("backprop_page")
+        column = QVBoxLayout(page)
+        column.setContentsMargins(0, 0, 4, 0)
+        column.addWidget(intro)
+        column.addWidget(self.text)
+        column.addWidget(self.demo_button)
+        column.addStretch(1)
+        self.pane = QScrollArea()
+        self.pane.setObjectName("backprop_pane")
+        self.pane.setWidgetResizable(True)
+        self.pane.setFrameShape(QFrame.Shape.NoFrame)
+        self.pane.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.pane.setWidget(page)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
-        layout.addWidget(intro)
         layout.addLayout(kinds)
         layout.addLayout(strip)
-        layout.addWidget(self.text, 1)
+        layout.addWidget(self.pane, 1)
         layout.addWidget(self.legend)
         layout.addLayout(buttons)
-        layout.addWidget(self.demo_button)
         self._show_phase()
 
     @property
@@ -315,6 +331,7 @@ class BackpropView(QWidget):
     def _say(self, html: str) -> None:
         self.phase = 0
         self.text.setHtml(html)
+        self.pane.verticalScrollBar().setValue(0)
         self._show_phase()
 
     def _render(self) -> None:
@@ -336,6 +353,7 @@ class BackpropView(QWidget):
             parts.append(text.update_text(self.plan, self.selected,
                                           text.Names(step, design).wire(conn.source, conn.target)))
         self.text.setHtml("".join(parts))
+        self.pane.verticalScrollBar().setValue(0)  # each phase reads from its start
         canvas.show(self.scene, step, design, phase, self.rule if phase == 4 else None)
         self.legend.set_scales(*canvas.largest(step))
         self._show_phase()

@@ -4,7 +4,7 @@ grid's span, Recompute here, Clear path, what the numbers are, and the notes for
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -13,6 +13,8 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QSizePolicy,
+    QStyle,
+    QStyleOptionComboBox,
     QVBoxLayout,
     QWidget,
 )
@@ -24,7 +26,8 @@ NOTE = ("Learning rate: too small crawls, too large bounces out — try 0.001 an
         "(Reset between the runs).")
 SLICE = ("The surface is a slice through the loss: every other weight stays where it was when it "
          "was computed. Recompute here takes them all as they are now.")
-WIDTH = 236  # the column's width: the plots take the rest
+WIDTH = 236  # the column's width (wider where a weight's name needs it): the plots take the rest
+MAX_NAME_WIDTH = 420  # a weight box grows to its widest name up to this; its list's tips say more
 HINT_STYLE = "color: palette(placeholder-text);"
 
 
@@ -62,7 +65,7 @@ class LandscapeControls(QWidget):
         self.note.setObjectName("landscape_note")
         self.note.setToolTip(SLICE)
 
-        form = QFormLayout()
+        self.form = form = QFormLayout()
         form.setContentsMargins(0, 0, 0, 0)
         form.setHorizontalSpacing(6)
         form.setVerticalSpacing(4)
@@ -84,6 +87,22 @@ class LandscapeControls(QWidget):
         layout.addStretch(1)
         layout.addWidget(self.gl_note)
         layout.addWidget(self.note)
+
+    def fit_names(self, names: list[str]) -> None:
+        """The two weight boxes as wide as the widest of `names` (the column grows with them)."""
+        combo = self.x_combo
+        text = max((combo.fontMetrics().horizontalAdvance(n) for n in names), default=0)
+        option = QStyleOptionComboBox()
+        combo.initStyleOption(option)
+        need = combo.style().sizeFromContents(QStyle.ContentsType.CT_ComboBox, option,
+                                              QSize(text, combo.fontMetrics().height()), combo)
+        width = min(need.width() + 2, MAX_NAME_WIDTH)
+        for box in (self.x_combo, self.y_combo):
+            box.setMinimumWidth(width)
+            box.view().setMinimumWidth(max(WIDTH, width))
+        self.form.invalidate()  # the boxes' new least widths count now, not at the next pass
+        self.layout().invalidate()
+        self.setFixedWidth(max(WIDTH, self.layout().totalMinimumSize().width()))
 
     @staticmethod
     def _weight_combo(model: WeightListModel, tip: str) -> QComboBox:

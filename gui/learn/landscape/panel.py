@@ -17,7 +17,7 @@ from gui.learn.landscape.controls import (
     too_few,
 )
 from gui.learn.landscape.job import Request, SurfaceRunner
-from gui.learn.landscape.weights import WeightListModel, weight_name
+from gui.learn.landscape.weights import WeightListModel, weight_name, widest_names
 from gui.panels.plot_style import FollowsPlotColours, PlotColours
 
 EDIT_WAIT_MS = 300  # a person's edits to other weights redraw the slice after this pause
@@ -223,6 +223,7 @@ class LandscapePanel(FollowsPlotColours, QWidget):
         if None in refs:
             refs = list(landscape.weights.default_pair())
         self.model.set_table(landscape.weights, design)
+        self.controls.fit_names(widest_names(design, landscape.weights))
         self.pages.setCurrentWidget(self.main)
         self._set_status(rows_text(landscape))
         self._choose(refs[0], refs[1], restart=keep != (refs[0].key, refs[1].key))

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 from PySide6.QtCore import QAbstractListModel, QModelIndex, Qt
 
 from core.training.inside import block_name
@@ -20,6 +21,16 @@ def weight_name(design, ref: WeightRef) -> str:
         return f"bias of {node_name(design, ref.owner)}"
     owner = block_name(design, ref.owner) if ref.owner in design.nodes else ref.owner
     return f"{owner} {ref.param}[{', '.join(str(i) for i in ref.index)}]"
+
+
+def widest_names(design, table: WeightTable | None) -> list[str]:
+    """The names among which the widest of the table's is: every neuron's weight and bias, and
+    each block array's last entry (the largest indices); a block's thousands are not named."""
+    if table is None:
+        return []
+    last = [start + int(np.prod(shape)) - 1 for _nid, _op, _param, shape, start in table.blocks]
+    return [weight_name(design, ref) for ref in table.neurons] + [
+        weight_name(design, table[i]) for i in last]
 
 
 class WeightListModel(QAbstractListModel):
