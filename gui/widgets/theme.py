@@ -6,7 +6,7 @@ from __future__ import annotations
 import qtawesome
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QProxyStyle, QStyle
 
 ACCENT = QColor("#3b82f6")
 
@@ -41,14 +41,30 @@ def is_dark() -> bool:
     return hints.colorScheme() == Qt.ColorScheme.Dark
 
 
+class ClearIndicators(QProxyStyle):
+    """Fusion, whose check box and radio button frames are drawn from a darker shade of the window
+    colour: on a dark window they vanish. Here they take the placeholder grey's shade instead."""
+
+    FRAMED = (QStyle.PrimitiveElement.PE_IndicatorCheckBox,
+              QStyle.PrimitiveElement.PE_IndicatorRadioButton)
+
+    def drawPrimitive(self, element, option, painter, widget=None) -> None:  # noqa: N802 (Qt's name)
+        if element in self.FRAMED and is_dark():
+            option = type(option)(option)  # a copy: the caller's option stays as it was
+            option.palette.setColor(QPalette.ColorRole.Window,
+                                    option.palette.color(QPalette.ColorRole.PlaceholderText))
+        super().drawPrimitive(element, option, painter, widget)
+
+
 def apply_theme(app: QApplication) -> None:
     """Fusion, with a palette that follows the system's light or dark scheme."""
-    app.setStyle("Fusion")
+    if not isinstance(app.style(), ClearIndicators):
+        app.setStyle(ClearIndicators("Fusion"))
     palette = QPalette()
     if is_dark():
         colors = {
             QPalette.ColorRole.Window: "#1f2329", QPalette.ColorRole.WindowText: "#e6e8eb",
-            QPalette.ColorRole.Base: "#171a1f", QPalette.ColorRole.AlternateBase: "#22262d",
+            QPalette.ColorRole.Base: "#2b3039", QPalette.ColorRole.AlternateBase: "#323843",
             QPalette.ColorRole.Text: "#e6e8eb", QPalette.ColorRole.Button: "#2a2f37",
             QPalette.ColorRole.ButtonText: "#e6e8eb", QPalette.ColorRole.ToolTipBase: "#2a2f37",
             QPalette.ColorRole.ToolTipText: "#e6e8eb", QPalette.ColorRole.PlaceholderText: "#8b929c",

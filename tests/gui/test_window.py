@@ -388,3 +388,30 @@ def test_a_refused_wire_says_why_in_the_status_bar_until_the_next_wire_is_made(w
     drag(view, at(view, scene.node_item(x).output_anchor()), at(view, scene.node_item(b).input_anchor()))
     assert document.design.connection_between(x, b) is not None
     assert status.currentMessage() == ""
+
+
+@pytest.mark.parametrize("kind", ["check box", "radio button"])
+def test_check_boxes_and_radio_buttons_are_seen_on_a_dark_window(qtbot, kind):
+    """Fusion frames an unchecked indicator in a darker shade of the window: on a dark window
+    it vanished. Its frame must stand out from the window behind it."""
+    from PySide6.QtGui import QColor, QPalette
+    from PySide6.QtWidgets import QApplication, QCheckBox, QRadioButton
+
+    from gui.app import make_app
+    from gui.widgets.theme import set_appearance
+
+    make_app([])
+    try:
+        set_appearance("dark")
+        box = (QCheckBox if kind == "check box" else QRadioButton)("log scale")
+        qtbot.addWidget(box)
+        box.show()
+        qtbot.waitExposed(box)
+        image = box.grab().toImage()
+        window = QApplication.palette().color(QPalette.ColorRole.Window)
+        indicator = range(min(16, image.width()))  # the indicator is drawn first, at the left
+        contrast = max(abs(QColor(image.pixel(x, y)).lightness() - window.lightness())
+                       for x in indicator for y in range(image.height()))
+        assert contrast >= 40, f"the {kind}'s frame is {contrast} lightness steps from the window"
+    finally:
+        set_appearance("system")
