@@ -78,8 +78,9 @@ class LiveTraining:
         document = window.document
         self.controller = TrainingController(document, window)
         self.bar = TrainingBar(self.controller, window)
+        window.addToolBar(self.bar)  # beside the main toolbar; the settings on a row below
         window.addToolBarBreak()
-        window.addToolBar(self.bar)
+        window.addToolBar(self.bar.settings_bar)
         self.banner = Banner()
         view = window.takeCentralWidget()
         centre = QWidget()
