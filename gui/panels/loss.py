@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from core.interchange.tables import columns_csv
@@ -17,6 +18,8 @@ from gui.panels.design_data import design_data
 from gui.panels.plot_style import FollowsPlotColours, PlotColours, style_plot
 from gui.widgets import exports
 
+TITLE_POINTS = 9
+TITLE_MARGIN = 60  # pixels of a plot's width its axis and margins take
 REDRAW_SECONDS = 0.2  # while training runs, the curves are redrawn at most this often
 FEW_EPOCHS = 30  # up to this many epochs each one is marked with a dot (a lone epoch is visible)
 METRICS = {  # the metric plot: (history key stem, axis label, how a value is written)
@@ -286,17 +289,32 @@ class LossPanel(FollowsPlotColours, QWidget):
                          (columns[f"train_{stem}"][kept], columns[f"test_{stem}"][kept]), written)
 
     def _set_titles(self, losses=None, metrics=None, written=None) -> None:
-        """Each plot's title: its name and the last epoch's train · test values, in their colours."""
+        """Each plot's title: its name and the last epoch's train · test values, in their colours;
+        the values alone where the plot is too narrow for both (its axis names it)."""
         c = self.colours
+        self._titles = (losses, metrics, written)
+        font = QFont()
+        font.setPointSizeF(TITLE_POINTS)
+        metrics_of_font = QFontMetrics(font)
+        room = self.plots.width() / 2 - TITLE_MARGIN  # each plot's share, less its axis
         for plot, name, values, write in (
                 (self.plot, "loss", losses, lambda v: f"{v:.3g}"),
                 (self.metric_plot, METRICS[self.metric_task][1], metrics, written)):
-            shown = [] if values is None else [
-                f"<span style='color:{colour.name()}'>{html.escape(write(v))}</span>"
+            pairs = [] if values is None else [
+                (write(v), colour)
                 for v, colour in ((_last_finite(values[0]), c.train), (_last_finite(values[1]), c.test))
                 if v is not None]
-            text = html.escape(name) + ("&nbsp;&nbsp;" + " · ".join(shown) if shown else "")
-            plot.setTitle(text, color=c.muted.name(), size="9pt")
+            plain = " · ".join(text for text, _colour in pairs)
+            named = metrics_of_font.horizontalAdvance(f"{name}  {plain}") <= room or not pairs
+            shown = " · ".join(f"<span style='color:{colour.name()}'>{html.escape(text)}</span>"
+                               for text, colour in pairs)
+            text = (html.escape(name) + ("&nbsp;&nbsp;" + shown if shown else "")) if named else shown
+            plot.setTitle(text, color=c.muted.name(), size=f"{TITLE_POINTS:g}pt")
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        if getattr(self, "_titles", None) is not None:
+            self._set_titles(*self._titles)  # the names come and go with the room
 
     def _set_metric(self, task: str) -> None:
         if task == self.metric_task:

@@ -151,7 +151,7 @@ class LiveTraining:
         window.resizeDocks([self.data_dock], [290], Qt.Orientation.Vertical)
         window.resizeDocks([window.palette_dock, window.inspector_dock], [200, 330],
                            Qt.Orientation.Horizontal)
-        window.resizeDocks([self.data_dock, self.boundary_dock, self.loss_dock], [5, 4, 4],
+        window.resizeDocks([self.data_dock, self.boundary_dock, self.loss_dock], [8, 4, 4],
                            Qt.Orientation.Horizontal)
         self.controller.snapshot.connect(self._raise_the_right_view)
 
