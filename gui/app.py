@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
-from PySide6.QtCore import QCoreApplication, QObject, QSettings, QSize, QTimer
+from PySide6.QtCore import QCoreApplication, QObject, QSettings, QSize, Qt, QTimer
 from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
@@ -15,6 +15,7 @@ from gui.window import errors, logs
 from resources import DESKTOP_ID, icon_files
 
 SWITCH_INTERVAL = 0.001  # seconds: how soon a thread waiting for the GIL gets it
+SCREENSHOT_SIZE = (1440, 900)  # --screenshot's window, unless --size says otherwise
 
 
 def make_app(argv: list[str] | None = None) -> QApplication:
@@ -70,8 +71,10 @@ class ModalDismisser(QObject):
 
 
 def run(design_path: str | None = None, screenshot: str | None = None,
-        appearance: str | None = None, verbose: bool = False) -> int:
-    """Open the window (optionally with a design); with `screenshot`, save a PNG and quit.
+        appearance: str | None = None, verbose: bool = False,
+        size: tuple[int, int] = SCREENSHOT_SIZE) -> int:
+    """Open the window (optionally with a design); with `screenshot`, save a PNG of the window at
+    `size` (width, height) and quit.
 
     `appearance` ("system", "light", "dark") overrides the one chosen in View → Appearance;
     `verbose` logs everything, to stderr as well as the log file.
@@ -96,7 +99,8 @@ def run(design_path: str | None = None, screenshot: str | None = None,
     elif screenshot is None:
         QTimer.singleShot(0, window.offer_recovery)
     if screenshot:
-        window.resize(1440, 900)
+        window.setWindowState(Qt.WindowState.WindowNoState)  # the size asked for, whatever the screen
+        window.resize(*size)
         window.show()
         for _ in range(5):
             app.processEvents()

@@ -1,17 +1,22 @@
-"""Test configuration: Qt renders offscreen, so no test needs a display; a window a test launches
-in another process logs to a temporary folder, not the user's."""
+"""Test configuration: Qt renders offscreen on a 1920×1200 screen (offscreen_screens.json; Qt's
+own offscreen screen is 800×800, smaller than the window a person sees), so no test needs a
+display; a window a test launches in another process logs to a temporary folder, not the user's."""
 
 import atexit
 import os
 import shutil
 import tempfile
+from pathlib import Path
 
 import pytest
 
 from core.design import registry
 from tests.hang_guard import no_hang  # noqa: F401  (a fixture for core and gui tests)
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+SCREENS = Path(__file__).with_name("offscreen_screens.json")
+OFFSCREEN = f"offscreen:configfile={SCREENS}"  # Qt's offscreen plugin, with the screen above
+if os.environ.get("QT_QPA_PLATFORM", "offscreen") == "offscreen":  # as `make test` sets it
+    os.environ["QT_QPA_PLATFORM"] = OFFSCREEN
 
 _STATE = tempfile.mkdtemp(prefix="neuralcanvas-test-state-")
 os.environ["XDG_STATE_HOME"] = _STATE  # where Qt's StateLocation, and so the log, is on Linux

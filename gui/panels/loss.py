@@ -10,13 +10,18 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtGui import QFont, QFontMetrics
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from core.interchange.tables import columns_csv
 from gui.panels.design_data import design_data
 from gui.panels.plot_style import FollowsPlotColours, PlotColours, style_plot
 from gui.widgets import exports
+from gui.widgets.elided import ElidedLabel
 
+TITLE_POINTS = 9
+AXIS_WIDTH = 46  # pixels: the loss's left axis, "0.0020" and its name
+TITLE_MARGIN = 60  # pixels of a plot's width its axis and margins take
 REDRAW_SECONDS = 0.2  # while training runs, the curves are redrawn at most this often
 FEW_EPOCHS = 30  # up to this many epochs each one is marked with a dot (a lone epoch is visible)
 METRICS = {  # the metric plot: (history key stem, axis label, how a value is written)
@@ -85,10 +90,8 @@ class LossPanel(FollowsPlotColours, QWidget):
         self.key = QLabel()  # the legend: which line is which
         self.key.setObjectName("loss_key")
         self.key.setTextFormat(Qt.TextFormat.RichText)
-        self.summary = QLabel()  # the epoch drawn last (each plot's title gives its last values)
-        self.summary.setObjectName("loss_summary")
-        self.summary.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # a narrow
-        # dock cuts the hint short rather than growing wide
+        self.summary = ElidedLabel()  # the epoch drawn last (each plot's title gives its last
+        self.summary.setObjectName("loss_summary")  # values); "…" in a narrow dock
         self.log_scale = QCheckBox("log scale")
         self.log_scale.setObjectName("log_scale")
         self.log_scale.setToolTip("Draw the loss on a logarithmic axis: small late gains stay visible")
@@ -104,7 +107,7 @@ class LossPanel(FollowsPlotColours, QWidget):
             exports.panel_export_menu(self, self.plots, self.save_png, self.save_csv)
         header.addWidget(self.export_button)
         self.plots.ci.setContentsMargins(2, 2, 6, 2)
-        self.plots.ci.setSpacing(10)
+        self.plots.ci.setSpacing(4)
         self.plot = self.plots.addPlot(row=0, col=0)
         self.metric_plot = self.plots.addPlot(row=0, col=1)
         self.metric_plot.setXLink(self.plot)
@@ -112,6 +115,7 @@ class LossPanel(FollowsPlotColours, QWidget):
             plot.setMouseEnabled(x=False, y=False)
             plot.setMenuEnabled(False)
             plot.getViewBox().setDefaultPadding(0.03)
+            plot.getAxis("left").setWidth(AXIS_WIDTH)  # fixed: the panel's minimum width is known
         self.metric_plot.enableAutoRange(y=False)
         self.train_curve = self.plot.plot(name="train")
         self.test_curve = self.plot.plot(name="test")
@@ -286,17 +290,34 @@ class LossPanel(FollowsPlotColours, QWidget):
                          (columns[f"train_{stem}"][kept], columns[f"test_{stem}"][kept]), written)
 
     def _set_titles(self, losses=None, metrics=None, written=None) -> None:
-        """Each plot's title: its name and the last epoch's train · test values, in their colours."""
+        """Each plot's title: its name and the last epoch's train · test values, in their colours;
+        the values alone where the plot is too narrow for both (its axis names it)."""
         c = self.colours
+        self._titles = (losses, metrics, written)
+        font = QFont()
+        font.setPointSizeF(TITLE_POINTS)
+        metrics_of_font = QFontMetrics(font)
+        room = self.plots.width() / 2 - TITLE_MARGIN  # each plot's share, less its axis
         for plot, name, values, write in (
                 (self.plot, "loss", losses, lambda v: f"{v:.3g}"),
                 (self.metric_plot, METRICS[self.metric_task][1], metrics, written)):
-            shown = [] if values is None else [
-                f"<span style='color:{colour.name()}'>{html.escape(write(v))}</span>"
+            pairs = [] if values is None else [
+                (write(v), colour)
                 for v, colour in ((_last_finite(values[0]), c.train), (_last_finite(values[1]), c.test))
                 if v is not None]
-            text = html.escape(name) + ("&nbsp;&nbsp;" + " · ".join(shown) if shown else "")
-            plot.setTitle(text, color=c.muted.name(), size="9pt")
+            plain = " · ".join(text for text, _colour in pairs)
+            named = metrics_of_font.horizontalAdvance(f"{name}  {plain}") <= room or not pairs
+            shown = " · ".join(f"<span style='color:{colour.name()}'>{html.escape(text)}</span>"
+                               for text, colour in pairs)
+            text = (html.escape(name) + ("&nbsp;&nbsp;" + shown if shown else "")) if named else shown
+            plot.setTitle(text, color=c.muted.name(), size=f"{TITLE_POINTS:g}pt")
+        need = self.plots.ci.effectiveSizeHint(Qt.SizeHint.MinimumSize).width()
+        self.plots.setMinimumWidth(int(np.ceil(need)) + 2)  # the dock makes room: no plot cut off
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        if getattr(self, "_titles", None) is not None:
+            self._set_titles(*self._titles)  # the names come and go with the room
 
     def _set_metric(self, task: str) -> None:
         if task == self.metric_task:

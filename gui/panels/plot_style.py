@@ -8,7 +8,7 @@ from functools import lru_cache
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent
-from PySide6.QtGui import QColor, QFont, QPalette
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPalette
 from PySide6.QtWidgets import QApplication
 
 # One colour per class, (light, dark). Class 0 orange and class 1 blue, as the canvas draws
@@ -100,16 +100,52 @@ class PlotColours:
         return [QColor(int(r), int(g), int(b)) for r, g, b in table[idx]]
 
 
+class SpacedAxis(pg.AxisItem):
+    """An axis whose labelled ticks never run together ("0.20.40.60.8" on a narrow plot): the
+    labelled spacing grows (1, 2, 5 × 10ⁿ) until each label has its own room; the finer ticks
+    between them stay unlabelled."""
+
+    GAP = 8  # pixels between two labels at least
+
+    def tickSpacing(self, minVal: float, maxVal: float, size: float):  # noqa: N802, N803 - pyqtgraph's
+        levels = super().tickSpacing(minVal, maxVal, size)
+        span = abs(maxVal - minVal)
+        if not levels or size <= 0 or not np.isfinite(span) or span == 0:
+            return levels
+        metrics = QFontMetrics(self.style["tickFont"] or QFont())
+        major = levels[0][0]
+        for _ in range(12):  # a few steps of 1, 2, 5 reach any room needed
+            if size * major / span >= self._label_extent(metrics, minVal, maxVal, major) + self.GAP:
+                break
+            digits = major / 10 ** np.floor(np.log10(major))
+            major *= 2.5 if round(digits) == 2 else 2
+        if major == levels[0][0]:
+            return levels
+        lead = round(major / 10 ** np.floor(np.log10(major)))  # 1, 2 or 5
+        return [(major, 0), (major / (4 if lead == 2 else 5), 0)]
+
+    def _label_extent(self, metrics: QFontMetrics, low: float, high: float, spacing: float) -> float:
+        if self.orientation in ("left", "right"):
+            return metrics.height()
+        low, high = min(low, high), max(low, high)
+        values = list(np.arange(np.ceil(low / spacing), np.floor(high / spacing) + 1) * spacing)[:50]
+        texts = self.tickStrings(values, self.autoSIPrefixScale * self.scale, spacing) if values else []
+        return max((metrics.horizontalAdvance(text) for text in texts), default=0)
+
+
 def style_plot(plot: pg.PlotItem, colours: PlotColours, x_label: str, y_label: str,
                grid: bool = True) -> None:
-    """Axes, labels and grid in the palette's colours (called again when the palette changes)."""
+    """Axes, labels and grid in the palette's colours (called again when the palette changes);
+    the axes' labels never run together (SpacedAxis)."""
     small = QFont()
     small.setPointSizeF(max(small.pointSizeF() * 0.85, 7.0))
     for name, label in (("bottom", x_label), ("left", y_label)):
+        if not isinstance(plot.getAxis(name), SpacedAxis):
+            plot.setAxisItems({name: SpacedAxis(name)})
         axis = plot.getAxis(name)
         axis.setPen(pg.mkPen(colours.muted))
         axis.setTextPen(pg.mkPen(colours.text))
-        axis.setStyle(tickFont=small, tickLength=-4)
+        axis.setStyle(tickFont=small, tickLength=-4, maxTextLevel=0)
         axis.setTickFont(small)
         axis.enableAutoSIPrefix(False)
         axis.setLabel(label, color=colours.muted.name(), **{"font-size": f"{small.pointSizeF():.0f}pt"})

@@ -78,8 +78,9 @@ class LiveTraining:
         document = window.document
         self.controller = TrainingController(document, window)
         self.bar = TrainingBar(self.controller, window)
+        window.addToolBar(self.bar)  # beside the main toolbar; the settings on a row below
         window.addToolBarBreak()
-        window.addToolBar(self.bar)
+        window.addToolBar(self.bar.settings_bar)
         self.banner = Banner()
         view = window.takeCentralWidget()
         centre = QWidget()
@@ -150,7 +151,7 @@ class LiveTraining:
         window.resizeDocks([self.data_dock], [290], Qt.Orientation.Vertical)
         window.resizeDocks([window.palette_dock, window.inspector_dock], [200, 330],
                            Qt.Orientation.Horizontal)
-        window.resizeDocks([self.data_dock, self.boundary_dock, self.loss_dock], [5, 4, 4],
+        window.resizeDocks([self.data_dock, self.boundary_dock, self.loss_dock], [8, 4, 4],
                            Qt.Orientation.Horizontal)
         self.controller.snapshot.connect(self._raise_the_right_view)
 

@@ -1,6 +1,7 @@
-"""The training toolbar: play/pause, one step, one sample, reset, new seed, the epoch counter, and
-the settings a person tunes while it learns (learning rate, batch size, optimizer, regularization
-and its rate, loss), each edit one undo step through the Document."""
+"""The training toolbars: play/pause, one step, one sample, reset, new seed and the epoch counter
+(beside the window's main toolbar), and a row of the settings a person tunes while it learns
+(learning rate, batch size, optimizer, regularization and its rate, loss), each edit one undo step
+through the Document. Two bars, so that each shows every control at 1280 pixels wide."""
 
 from __future__ import annotations
 
@@ -40,11 +41,14 @@ def _number_combo(values, current: float, name: str, tip: str) -> QComboBox:
 
 
 class TrainingBar(QToolBar):
-    """Controls for the TrainingController, and the live settings of the open design."""
+    """Controls for the TrainingController; the live settings of the open design are on
+    `settings_bar`, a toolbar of their own (the window places both)."""
 
     def __init__(self, controller: TrainingController, parent: QWidget | None = None) -> None:
         super().__init__("Training", parent)
         self.setObjectName("training_toolbar")
+        self.settings_bar = QToolBar("Training Settings", parent)
+        self.settings_bar.setObjectName("training_settings_toolbar")
         self.controller = controller
         self.document: Document = controller.document
         self._updating = False
@@ -64,7 +68,6 @@ class TrainingBar(QToolBar):
         self.epoch.setObjectName("epoch")
         self.epoch.setMinimumWidth(90)
         self.addWidget(self.epoch)
-        self.addSeparator()
         self._settings()
         controller.state_changed.connect(self._state_changed)
         controller.snapshot.connect(self._snapshot)
@@ -117,8 +120,8 @@ class TrainingBar(QToolBar):
         for text, widget in (("Learning rate", self.rate), ("Batch", self.batch),
                              ("Optimizer", self.optimizer), ("Regularization", self.regularization),
                              ("Rate", self.reg_rate), ("Loss", self.loss)):
-            self.addWidget(_labelled(text))
-            self.addWidget(widget)
+            self.settings_bar.addWidget(_labelled(text))
+            self.settings_bar.addWidget(widget)
 
     # ------------------------------------------------------------------ person → design
     def _set(self, **changes) -> None:

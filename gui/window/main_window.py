@@ -28,6 +28,7 @@ from gui.widgets.theme import appearance, icon, set_appearance
 from gui.window.add_layer import OUTPUT_LABEL, AddLayerDialog, LayerChoice
 from gui.window.dialogs import plain, shortcuts_text
 from gui.window.file_actions import FileActions
+from gui.window.geometry import place_first
 from gui.window.model_files import ModelFiles
 from gui.window.start_page import StartPage, Step
 
@@ -40,6 +41,8 @@ class MainWindow(FileActions, ModelFiles, QMainWindow):
 
     def __init__(self, restore_settings: bool = True) -> None:
         super().__init__()
+        place_first(self)  # fits the screen (before the docks come: room for each); the settings
+        # may then bring back the last size
         # A window that restores settings also keeps them, and owns the recovery file.
         self.persistent = restore_settings
         self.document = Document(parent=self)
@@ -72,7 +75,6 @@ class MainWindow(FileActions, ModelFiles, QMainWindow):
         install_learning_views(self)
         self.start_page = StartPage(self.view, self.start_steps)
         self._connect()
-        self.resize(1280, 820)
         if restore_settings:
             self._restore_settings()
         self._refresh_title()
@@ -448,7 +450,7 @@ class MainWindow(FileActions, ModelFiles, QMainWindow):
         settings = QSettings()
         geometry = settings.value("geometry")
         if geometry is not None:
-            self.restoreGeometry(geometry)
+            self.restoreGeometry(geometry)  # made to fit this screen if saved on a larger one
         state = settings.value("window_state")
         if state is not None:
             self.restoreState(state)

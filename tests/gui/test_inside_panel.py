@@ -93,7 +93,7 @@ def test_the_cnn_shows_each_filter_over_its_map_for_the_chosen_sample(window, qt
     before = page.view.kernel.copy()
     step_and_wait(window, qtbot, lambda: not np.array_equal(page.view.kernel, before))
     np.testing.assert_allclose(page.view.kernel, window.document.design.parameters["c3"]["kernel"])
-    assert page.view.sample == 3 and "step 1" in panel.caption.text()
+    assert page.view.sample == 3 and "step 1" in panel.caption.full_text()
 
 
 def test_the_block_and_channel_are_chosen_in_their_combo_boxes(window, qtbot, tmp_path):
@@ -202,7 +202,7 @@ def test_the_autoencoder_shows_its_drawings_and_its_code_by_class(window, qtbot)
     assert brushes == [table[int(k)].rgb() for k in build.data.labels[rows[:len(x)]]]
     assert len(set(brushes)) == 10  # ten digits, ten colours
     assert page.axis_names == ("code unit 1", "code unit 2")
-    assert "the code (Dense), 2 units" in panel.caption.text()
+    assert "the code (Dense), 2 units" in panel.caption.full_text()
 
     before = np.column_stack([x, y])
     step_and_wait(window, qtbot,

@@ -328,7 +328,7 @@ def test_the_panels_and_the_window_size_come_back_at_the_next_launch(qtbot):
     make_app([])
     first = MainWindow(restore_settings=True)
     qtbot.addWidget(first)
-    first.resize(760, 560)  # within the offscreen screen (800×600)
+    first.resize(1100, 700)  # within the tests' screen (1920×1200), above the window's least size
     first.show()
     qtbot.waitExposed(first)
     first.problems_dock.toggleViewAction().trigger()  # the person hides the Problems panel
@@ -338,7 +338,7 @@ def test_the_panels_and_the_window_size_come_back_at_the_next_launch(qtbot):
     qtbot.addWidget(second)
     second.show()
     assert second.problems_dock.isHidden() and not second.palette_dock.isHidden()
-    assert (second.width(), second.height()) == (760, 560)
+    assert (second.width(), second.height()) == (1100, 700)
 
 
 def test_open_and_save_as_start_in_the_folder_last_saved_to(window, tmp_path, monkeypatch):

@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
     QLabel,
-    QSizePolicy,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -59,17 +58,20 @@ class BoundaryPanel(FollowsPlotColours, QWidget):
         self.key = QLabel()  # what the colours mean: the classes, or the value's range
         self.key.setObjectName("boundary_key")
         self.key.setTextFormat(Qt.TextFormat.RichText)
-        self.key.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # many classes
+        self.key.setWordWrap(True)  # many classes: on more lines, none cut
         self.discretize = QCheckBox("discretize output")
         self.discretize.setObjectName("discretize")
         self.discretize.setToolTip("Show only the decision: each point of the plane in the colour "
                                    "of the class the network picks (bands for a value)")
-        header = QHBoxLayout()
+        header = QHBoxLayout()  # what is drawn and its colours' meaning; the check box below
         header.setContentsMargins(8, 4, 8, 0)
         header.setSpacing(12)
-        header.addWidget(self.caption)
+        header.addWidget(self.caption, 0, Qt.AlignmentFlag.AlignTop)
         header.addWidget(self.key, 1)
-        header.addWidget(self.discretize)
+        options = QHBoxLayout()
+        options.setContentsMargins(8, 0, 8, 0)
+        options.addWidget(self.discretize)
+        options.addStretch(1)
 
         self.plots = pg.GraphicsLayoutWidget()
         self.export_button, self.save_png_action, self.save_csv_action = \
@@ -80,7 +82,7 @@ class BoundaryPanel(FollowsPlotColours, QWidget):
         self.plot = self.plots.addPlot()
         self.plot.setMouseEnabled(x=False, y=False)
         self.plot.setMenuEnabled(False)
-        self.plot.setAspectLocked(True)
+        self.plot.setAspectLocked(False)  # both axes span the data's plane, whatever the panel's shape
         self.image = pg.ImageItem(axisOrder="row-major")
         self.test_points = pg.ScatterPlotItem(size=POINT_SIZE, pxMode=True, symbol="o")
         self.train_points = pg.ScatterPlotItem(size=POINT_SIZE, pxMode=True, symbol="o")
@@ -94,6 +96,7 @@ class BoundaryPanel(FollowsPlotColours, QWidget):
         page.setContentsMargins(0, 0, 0, 0)
         page.setSpacing(2)
         page.addLayout(header)
+        page.addLayout(options)
         page.addWidget(self.plots, 1)
         self.note = QLabel(NOT_YET)
         self.note.setObjectName("boundary_note")

@@ -26,6 +26,7 @@ class AboutData(QWidget):
         super().__init__(parent)
         self.title = QLabel()
         self.title.setObjectName("data_about_title")
+        self.title.setWordWrap(True)  # a long name on two lines in a narrow dock
         self.text = QLabel()
         self.text.setObjectName("data_about_text")
         self.text.setWordWrap(True)

@@ -12,6 +12,7 @@ from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
+    QFormLayout,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -33,7 +34,7 @@ from gui.document.document import Document
 from gui.panels.data.about import AboutData
 from gui.panels.data.csv_dialog import choose_csv_dataset
 from gui.panels.data.plot import PointsPlot, Shown
-from gui.panels.data.thumbnails import THUMB, DatasetStrip
+from gui.panels.data.thumbnails import DatasetStrip
 from gui.panels.plot_style import PlotColours
 from gui.widgets.fields import FloatField, IntField
 from gui.widgets.theme import icon
@@ -57,34 +58,33 @@ class DataPanel(QWidget):
 
         self.strip = DatasetStrip(list(registry.datasets), self)
         self.strip.chosen.connect(self._choose)
-        self.strip_scroll = strip_scroll = QScrollArea()
+        self.strip_scroll = strip_scroll = QScrollArea()  # the list of data sets, every name whole
+        strip_scroll.setObjectName("data_sets")
         strip_scroll.setWidget(self.strip)
         strip_scroll.setWidgetResizable(True)
         strip_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        strip_scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        strip_scroll.setFixedHeight(THUMB + 50)
+        strip_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        strip_scroll.setFixedWidth(self.strip.sizeHint().width()
+                                   + strip_scroll.verticalScrollBar().sizeHint().width() + 2)
 
-        controls = QHBoxLayout()
-        controls.setSpacing(14)
+        controls = QFormLayout()  # one row each: noise, samples, classes (those the set has)
+        controls.setContentsMargins(0, 0, 0, 0)
+        controls.setHorizontalSpacing(8)
+        controls.setVerticalSpacing(4)
+        controls.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.fields: dict[str, QWidget] = {}
-        self._field_boxes: dict[str, QWidget] = {}
+        self._field_boxes: dict[str, _Row] = {}
         for name, text in _CONTROLS:
             field = (FloatField(0.0, 0.5, decimals=2, step=0.05) if name == "noise"
                      else IntField(10, 5000) if name == "n" else IntField(2, 8))
             field.setObjectName(f"data_{name}")
+            field.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
             field.edited.connect(lambda value, name=name: self._set_param(name, value))
-            box = QWidget()
-            pair = QHBoxLayout(box)
-            pair.setContentsMargins(0, 0, 0, 0)
-            pair.setSpacing(6)
             label = QLabel(text)
             label.setBuddy(field)
-            pair.addWidget(label)
-            pair.addWidget(field)
-            self.fields[name], self._field_boxes[name] = field, box
-            controls.addWidget(box)
+            controls.addRow(label, field)
+            self.fields[name], self._field_boxes[name] = field, _Row(controls, field)
         self.fields["n"].setSingleStep(50)
-        controls.addStretch(1)
 
         split = QHBoxLayout()
         split.setSpacing(6)
@@ -98,14 +98,16 @@ class DataPanel(QWidget):
         self.test_slider.sliderReleased.connect(self._commit_test)
         self.test_text = QLabel()
         self.test_text.setMinimumWidth(self.test_text.fontMetrics().horizontalAdvance("90 % test"))
-        split.addWidget(QLabel("Test data"))
         split.addWidget(self.test_slider, 1)
         split.addWidget(self.test_text)
+        split_label = QLabel("Test data")
+        split_label.setBuddy(self.test_slider)
+        controls.addRow(split_label, split)
 
-        self.own_target = QCheckBox("The inputs as the target (an autoencoder)")
+        self.own_target = QCheckBox("Inputs as the target")
         self.own_target.setObjectName("data_target")
-        self.own_target.setToolTip("The network learns to give back its own inputs, through a "
-                                   "narrow layer: a code of a few numbers for each sample")
+        self.own_target.setToolTip("An autoencoder: the network learns to give back its own inputs, "
+                                   "through a narrow layer: a code of a few numbers for each sample")
         self.own_target.toggled.connect(
             lambda on: self._set_param("target", "inputs" if on else "labels"))
 
@@ -116,9 +118,12 @@ class DataPanel(QWidget):
         self.csv_button.clicked.connect(self.choose_csv)
 
         self.paint_tools = QWidget()
-        tools = QHBoxLayout(self.paint_tools)
-        tools.setContentsMargins(0, 0, 0, 0)
-        tools.setSpacing(4)
+        rows = QVBoxLayout(self.paint_tools)
+        rows.setContentsMargins(0, 0, 0, 0)
+        rows.setSpacing(2)
+        tools = QHBoxLayout()  # the classes a click paints, then the eraser and Clear below
+        tools.setSpacing(2)
+        rows.addLayout(tools)
         tools.addWidget(QLabel("Paint"))
         self.class_group = QButtonGroup(self)
         self.class_buttons: list[QToolButton] = []
@@ -133,7 +138,10 @@ class DataPanel(QWidget):
             self.class_group.addButton(button)
             self.class_buttons.append(button)
             tools.addWidget(button)
-        tools.addSpacing(10)
+        tools.addStretch(1)
+        erasing = QHBoxLayout()
+        erasing.setSpacing(4)
+        rows.addLayout(erasing)
         self.eraser = QToolButton()
         self.eraser.setObjectName("paint_eraser")
         self.eraser.setText("Eraser")
@@ -148,9 +156,9 @@ class DataPanel(QWidget):
         self.clear_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.clear_button.setToolTip("Erase every painted point (one undo step)")
         self.clear_button.clicked.connect(self._clear_points)
-        tools.addWidget(self.eraser)
-        tools.addWidget(self.clear_button)
-        tools.addStretch(1)
+        erasing.addWidget(self.eraser)
+        erasing.addWidget(self.clear_button)
+        erasing.addStretch(1)
 
         self.summary = QLabel()
         self.summary.setObjectName("data_summary")
@@ -159,13 +167,11 @@ class DataPanel(QWidget):
         self.problem.setObjectName("data_problem")
         self.problem.setWordWrap(True)
 
-        settings = QWidget()  # scrolls when the dock is narrow: the panel never widens the window
+        settings = QWidget()  # scrolls when the dock is low: the panel never grows the window
         left = QVBoxLayout(settings)
         left.setContentsMargins(0, 0, 4, 0)
         left.setSpacing(6)
-        left.addWidget(strip_scroll)
         left.addLayout(controls)
-        left.addLayout(split)
         left.addWidget(self.csv_button, 0, Qt.AlignmentFlag.AlignLeft)
         left.addWidget(self.own_target)
         left.addWidget(self.paint_tools)
@@ -184,16 +190,19 @@ class DataPanel(QWidget):
         self.views.addWidget(self.about)
         self.views.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(6, 4, 6, 4)
-        layout.setSpacing(10)
+        layout = QHBoxLayout(self)  # the list of data sets, their settings, the points
+        layout.setContentsMargins(4, 4, 6, 4)
+        layout.setSpacing(8)
         self.views.setMaximumWidth(420)  # the plane is square: wider would only add margins
         settings_scroll = QScrollArea()
         settings_scroll.setWidget(settings)
         settings_scroll.setWidgetResizable(True)
         settings_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        settings_scroll.setMinimumWidth(100)
-        layout.addWidget(settings_scroll, 3)
+        settings_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        settings_scroll.setMinimumWidth(settings.minimumSizeHint().width())
+        settings_scroll.setMaximumWidth(205)  # what is left goes to the points
+        layout.addWidget(strip_scroll)
+        layout.addWidget(settings_scroll, 1)
         layout.addWidget(self.views, 2)
 
         self._restyle()
@@ -251,7 +260,7 @@ class DataPanel(QWidget):
     def _show_current(self, name: str) -> None:
         self.strip.set_current(name)
         if name in self.strip.buttons:
-            self.strip_scroll.ensureWidgetVisible(self.strip.buttons[name], 8, 0)
+            self.strip_scroll.ensureWidgetVisible(self.strip.buttons[name], 0, 8)
 
     def _refresh_classes(self, params) -> None:
         classes = int(params.get("classes", 2)) if isinstance(params.get("classes", 2), int) else 2
@@ -378,6 +387,16 @@ class DataPanel(QWidget):
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
         return QSize(900, 280)
+
+
+class _Row:
+    """A form row, shown or hidden as one (the set has the setting or not)."""
+
+    def __init__(self, form: QFormLayout, field: QWidget) -> None:
+        self.form, self.field = form, field
+
+    def setVisible(self, on: bool) -> None:  # noqa: N802 - as a widget's
+        self.form.setRowVisible(self.field, on)
 
 
 def with_blocked(widget: QWidget, change) -> None:

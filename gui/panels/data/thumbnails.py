@@ -1,5 +1,5 @@
-"""The data panel's row of data-set thumbnails: each built-in set drawn small with NumPy into a
-QImage, once per set and light or dark look, and the strip of buttons that picks one."""
+"""The data panel's list of data sets: each built-in set drawn small with NumPy into a QImage, once
+per set and light or dark look, and the column of buttons, thumbnail and full name, that picks one."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from functools import lru_cache
 
 import numpy as np
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QFontMetrics, QIcon, QImage, QPixmap
-from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QToolButton, QWidget
+from PySide6.QtGui import QIcon, QImage, QPixmap
+from PySide6.QtWidgets import QButtonGroup, QSizePolicy, QToolButton, QVBoxLayout, QWidget
 
 from core.data.datasets import load_dataset
 from core.design import registry
@@ -16,6 +16,8 @@ from core.design.errors import NeuralCanvasError
 from gui.panels.plot_style import PlotColours
 
 THUMB = 52  # a thumbnail's side, in pixels
+LISTED = 26  # a thumbnail's side in the list, in pixels
+WRAPPED = 18  # a name longer than this many characters is shown on two lines
 SAMPLES = 240  # points drawn in a thumbnail of a generated set
 _MARGIN = 4
 _DOT = [(dx, dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1)]  # a 3 × 3 pixel dot
@@ -137,8 +139,18 @@ def thumbnail(name: str, dark: bool) -> QImage:
     return to_qimage(_scatter(img, data.X, _point_rgb(colours, data.y, data.task)))
 
 
+def two_lines(text: str) -> str:
+    """`text` broken at the space nearest its middle."""
+    spaces = [i for i, c in enumerate(text) if c == " "]
+    if not spaces:
+        return text
+    cut = min(spaces, key=lambda i: abs(i - len(text) / 2))
+    return f"{text[:cut]}\n{text[cut + 1:]}"
+
+
 class DatasetStrip(QWidget):
-    """One checkable thumbnail button per data set; `chosen(name)` when a person clicks one."""
+    """A list of the data sets, one checkable button each (its thumbnail, its whole name),
+    `buttons[name]` (object name "dataset_" + name); `chosen(name)` when a person clicks one."""
 
     chosen = Signal(str)
 
@@ -146,22 +158,19 @@ class DatasetStrip(QWidget):
         super().__init__(parent)
         self.group = QButtonGroup(self)
         self.buttons: dict[str, QToolButton] = {}
-        layout = QHBoxLayout(self)
+        layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(2)
+        layout.setSpacing(0)
         for name in names:
             spec = registry.datasets.get(name)
             button = QToolButton()
             button.setObjectName(f"dataset_{name}")
-            button.setText(spec.label)
+            button.setText(two_lines(spec.label) if len(spec.label) > WRAPPED else spec.label)
             button.setToolTip(f"<b>{spec.label}</b><br>{spec.description} ({spec.task})")
             button.setCheckable(True)
-            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextUnderIcon)
-            button.setIconSize(QSize(THUMB, THUMB))
-            font = button.font()
-            font.setPointSizeF(max(font.pointSizeF() * 0.85, 7.0))
-            button.setFont(font)
-            button.setMinimumWidth(max(THUMB, QFontMetrics(font).horizontalAdvance(spec.label)) + 12)
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+            button.setIconSize(QSize(LISTED, LISTED))
+            button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
             button.clicked.connect(lambda _checked=False, name=name: self.chosen.emit(name))
             self.group.addButton(button)
             self.buttons[name] = button
@@ -191,6 +200,7 @@ class DatasetStrip(QWidget):
             button.setIcon(QIcon(QPixmap.fromImage(thumbnail(name, colours.dark))))
         accent = self.palette().color(self.palette().ColorRole.Highlight).name()
         self.setStyleSheet(
-            "QToolButton { border: 2px solid transparent; border-radius: 6px; padding: 2px; }"
+            "QToolButton { border: 2px solid transparent; border-radius: 6px; padding: 1px 4px 1px 1px;"
+            " text-align: left; }"
             f"QToolButton:hover {{ border-color: {colours.muted.name()}; }}"
-            f"QToolButton:checked {{ border-color: {accent}; font-weight: bold; }}")
+            f"QToolButton:checked {{ border-color: {accent}; }}")

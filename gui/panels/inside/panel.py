@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
-    QSizePolicy,
     QSpinBox,
     QStackedWidget,
     QVBoxLayout,
@@ -25,6 +24,7 @@ from gui.panels.inside.images import AutoencoderPage, ConvPage
 from gui.panels.inside.sequence import RecurrentPage
 from gui.panels.inside.tiles import ink_table
 from gui.panels.plot_style import FollowsPlotColours, PlotColours
+from gui.widgets.elided import ElidedLabel
 
 REFRESH_SECONDS = 0.25  # while the weights change (training), at most four refreshes a second
 NOTE_NONE = ("Inside shows what goes on in a network as it learns: the filters of a convolution "
@@ -69,9 +69,8 @@ class InsidePanel(FollowsPlotColours, QWidget):
         self.sample.setObjectName("inside_sample_spin")
         self.sample.setPrefix("test sample ")
         self.sample.setToolTip("Which sample of the test set to show")
-        self.caption = QLabel()
+        self.caption = ElidedLabel()  # cut short with "…" in a narrow dock, whole in its tooltip
         self.caption.setObjectName("inside_caption")
-        self.caption.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         header = QHBoxLayout()
         header.setContentsMargins(8, 4, 8, 2)
         header.setSpacing(6)
