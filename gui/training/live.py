@@ -141,8 +141,7 @@ class LiveTraining:
         window.splitDockWidget(self.boundary_dock, self.loss_dock, Qt.Orientation.Horizontal)
         window.tabifyDockWidget(self.boundary_dock, self.confusion_dock)
         window.tabifyDockWidget(self.confusion_dock, self.inside_dock)
-        window.tabifyDockWidget(self.loss_dock, window.problems_dock)
-        self.loss_dock.raise_()
+        self.loss_dock.raise_()  # (Problems joins it when the window first shows: tab_problems)
         self.boundary_dock.raise_()
         self.docks = [self.data_dock, self.boundary_dock, self.confusion_dock, self.inside_dock,
                       self.loss_dock]
@@ -151,9 +150,16 @@ class LiveTraining:
         window.resizeDocks([self.data_dock], [290], Qt.Orientation.Vertical)
         window.resizeDocks([window.palette_dock, window.inspector_dock], [200, 330],
                            Qt.Orientation.Horizontal)
+        self.controller.snapshot.connect(self._raise_the_right_view)
+
+    def tab_problems(self, window: QMainWindow) -> None:
+        """The Problems panel as a tab beside the loss, and the bottom row's widths: called when the
+        window first shows (and had no arrangement of its own to restore). Tabified earlier, a second
+        group of tabs left a stale copy of its tab bar drawn over the panels (Qt 6.11)."""
+        window.tabifyDockWidget(self.loss_dock, window.problems_dock)
+        self.loss_dock.raise_()
         window.resizeDocks([self.data_dock, self.boundary_dock, self.loss_dock], [8, 4, 4],
                            Qt.Orientation.Horizontal)
-        self.controller.snapshot.connect(self._raise_the_right_view)
 
     def _raise_for_the_data(self) -> None:
         """The boundary for data with two inputs, the confusion matrix otherwise: for a design

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from PySide6.QtCore import QByteArray, QEvent, QMimeData, QSettings, Qt
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
@@ -75,6 +75,7 @@ class MainWindow(FileActions, ModelFiles, QMainWindow):
         install_learning_views(self)
         self.start_page = StartPage(self.view, self.start_steps)
         self._connect()
+        self._tab_problems_when_shown = True  # unless the settings bring back an arrangement
         if restore_settings:
             self._restore_settings()
         self._refresh_title()
@@ -452,8 +453,14 @@ class MainWindow(FileActions, ModelFiles, QMainWindow):
         if geometry is not None:
             self.restoreGeometry(geometry)  # made to fit this screen if saved on a larger one
         state = settings.value("window_state")
-        if state is not None:
-            self.restoreState(state)
+        if state is not None and self.restoreState(state):
+            self._tab_problems_when_shown = False
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt's override
+        super().showEvent(event)
+        if self._tab_problems_when_shown:
+            self._tab_problems_when_shown = False
+            self.live.tab_problems(self)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's override
         self.live.shutdown()  # training stops first: what it learned is then a change to save

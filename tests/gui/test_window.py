@@ -415,3 +415,39 @@ def test_check_boxes_and_radio_buttons_are_seen_on_a_dark_window(qtbot, kind):
         assert contrast >= 40, f"the {kind}'s frame is {contrast} lightness steps from the window"
     finally:
         set_appearance("system")
+
+
+@pytest.mark.parametrize("size", [(1280, 800), (1600, 1000)])
+def test_each_group_of_panels_has_one_tab_bar_and_none_lingers_over_the_panels(qtbot, monkeypatch,
+                                                                            size):
+    """Two groups of tabbed panels (Boundary/Confusion/Inside, Loss/Problems): a stale copy of
+    the second group's tab bar was drawn over the Boundary panel once the window showed, when the
+    window was laid out at another size before (a maximized window, the screenshot's)."""
+    from PySide6.QtWidgets import QTabBar
+
+    from gui.app import make_app
+    from gui.window import main_window
+
+    make_app([])
+    monkeypatch.setattr(main_window, "place_first", lambda window: None)  # Qt's first size
+    window = main_window.MainWindow(restore_settings=False)
+    qtbot.addWidget(window, before_close_func=lambda w: w.document.undo_stack.setClean())
+    window.resize(*size)
+    window.open_path(str(EXAMPLES / "spiral.ncanvas"))
+    window.show()
+    qtbot.waitExposed(window)
+
+    def shown_bars() -> list[QTabBar]:
+        return [bar for bar in window.findChildren(QTabBar) if bar.isVisible()]
+
+    qtbot.waitUntil(lambda: any(bar.tabText(0) == "Loss" for bar in shown_bars()))
+    qtbot.wait(20)  # (a bar Qt retires goes in the next events)
+    bars = shown_bars()
+    groups = [tuple(bar.tabText(i) for i in range(bar.count())) for bar in bars]
+    assert sorted(groups) == [("Boundary", "Confusion", "Inside"), ("Loss", "Problems")]
+    for bar in bars:  # each right under its own panels
+        dock = window.live.boundary_dock if bar.tabText(0) == "Boundary" else window.live.loss_dock
+        shown = next(d for d in (dock, *window.tabifiedDockWidgets(dock))
+                     if not d.visibleRegion().isEmpty())
+        assert shown.geometry().left() <= bar.geometry().left() <= shown.geometry().right()
+        assert bar.geometry().top() >= shown.geometry().bottom() - 2
