@@ -141,7 +141,7 @@ class LiveTraining:
         window.splitDockWidget(self.boundary_dock, self.loss_dock, Qt.Orientation.Horizontal)
         window.tabifyDockWidget(self.boundary_dock, self.confusion_dock)
         window.tabifyDockWidget(self.confusion_dock, self.inside_dock)
-        self.loss_dock.raise_()  # (Problems joins it when the window first shows: tab_problems)
+        self.loss_dock.raise_()  # (Problems joins it when the window first shows)
         self.boundary_dock.raise_()
         self.docks = [self.data_dock, self.boundary_dock, self.confusion_dock, self.inside_dock,
                       self.loss_dock]
@@ -152,10 +152,21 @@ class LiveTraining:
                            Qt.Orientation.Horizontal)
         self.controller.snapshot.connect(self._raise_the_right_view)
 
-    def tab_problems(self, window: QMainWindow) -> None:
-        """The Problems panel as a tab beside the loss, and the bottom row's widths: called when the
-        window first shows (and had no arrangement of its own to restore). Tabified earlier, a second
-        group of tabs left a stale copy of its tab bar drawn over the panels (Qt 6.11)."""
+    def first_shown(self, window: QMainWindow, arrange: bool) -> None:
+        """When the window first shows: with `arrange` (no arrangement restored from the settings)
+        the Problems panel as a tab beside the loss, and the bottom row's widths; tabified earlier,
+        a second group of tabs left a stale copy of its tab bar drawn over the panels (Qt 6.11).
+        Then the view for the design's data in front (raised before the window showed, a tab
+        does not come forward)."""
+        if arrange:
+            self._arrange_bottom_row(window)
+        self._planar = self._inside_for = None
+        if self.controller.last is not None:  # a trained design: its snapshot says which
+            self._raise_the_right_view(self.controller.last)
+        else:
+            self._raise_for_the_data()
+
+    def _arrange_bottom_row(self, window: QMainWindow) -> None:
         window.tabifyDockWidget(self.loss_dock, window.problems_dock)
         self.loss_dock.raise_()
         window.resizeDocks([self.data_dock, self.boundary_dock, self.loss_dock], [8, 4, 4],

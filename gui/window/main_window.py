@@ -76,6 +76,7 @@ class MainWindow(FileActions, ModelFiles, QMainWindow):
         self.start_page = StartPage(self.view, self.start_steps)
         self._connect()
         self._tab_problems_when_shown = True  # unless the settings bring back an arrangement
+        self._shown_before = False
         if restore_settings:
             self._restore_settings()
         self._refresh_title()
@@ -458,9 +459,9 @@ class MainWindow(FileActions, ModelFiles, QMainWindow):
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt's override
         super().showEvent(event)
-        if self._tab_problems_when_shown:
-            self._tab_problems_when_shown = False
-            self.live.tab_problems(self)
+        if not self._shown_before:
+            self._shown_before = True
+            self.live.first_shown(self, arrange=self._tab_problems_when_shown)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's override
         self.live.shutdown()  # training stops first: what it learned is then a change to save

@@ -451,3 +451,25 @@ def test_each_group_of_panels_has_one_tab_bar_and_none_lingers_over_the_panels(q
                      if not d.visibleRegion().isEmpty())
         assert shown.geometry().left() <= bar.geometry().left() <= shown.geometry().right()
         assert bar.geometry().top() >= shown.geometry().bottom() - 2
+
+
+def test_a_design_opened_before_the_window_shows_brings_its_view_and_data_set_forward(qtbot):
+    """`main.py DESIGN` (and the screenshot) open the design before the window shows: the digits
+    CNN showed the Boundary panel (empty: no plane) and a data-set list scrolled to Circle."""
+    from gui.app import make_app
+    from gui.window.main_window import MainWindow
+
+    make_app([])
+    window = MainWindow(restore_settings=False)
+    qtbot.addWidget(window, before_close_func=lambda w: w.document.undo_stack.setClean())
+    window.resize(1280, 800)
+    window.open_path(str(EXAMPLES / "digits_cnn.ncanvas"))
+    window.show()
+    qtbot.waitExposed(window)
+    live = window.live
+    qtbot.waitUntil(lambda: not live.confusion_dock.visibleRegion().isEmpty())
+    assert live.boundary_dock.visibleRegion().isEmpty()
+    chosen = live.data.strip.buttons["digits"]
+    assert chosen.isChecked()
+    shown = live.data.strip_scroll.viewport().rect()
+    assert shown.contains(chosen.mapTo(live.data.strip_scroll.viewport(), chosen.rect().center()))

@@ -259,8 +259,18 @@ class DataPanel(QWidget):
 
     def _show_current(self, name: str) -> None:
         self.strip.set_current(name)
-        if name in self.strip.buttons:
-            self.strip_scroll.ensureWidgetVisible(self.strip.buttons[name], 0, 8)
+        self._scroll_to_current()
+
+    def _scroll_to_current(self) -> None:
+        """The design's data set in view in the list (again when the panel shows: before, the
+        list had no geometry to scroll by)."""
+        button = self.strip.buttons.get(self.strip.current or "")
+        if button is not None:
+            self.strip_scroll.ensureWidgetVisible(button, 0, 8)
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt's override
+        super().showEvent(event)
+        self._scroll_to_current()
 
     def _refresh_classes(self, params) -> None:
         classes = int(params.get("classes", 2)) if isinstance(params.get("classes", 2), int) else 2
