@@ -1,9 +1,12 @@
-"""GUI tests: settings and recovery files go to a temporary folder, never the user's own."""
+"""GUI tests: settings and recovery files go to a temporary folder, never the user's own; the
+XOR example's `document` and an `inspector` on it, outside a window (a module may define its own)."""
 
 from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import QSettings, QStandardPaths
+
+from resources import EXAMPLES
 
 
 @pytest.fixture(autouse=True)
@@ -78,3 +81,27 @@ def window(qtbot):
     win.show()
     qtbot.waitExposed(win)
     return win
+
+
+@pytest.fixture
+def document():
+    """The XOR example, opened in a Document of its own."""
+    from gui.document.document import Document
+
+    doc = Document()
+    doc.open(str(EXAMPLES / "xor.ncanvas"))
+    return doc
+
+
+@pytest.fixture
+def inspector(qtbot, document):
+    """The inspector on `document`, shown, at the width of its dock."""
+    from gui.inspector.dock import Inspector
+
+    widget = Inspector(document)
+    qtbot.addWidget(widget)
+    widget.resize(340, 700)
+    widget.show()
+    qtbot.waitExposed(widget)
+    widget.activateWindow()
+    return widget

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
@@ -17,33 +15,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.document.document import Document
 from gui.inspector.dock import Inspector
 from gui.inspector.multi import NodesPage
 from gui.inspector.pages import ConnectionPage, NodePage, SummaryPage
 from gui.inspector.settings_form import SettingsPage
 from gui.widgets.fields import activation_icon
 from tests.gui.gestures import type_into
-
-XOR = Path(__file__).resolve().parents[2] / "resources" / "examples" / "xor.ncanvas"
-
-
-@pytest.fixture
-def document() -> Document:
-    doc = Document()
-    doc.open(str(XOR))
-    return doc
-
-
-@pytest.fixture
-def inspector(qtbot, document) -> Inspector:
-    widget = Inspector(document)
-    qtbot.addWidget(widget)
-    widget.resize(320, 700)
-    widget.show()
-    qtbot.waitExposed(widget)
-    widget.activateWindow()
-    return widget
 
 
 def problems_shown(inspector: Inspector) -> str:

@@ -3,8 +3,6 @@ them as one undo step, and a field where they differ says "mixed" and is left al
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
@@ -16,29 +14,13 @@ from gui.document.document import Document
 from gui.inspector.dock import Inspector
 from gui.inspector.multi import NodesPage
 from gui.widgets.refusals import refusal
+from resources import EXAMPLES
 from tests.gui.gestures import type_into
 
-XOR = Path(__file__).resolve().parents[2] / "resources" / "examples" / "xor.ncanvas"
 HIDDEN = ["n3", "n4", "n5", "n6"]  # xor's four hidden neurons, all relu; n7 (sigmoid) is its output
 GRID = np.array([[x, y] for x in (-1.0, -0.3, 0.4, 1.0) for y in (-1.0, 0.2, 1.0)])
 
-
-@pytest.fixture
-def document() -> Document:
-    doc = Document()
-    doc.open(str(XOR))
-    return doc
-
-
-@pytest.fixture
-def inspector(qtbot, document) -> Inspector:
-    widget = Inspector(document)
-    qtbot.addWidget(widget)
-    widget.resize(340, 700)
-    widget.show()
-    qtbot.waitExposed(widget)
-    widget.activateWindow()
-    return widget
+XOR = EXAMPLES / "xor.ncanvas"
 
 
 def field(inspector: Inspector, name: str, kind: type = QWidget):
