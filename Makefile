@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # PyTorch (a CPU build, pinned) for the benchmarks and the tests that compare against it.
 TORCH_STAMP := $(VENV)/.installed-torch
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ bench: $(TORCH_STAMP)
 	$(BIN)/python benchmarks/engine.py
 	QT_QPA_PLATFORM=offscreen $(BIN)/python benchmarks/canvas.py
 	QT_QPA_PLATFORM=offscreen $(BIN)/python benchmarks/live.py
+
+# the README's pictures (resources/*.png), retaken at 1280×800 on the tests' offscreen screen
+screenshots: $(STAMP)
+	QT_QPA_PLATFORM=offscreen:configfile=tests/offscreen_screens.json $(BIN)/python .ci/readme_shots.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -15,6 +15,7 @@ from core.training.landscape import GRID
 from core.training.trainer import Trainer
 from gui.learn.landscape import panel as landscape_module
 from gui.learn.landscape import surface_3d as landscape_3d
+from gui.panels.plot_style import PlotColours
 from resources import EXAMPLES
 
 
@@ -373,3 +374,20 @@ def test_no_weight_name_or_note_of_the_landscape_is_cut(window, qtbot, size):
     assert combo_shows_whole(panel.x_combo) and combo_shows_whole(panel.y_combo)
     for label in (panel.status, panel.note, panel.gl_note):
         assert label_shows_whole(label), label.objectName()
+
+
+def test_the_colour_bar_has_one_axis_of_loss_beside_its_colours(window, qtbot):
+    panel = open_landscape(window, qtbot)
+    contours = panel.contours
+    for look in ("as opened", "restyled"):  # its colours set again, as when the look changes
+        if look == "restyled":
+            contours.set_colours(PlotColours.from_palette())
+        qtbot.wait(20)
+        bar = contours.bar
+        shown = [name for name in ("left", "bottom", "top", "right") if bar.getAxis(name).isVisible()]
+        assert shown == ["right"] and bar.getAxis("right").labelText == "loss"
+        # the colours take the bar's width less its one axis, not a sliver squeezed by two
+        ramp = contours.plots.mapFromScene(contours.bar_image.sceneBoundingRect()).boundingRect()
+        assert ramp.width() >= bar.width() - bar.getAxis("right").width() - 4, look
+        axis = bar.getAxis("right").sceneBoundingRect()
+        assert axis.right() <= contours.plots.viewport().width(), "the axis and its label run off"

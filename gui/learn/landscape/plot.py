@@ -78,8 +78,6 @@ class ContourView(QWidget):
         self.bar = self.plots.addPlot(row=0, col=1)
         self.bar.setMouseEnabled(x=False, y=False)
         self.bar.setMenuEnabled(False)
-        self.bar.hideAxis("bottom")
-        self.bar.hideAxis("left")
         self.bar.showAxis("right")
         self.bar.setFixedWidth(50)
         self.bar_image = pg.ImageItem(axisOrder="row-major")
@@ -97,6 +95,8 @@ class ContourView(QWidget):
         y_label = self.plot.getAxis("left").labelText
         style_plot(self.plot, colours, x_label, y_label, grid=False)
         style_plot(self.bar, colours, "", "", grid=False)
+        for name in ("bottom", "left"):  # style_plot put in new ones, shown: the bar keeps its right one
+            self.bar.hideAxis(name)
         bar_axis = self.bar.getAxis("right")
         bar_axis.setPen(pg.mkPen(colours.muted))
         bar_axis.setTextPen(pg.mkPen(colours.text))
