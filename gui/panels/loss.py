@@ -91,7 +91,8 @@ class LossPanel(FollowsPlotColours, QWidget):
         self.key.setObjectName("loss_key")
         self.key.setTextFormat(Qt.TextFormat.RichText)
         self.summary = ElidedLabel()  # the epoch drawn last (each plot's title gives its last
-        self.summary.setObjectName("loss_summary")  # values); "…" in a narrow dock
+        self.summary.setObjectName("loss_summary")  # values), on a line of its own: whole in a
+        # dock as narrow as the plots allow ("…" only below that)
         self.log_scale = QCheckBox("log scale")
         self.log_scale.setObjectName("log_scale")
         self.log_scale.setToolTip("Draw the loss on a logarithmic axis: small late gains stay visible")
@@ -99,7 +100,7 @@ class LossPanel(FollowsPlotColours, QWidget):
         header.setContentsMargins(8, 4, 8, 0)
         header.setSpacing(16)
         header.addWidget(self.key)
-        header.addWidget(self.summary, 1)
+        header.addStretch(1)
         header.addWidget(self.log_scale)
 
         self.plots = pg.GraphicsLayoutWidget()
@@ -134,6 +135,10 @@ class LossPanel(FollowsPlotColours, QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
         layout.addLayout(header)
+        summary = QHBoxLayout()
+        summary.setContentsMargins(8, 0, 8, 0)
+        summary.addWidget(self.summary)
+        layout.addLayout(summary)
         layout.addWidget(self.plots, 1)
 
         self.apply_colours()

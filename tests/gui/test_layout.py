@@ -121,3 +121,13 @@ def test_every_example_lays_out_with_nothing_cut_short(window, qtbot, monkeypatc
             qtbot.wait(20)
             found += [p for p in fitting.problems(window) if p not in found]
     assert not found, "\n".join(found)
+
+
+@pytest.mark.parametrize("text", ["epoch 1,000", "viewing epoch 1,000"])
+def test_the_loss_panel_says_its_epoch_whole_at_1280x800(window, qtbot, monkeypatch, text):
+    """The epoch the Loss panel shows (or the past one viewed) was cut to "epoch …" beside the
+    key and the log-scale box: a tooltip held it, but a glance at the panel told nothing."""
+    opened_at(window, qtbot, monkeypatch, "spiral", (1280, 800))
+    summary = window.live.loss.summary
+    summary.setText(text)
+    assert summary.text() == text
