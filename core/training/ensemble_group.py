@@ -4,6 +4,7 @@ and stop conditions; a variant that diverges or meets its stop condition leaves 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -17,7 +18,7 @@ from core.design import registry
 from core.design.design import Design, TrainingState
 from core.engine.backend import to_device, to_numpy, xp
 from core.engine.ensemble.model import EnsembleModel
-from core.engine.ensemble.optimizers import EnsembleOptimizer, clip_by_norm, regularize
+from core.engine.ensemble.optimizers import EnsembleOptimizer, clip_by_norm, column, regularize
 from core.engine.optimizers import make_optimizer
 from core.training.trainer import EpochMetrics, r_squared
 
@@ -108,6 +109,7 @@ class VariantGroup:
         self._last = np.full(len(self.designs), np.nan)
         self._pause = self._stop = False
         self._total: int | None = None
+        self._refresh_rates()
         if 0 < state.cursor < self.n_train:  # written back mid-epoch: go on from there
             self._start_epoch()
             self._cursor = state.cursor
@@ -115,6 +117,12 @@ class VariantGroup:
     # ------------------------------------------------------------------ per-variant values
     def _settings(self, name: str) -> np.ndarray:
         return np.array([getattr(self.settings[i], name) for i in self.alive], dtype=np.float64)
+
+    def _refresh_rates(self) -> None:
+        """Each training variant's L1 and L2 as columns (None: all 0) and clipping norms."""
+        l1, l2, clip = self._settings("l1"), self._settings("l2"), self._settings("clip_norm")
+        self._rates = (column(l1, self.dtype) if l1.any() else None,
+                       column(l2, self.dtype) if l2.any() else None, clip if clip.any() else None)
 
     def learning_rates(self) -> np.ndarray:
         """This epoch's rate of each training variant, from its own schedule."""
@@ -148,18 +156,20 @@ class VariantGroup:
         xp.copyto(self._backup, model.flat)
         values = to_numpy(model.loss_and_gradients(xb, tb, self.build.loss, self.build.rule,
                                                    self._rngs())).astype(np.float64)
-        l1, l2, clip = self._settings("l1"), self._settings("l2"), self._settings("clip_norm")
-        regularize(model.flat, model.grad, model.decay_mask, l1, l2, self.dtype)
-        clip_by_norm(model.grad, clip, self.dtype)
+        l1, l2, clip = self._rates
+        if l1 is not None or l2 is not None:
+            regularize(model.flat, model.grad, model.decay_mask, l1, l2)
+        if clip is not None:
+            clip_by_norm(model.grad, clip, self.dtype)
         optimizer.checkpoint()
         kept = None if model.statistics is None else model.flat[:, model.statistics]
         optimizer.step(model.flat, model.grad, self._lr)
         model.zero_absent()
         if kept is not None:
             model.flat[:, model.statistics] = kept
-        lost = ~np.isfinite(values)
-        broken = ~to_numpy(xp.isfinite(model.flat).all(axis=1))
-        if lost.any() or broken.any():
+        if not (math.isfinite(values.sum()) and bool(xp.isfinite(model.flat).all())):
+            lost = ~np.isfinite(values)
+            broken = ~to_numpy(xp.isfinite(model.flat).all(axis=1))
             values = np.delete(values, self._diverged(values, lost, broken))
         self.step_count += 1
         return values
@@ -202,6 +212,7 @@ class VariantGroup:
         if len(keep):
             self.model.keep(keep)
             self.optimizer.keep(keep)
+            self._refresh_rates()
             self._backup = xp.empty_like(self.model.flat)
             if self._order_X is not None:
                 self._order_X, self._order_T = self._order_X[keep], self._order_T[keep]

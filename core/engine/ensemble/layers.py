@@ -12,12 +12,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.engine.backend import xp
+import numpy as np
+
+from core.engine.backend import is_gpu, xp
 from core.engine.blocks.dense import LinearLayer
 from core.engine.blocks.dropout import DropoutLayer
 from core.engine.blocks.merge import MergeLayer
 from core.engine.blocks.pooling import Pool2DLayer
 from core.engine.blocks.shape_ops import ShapeLayer
+
+
+def sum_samples(a, out=None):
+    """The sum over the samples' axis (axis 1) of a (K, N, …) array."""
+    if is_gpu:
+        return a.sum(axis=1, out=out)
+    return np.add.reduce(a, axis=1, out=out)
 
 
 def variant(arrays: dict[str, Any], k: int) -> dict[str, Any]:
@@ -192,7 +201,7 @@ class EnsembleLinear:
                 self._mask = xp.asarray(layer.mask, dtype=dz.dtype)
             g["kernel"] *= self._mask
         if layer.use_bias:
-            dz.sum(axis=1, out=g["bias"])
+            sum_samples(dz, out=g["bias"])
         return xp.matmul(dz, p["kernel"].transpose(0, 2, 1)) if need_dx else None
 
     @staticmethod

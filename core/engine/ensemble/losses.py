@@ -16,6 +16,18 @@ def _per_variant(method, out, t):
     return xp.stack([xp.asarray(v) for v in values]), xp.stack(grads)
 
 
+def row_max(z):
+    """The largest of each (K, N, C) row's C values, kept as (K, N, 1): for a few classes one
+    maximum per column (a reduction along a short last axis costs more than C − 1 of them)."""
+    classes = z.shape[2]
+    if classes > 8:
+        return z.max(axis=2, keepdims=True)
+    top = z[:, :, :1].copy()
+    for c in range(1, classes):
+        xp.maximum(top, z[:, :, c:c + 1], out=top)
+    return top
+
+
 def value_and_grad(loss, out, t):
     """(K losses, dL/dout) for the activated outputs."""
     if loss.id == "mse":
@@ -29,7 +41,7 @@ def value_and_grad_logits(loss, z, t):
     """(K losses, dL/dz) from the logits (or the pre-activation of the fused activation)."""
     n = z.shape[1]
     if loss.id == "softmax_cross_entropy":
-        shifted = z - z.max(axis=2, keepdims=True)
+        shifted = z - row_max(z)
         e = xp.exp(shifted)
         total = e.sum(axis=2, keepdims=True)
         log_p = shifted - xp.log(total)

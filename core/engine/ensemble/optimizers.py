@@ -37,9 +37,25 @@ class EnsembleOptimizer:
         self.t = 0
         self._saved: dict[str, Any] = {}
         self._saved_t = 0
+        self._columns: dict[Any, Any] = {}  # settings as (K, 1) columns, made once
+        self._rate: tuple[bytes, Any] = (b"", None)
 
     def _host(self, name: str) -> np.ndarray:
         return np.array([s[name] for s in self.settings], dtype=np.float64).reshape(-1, 1)
+
+    def _column(self, name: str, of=None):
+        """A setting (or `of` it, a function of its host values) as a cast (K, 1) column."""
+        key = (name, of)
+        if key not in self._columns:
+            values = self._host(name)
+            self._columns[key] = self._cast(values if of is None else of(values))
+        return self._columns[key]
+
+    def _lr(self, lr: np.ndarray):
+        key = lr.tobytes()
+        if self._rate[0] != key:
+            self._rate = (key, self._cast(lr))
+        return self._rate[1]
 
     def _bias(self, name: str) -> np.ndarray:
         """1 − β^t per variant, by Python's power as the single optimizer takes it (NumPy's may
@@ -52,6 +68,7 @@ class EnsembleOptimizer:
     def keep(self, rows: np.ndarray) -> None:
         """Only these variants go on (the others stopped)."""
         self.settings = [self.settings[i] for i in rows]
+        self._columns, self._rate = {}, (b"", None)
         self.state = {name: a[rows] for name, a in self.state.items()}
         self._saved = {name: a[rows] for name, a in self._saved.items()}
 
@@ -87,39 +104,37 @@ class EnsembleOptimizer:
 
     # one method per kind, each the single optimizer's arithmetic in the same order
     def _sgd(self, w, g, lr):
-        w -= g * self._cast(lr)
+        w -= g * self._lr(lr)
 
     def _momentum(self, w, g, lr):
         v = self.state["velocity"]
-        v *= self._cast(self._host("momentum"))
+        v *= self._column("momentum")
         v += g
-        w -= self._cast(lr) * v
+        w -= self._lr(lr) * v
 
     def _nesterov(self, w, g, lr):
-        mu = self._cast(self._host("momentum"))
+        mu = self._column("momentum")
         v = self.state["velocity"]
         v *= mu
         v += g
-        w -= self._cast(lr) * (g + mu * v)
+        w -= self._lr(lr) * (g + mu * v)
 
     def _rmsprop(self, w, g, lr):
-        rho = self._host("rho")
         sq = self.state["square_avg"]
-        sq *= self._cast(rho)
-        sq += self._cast(1 - rho) * g * g
-        w -= self._cast(lr) * g / (xp.sqrt(sq) + self._cast(self._host("eps")))
+        sq *= self._column("rho")
+        sq += self._column("rho", _one_minus) * g * g
+        w -= self._lr(lr) * g / (xp.sqrt(sq) + self._column("eps"))
 
     def _adam(self, w, g, lr):
-        b1, b2 = self._host("beta1"), self._host("beta2")
         self.t += 1
         m, v = self.state["m"], self.state["v"]
-        m *= self._cast(b1)
-        m += self._cast(1 - b1) * g
-        v *= self._cast(b2)
-        v += self._cast(1 - b2) * g * g
+        m *= self._column("beta1")
+        m += self._column("beta1", _one_minus) * g
+        v *= self._column("beta2")
+        v += self._column("beta2", _one_minus) * g * g
         step_size = self._cast(lr / self._bias("beta1"))
         denom = xp.sqrt(v / self._cast(self._bias("beta2")))
-        denom += self._cast(self._host("eps"))
+        denom += self._column("eps")
         w -= step_size * m / denom
 
     def _adamw(self, w, g, lr):
@@ -127,17 +142,17 @@ class EnsembleOptimizer:
         self._adam(w, g, lr)
 
 
-KINDS = ("sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw")
+def _one_minus(values: np.ndarray) -> np.ndarray:
+    return 1 - values
 
 
-def regularize(w, g, decay_mask, l1: np.ndarray, l2: np.ndarray, dtype: Any) -> None:
-    """Each variant's L1 and L2 penalties (weights only) added to its row of g, in place."""
-    if l2.any():
-        rate = column(l2, dtype)
-        g += rate * (w * decay_mask if decay_mask is not None else w)
-    if l1.any():
-        rate = column(l1, dtype)
-        g += rate * (xp.sign(w) * decay_mask if decay_mask is not None else xp.sign(w))
+def regularize(w, g, decay_mask, l1, l2) -> None:
+    """Each variant's L1 and L2 penalties (weights only) added to its row of g, in place; l1, l2:
+    (K, 1) columns of the rates (`column`), or None where every variant's is 0."""
+    if l2 is not None:
+        g += l2 * (w * decay_mask if decay_mask is not None else w)
+    if l1 is not None:
+        g += l1 * (xp.sign(w) * decay_mask if decay_mask is not None else xp.sign(w))
 
 
 def clip_by_norm(g, max_norm: np.ndarray, dtype: Any) -> None:
