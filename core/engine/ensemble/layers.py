@@ -1,5 +1,6 @@
 """Layers with a leading variant axis: x (K, N, …), parameters (K, *shape). Three ways to batch:
-the linear layer (neurons, Dense) by stacked matrix products; layers without parameters that work
+the linear layer (neurons, Dense) and Conv2D (core.engine.ensemble.images) by stacked matrix
+products; layers without parameters that work
 sample by sample (Flatten, Reshape, pooling, Add, Concatenate) on the K·N samples at once; any
 other layer variant by variant (`PerVariant`, exact for every kind, without the speed).
 
@@ -12,21 +13,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
-from core.engine.backend import is_gpu, xp
+from core.engine.backend import xp
 from core.engine.blocks.dense import LinearLayer
 from core.engine.blocks.dropout import DropoutLayer
 from core.engine.blocks.merge import MergeLayer
 from core.engine.blocks.pooling import Pool2DLayer
 from core.engine.blocks.shape_ops import ShapeLayer
-
-
-def sum_samples(a, out=None):
-    """The sum over the samples' axis (axis 1) of a (K, N, …) array."""
-    if is_gpu:
-        return a.sum(axis=1, out=out)
-    return np.add.reduce(a, axis=1, out=out)
+from core.engine.ensemble.images import EnsembleConv2D
+from core.engine.ensemble.reduce import sum_samples
 
 
 def variant(arrays: dict[str, Any], k: int) -> dict[str, Any]:
@@ -219,4 +213,6 @@ def ensemble_layer(layer):
         return MergedBatch(layer)
     if isinstance(layer, DropoutLayer):
         return EnsembleDropout(layer)
+    if EnsembleConv2D.supports(layer):
+        return EnsembleConv2D(layer)
     return PerVariant(layer)
