@@ -1,0 +1,171 @@
+"""The ensemble model: K variants of one compiled structure, their parameters one (K, size) buffer,
+every slot's value (K, N, …); forward, backward and the loss for all variants in one pass."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from core.engine.backend import to_numpy, xp
+from core.engine.ensemble import losses
+from core.engine.ensemble.layers import ensemble_layer
+from core.engine.model import Model, Piece
+
+
+class EnsembleModel:
+    """The template's ops over K rows of parameters (one row per variant, each laid out as the
+    template's flat buffer, so that a row is what a single model of that variant holds)."""
+
+    def __init__(self, template: Model, rows: list[Any]) -> None:
+        self.template = template
+        self.dtype = template.dtype
+        self.ops = template.ops
+        self.layers = [ensemble_layer(op.layer) for op in template.ops]
+        self.n_slots = template.n_slots
+        self.output_op = template.output_op
+        self.output_activation = template.output_activation
+        self.stochastic = template.stochastic
+        self.absent, self.statistics = template.absent, template.statistics
+        self.decay_mask = template.decay_mask
+        self.size = template.size
+        self.layout: list[tuple[int, str, tuple[int, ...], int]] = []
+        offset = 0
+        for index, op in enumerate(template.ops):
+            for name, shape in op.layer.param_shapes().items():
+                self.layout.append((index, name, tuple(shape), offset))
+                offset += int(np.prod(shape))
+        self.flat = xp.stack([xp.asarray(row, dtype=self.dtype) for row in rows])
+        self._bind()
+
+    @property
+    def k(self) -> int:
+        return self.flat.shape[0]
+
+    def _bind(self) -> None:
+        """Each op's (K, *shape) views into the buffers (again after `keep`)."""
+        self.grad = xp.zeros_like(self.flat)
+        self.params: list[dict[str, Any]] = [{} for _ in self.ops]
+        self.grads: list[dict[str, Any]] = [{} for _ in self.ops]
+        k = self.k
+        for index, name, shape, offset in self.layout:
+            size = int(np.prod(shape))
+            self.params[index][name] = self.flat[:, offset:offset + size].reshape(k, *shape)
+            self.grads[index][name] = self.grad[:, offset:offset + size].reshape(k, *shape)
+
+    def keep(self, rows: np.ndarray) -> None:
+        """Only these variants go on: the others' rows leave the buffer."""
+        self.flat = self.flat[to_numpy(rows)]
+        self._bind()
+
+    def row(self, k: int) -> np.ndarray:
+        return to_numpy(self.flat[k]).copy()
+
+    def zero_absent(self) -> None:
+        if self.absent is not None:
+            self.flat[:, self.absent] = 0
+
+    # ------------------------------------------------------------------ forward
+    @staticmethod
+    def gather(slots: list, pieces: list[Piece], separate: bool = False):
+        if separate:
+            return [slots[p.slot] if p.columns is None else slots[p.slot][:, :, p.columns]
+                    for p in pieces]
+        if len(pieces) == 1:
+            piece = pieces[0]
+            value = slots[piece.slot]
+            return value if piece.columns is None else value[:, :, piece.columns]
+        parts = [slots[p.slot] if p.columns is None else slots[p.slot][:, :, p.columns]
+                 for p in pieces]
+        return xp.concatenate([part.reshape(part.shape[0], part.shape[1], -1) for part in parts],
+                              axis=2)
+
+    def forward_all(self, x, training: bool = False, activate_output: bool = True,
+                    rngs: Any = None):
+        """Every slot's value (K, N, …) and every op's cache; without `activate_output` the output
+        slot holds the output layer's weighted sums."""
+        slots: list[Any] = [None] * self.n_slots
+        caches: list[Any] = [None] * len(self.ops)
+        slots[0] = x
+        last = len(self.ops) - 1
+        for i, op in enumerate(self.ops):
+            inputs = self.gather(slots, op.inputs, op.merges)
+            layer = self.layers[i]
+            if i == last and not activate_output:
+                slots[op.out_slot], caches[i] = layer.forward_linear(self.params[i], inputs)
+            else:
+                slots[op.out_slot], caches[i] = layer.forward(self.params[i], inputs, training, rngs)
+        return slots, caches
+
+    def outputs(self, x):
+        """(outputs, the output layer's pre-activation or None) for (K, N, features) rows."""
+        slots, caches = self.forward_all(x)
+        out = slots[self.output_op.out_slot]
+        layer = self.layers[-1]
+        return out, layer.preactivation(caches[-1]) if layer.has_preactivation else None
+
+    # ------------------------------------------------------------------ backward
+    def backward(self, caches: list, d_output, from_preactivation: bool = False) -> None:
+        dslots: list[Any] = [None] * self.n_slots
+        last = len(self.ops) - 1
+        for i in range(last, -1, -1):
+            op, layer = self.ops[i], self.layers[i]
+            p, g = self.params[i], self.grads[i]
+            if i == last:
+                if from_preactivation:
+                    dx = layer.backward_linear(p, caches[i], d_output, g, op.need_dx)
+                else:
+                    dx = layer.backward(p, caches[i], d_output, g, op.need_dx)
+            else:
+                dy = dslots[op.out_slot]
+                if dy is None:  # nothing downstream uses it: its gradient is zero
+                    for a in g.values():
+                        a[...] = 0
+                    continue
+                dx = layer.backward(p, caches[i], dy, g, op.need_dx)
+            if op.need_dx and op.merges:
+                for piece, part in zip(op.inputs, dx, strict=True):
+                    self._scatter(dslots, [piece], part)
+            elif op.need_dx:
+                self._scatter(dslots, op.inputs, dx)
+
+    def _scatter(self, dslots: list, pieces: list[Piece], dx) -> None:
+        offset = 0
+        single = len(pieces) == 1
+        for piece in pieces:
+            part = dx if single else dx[:, :, offset:offset + piece.width]
+            offset += piece.width
+            if piece.slot == 0:
+                continue
+            current = dslots[piece.slot]
+            layer = self.ops[piece.slot - 1].layer
+            if piece.columns is None:
+                if current is None:
+                    shape = (*part.shape[:2], *getattr(layer, "out_shape", (layer.n_out,)))
+                    dslots[piece.slot] = part if single else part.reshape(shape)
+                else:
+                    current += part.reshape(current.shape)
+            else:
+                if current is None:
+                    current = dslots[piece.slot] = xp.zeros(
+                        (*part.shape[:2], layer.n_out), dtype=part.dtype)
+                current[:, :, piece.columns] += part
+
+    # ------------------------------------------------------------------ loss
+    def loss_and_gradients(self, x, t, loss, rule: str = "gradient", rngs: Any = None):
+        """Forward, loss and backward for one batch of each variant; returns the K batch losses."""
+        mode = "perceptron" if rule == "perceptron" else self.template.loss_mode(loss)
+        slots, caches = self.forward_all(x, training=True, activate_output=mode != "fused",
+                                         rngs=rngs)
+        out = slots[self.output_op.out_slot]
+        if rule == "perceptron":
+            diff = out - t
+            self.backward(caches, diff / out.shape[1], from_preactivation=True)
+            return losses.values(loss, out, t)
+        if mode == "fused" or mode == "logits":
+            value, dz = losses.value_and_grad_logits(loss, out, t)
+            self.backward(caches, dz, from_preactivation=mode == "fused")
+        else:
+            value, dout = losses.value_and_grad(loss, out, t)
+            self.backward(caches, dout)
+        return value

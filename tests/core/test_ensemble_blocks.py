@@ -1,0 +1,51 @@
+"""Every block kind on the ensemble axis: variants of a design using it (seed, learning rate, L2)
+each equal the design trained alone, in float32 (1e-6) and float64 (1e-12); and which layers run
+batched over the variants rather than one variant after another."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.compiler.compile import compile_design
+from core.design import registry
+from core.engine.ensemble.layers import ensemble_layer
+from tests.core.ensemble_checks import alone, assert_same_run, together
+from tests.core.onnx_designs import BLOCK_DESIGNS, every_block_design, image
+
+VARIANTS = [{"learning_rate": 0.01, "seed": 1},
+            {"learning_rate": 0.003, "seed": 7, "l2": 1e-3},
+            {"learning_rate": 0.02, "seed": 2, "l1": 1e-4}]
+
+
+def test_every_block_kind_has_a_design_here():
+    assert set(BLOCK_DESIGNS) == set(registry.blocks)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize(("kind", "k", "make"), every_block_design(),
+                         ids=[f"{kind}-{k}" for kind, k, _ in every_block_design()])
+def test_each_variant_equals_its_design_trained_alone(kind, k, make, dtype):
+    design = make()
+    design.set_training(dtype=dtype, epochs=2, test_fraction=0.3)
+    trainer, _ = together(design, VARIANTS)
+    assert len(trainer.groups) == 1
+    for i, variant in enumerate(VARIANTS):
+        single, error = alone(design, variant)
+        assert error is None
+        assert_same_run(trainer.result(i), single, dtype)
+
+
+def test_convolutions_pooling_and_dense_run_batched_over_the_variants():
+    design = image(("conv2d", {"filters": 4, "kernel_size": 3, "activation": "relu"}),
+                   ("max_pool2d", {"pool_size": 2, "strides": 0}),
+                   ("conv2d", {"filters": 3, "kernel_size": 2, "strides": 2, "activation": "tanh"}),
+                   ("dropout", {"rate": 0.2}))
+    design.set_training(epochs=2, test_fraction=0.3)
+    layers = [ensemble_layer(op.layer) for op in compile_design(design).model.ops]
+    assert [type(layer.layer).__name__ for layer in layers] == [
+        "ReshapeLayer", "Conv2DLayer", "MaxPool2DLayer", "Conv2DLayer", "DropoutLayer",
+        "FlattenLayer", "DenseLayer"]
+    assert all(layer.batched for layer in layers)  # none of them variant after variant
+    trainer, _ = together(design, VARIANTS)
+    for i, variant in enumerate(VARIANTS):
+        assert_same_run(trainer.result(i), alone(design, variant)[0], "float32")
