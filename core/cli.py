@@ -1,5 +1,5 @@
-"""The headless commands: `train` a design without a screen, `export` it (ONNX, PyTorch, NumPy),
-`import` an ONNX file as a design."""
+"""The headless commands: `train` a design without a screen, `sweep` many variants of it side by
+side, `export` it (ONNX, PyTorch, NumPy), `import` an ONNX file as a design."""
 
 from __future__ import annotations
 
@@ -65,6 +65,26 @@ def parser() -> argparse.ArgumentParser:
     train.add_argument("--json", action="store_true",
                        help="print one JSON object with the results as the last line")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
+    sweep = sub.add_parser(
+        "sweep", help="train a grid of variants of a design side by side",
+        description="Train every combination of the --vary values as variants of a .ncanvas "
+                    "design, batched where they share a structure, and print one row per "
+                    "variant ranked by final test loss (diverged ones last).",
+        epilog="VALUES: a list a,b,c (numbers, or names for optimizer and activation); whole "
+               "numbers A..B (both included); A..B:N, N values evenly spaced; A..B:logN, N values "
+               "evenly spaced in log. KEY: learning_rate, optimizer, batch_size, l1, l2, "
+               "clip_norm, seed, or NODE.param (n3.activation, dense1.units; n3+n4.activation "
+               "sets several nodes together). With seed varied, each variant draws fresh weights "
+               "from its seed. At most 1000 variants.")
+    _design_or_example(sweep, "the .ncanvas file whose variants train")
+    sweep.add_argument("--vary", metavar="KEY=VALUES", action="append", required=True,
+                       help="what varies and its values, e.g. learning_rate=0.001,0.01,0.1 or "
+                            "seed=1..5 or learning_rate=1e-4..1e-1:log4; repeat for a grid")
+    sweep.add_argument("--epochs", type=int, help="train each variant until this many epochs in "
+                       "all (default: the design's setting)")
+    sweep.add_argument("--json", action="store_true",
+                       help="one JSON object per variant per line, ranked, and nothing else")
+    sweep.add_argument("--quiet", action="store_true", help="no progress bar")
     export = sub.add_parser(
         "export", help="export a design with its weights: ONNX, PyTorch, NumPy",
         description="Write a .ncanvas design, with its current weights, as an ONNX model, a "
@@ -108,7 +128,8 @@ def main(argv: list[str] | None = None) -> int:
         parser().print_help()
         return 0
     try:
-        return {"train": _train, "export": _export, "import": _import}[args.command](args)
+        return {"train": _train, "sweep": _sweep, "export": _export,
+                "import": _import}[args.command](args)
     except NeuralCanvasError as exc:
         print(f"error: {_one_line(str(exc))}", file=sys.stderr)
         return USAGE_EXIT
@@ -193,6 +214,74 @@ def _train(args: argparse.Namespace) -> int:
     else:
         print(_summary(result))
     return 0
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from core.engine import backend  # each command loads only what it needs
+    from core.files.fileformat import load_design
+    from core.training.ensemble import VariantTrainer
+    from core.training.grid import expand, grid_points, parse_grid, sweep_design
+    from core.training.sweep import sweep_rows
+
+    if args.epochs is not None and args.epochs < 1:
+        raise NeuralCanvasError(f"--epochs {args.epochs} must be 1 or more")
+    design = load_design(_design_path(args))
+    axes = parse_grid(args.vary, design)
+    variants, points = expand(axes), grid_points(axes)
+    try:
+        trainer = VariantTrainer(sweep_design(design, axes), variants)
+    except ValueError as exc:  # a variant the engine refuses (the grid checks come first)
+        raise NeuralCanvasError(str(exc)) from exc
+    total = design.training.epochs if args.epochs is None else args.epochs
+    show = not args.quiet and sys.stderr.isatty()
+    bar = _SweepBar(len(trainer.groups), total, len(variants), sys.stderr) if show else None
+    last, started = {}, time.perf_counter()
+    try:
+        with np.errstate(all="ignore"):  # a diverging variant is reported in words
+            for progress in trainer.run(total):
+                last.update((report.index, report) for report in progress.reports)
+                if bar is not None and progress.kind == "epoch":
+                    bar.update(progress, trainer)
+    finally:
+        if bar is not None:
+            bar.close()
+    seconds = time.perf_counter() - started
+    rows = sweep_rows(trainer, points, last)
+    if args.json:
+        for row in rows:
+            print(json.dumps(row.as_dict()))
+        return 0
+    print(_sweep_table(rows, [axis.name for axis in axes]))
+    groups = len(trainer.groups)
+    print(f"{len(rows)} variant{'s' * (len(rows) != 1)} in {groups} batched "
+          f"group{'s' * (groups != 1)}, {seconds:.1f} s on {backend.description()}")
+    return 0
+
+
+def _sweep_table(rows, names: list[str]) -> str:
+    """The rows as an aligned text table: values, losses, the task's metric, epochs, state."""
+    if any(r.test_accuracy is not None or r.train_accuracy is not None for r in rows):
+        metric = "test acc" if any(r.test_accuracy is not None for r in rows) else "train acc"
+        score = [_pct(r.test_accuracy if metric == "test acc" else r.train_accuracy) for r in rows]
+    else:
+        metric = "test R²" if any(r.test_r2 is not None for r in rows) else "train R²"
+        score = [_fmt(r.test_r2 if metric == "test R²" else r.train_r2) for r in rows]
+    header = ["#", *names, "train loss", "test loss", metric, "epochs", "state"]
+    lines = [header]
+    for row, shown_score in zip(rows, score, strict=True):
+        state = row.state
+        if row.state == "diverged" or (row.reason and not row.reason.startswith("reached")):
+            state += ": " + row.reason.split(";")[0]
+        lines.append([str(row.index + 1), *(_value_text(row.values[n]) for n in names),
+                      _fmt(row.train_loss), _fmt(row.test_loss), shown_score, str(row.epochs),
+                      state])
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header) - 1)]
+    return "\n".join("  ".join([*(cell.ljust(w) for cell, w in zip(line, widths, strict=False)),
+                                 line[-1]]).rstrip() for line in lines)
+
+
+def _value_text(value) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -291,4 +380,26 @@ class _ProgressBar:
 
     def close(self) -> None:
         self.stream.write("\n")
+        self.stream.flush()
+
+
+class _SweepBar(_ProgressBar):
+    """The sweep's one-line bar: every group's epochs, how many variants train or diverged."""
+
+    def __init__(self, groups: int, epochs: int, variants: int, stream: TextIO) -> None:
+        super().__init__(groups * max(1, epochs), stream)
+        self.variants, self.epochs = variants, max(1, epochs)
+
+    def update(self, progress, trainer) -> None:  # type: ignore[override]
+        done = sum(min(group.epoch, self.epochs) for group in trainer.groups)
+        training = sum(len(group.alive) for group in trainer.groups)
+        diverged = sum(o.state == "diverged" for g in trainer.groups for o in g.outcomes.values())
+        losses = [r.metrics.test_loss if r.metrics.test_loss is not None else r.metrics.train_loss
+                  for r in progress.reports if r.metrics is not None]
+        finite = [v for v in losses if np.isfinite(v)]
+        filled = int(self.width * min(done, self.total) / self.total)
+        bar = "█" * filled + "·" * (self.width - filled)
+        best = f" · best loss {min(finite):.4f}" if finite else ""
+        self.stream.write(f"\r{bar} {done}/{self.total} group-epochs · {training} of "
+                          f"{self.variants} training · {diverged} diverged{best} ")
         self.stream.flush()
