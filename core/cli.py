@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 import tomllib
@@ -144,6 +145,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader stopped reading (`| head`): stop quietly, as Unix tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 def _one_line(text: str) -> str:
@@ -250,11 +254,13 @@ def _sweep(args: argparse.Namespace) -> int:
     if args.json:
         for row in rows:
             print(json.dumps(row.as_dict()))
+        sys.stdout.flush()  # here, where a closed pipe is answered quietly, not at exit
         return 0
     print(_sweep_table(rows, [axis.name for axis in axes]))
     groups = len(trainer.groups)
     print(f"{len(rows)} variant{'s' * (len(rows) != 1)} in {groups} batched "
           f"group{'s' * (groups != 1)}, {seconds:.1f} s on {backend.description()}")
+    sys.stdout.flush()
     return 0
 
 

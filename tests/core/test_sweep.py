@@ -175,3 +175,14 @@ def test_a_progress_bar_on_a_terminal_only_and_never_on_stdout(monkeypatch, caps
     monkeypatch.setattr(sys, "stderr", quiet)
     assert cli.main(["sweep", str(XOR), "--vary", "seed=1", "--epochs", "1", "--quiet"]) == 0
     assert quiet.getvalue() == ""
+
+
+def test_a_reader_that_stops_reading_ends_it_quietly():
+    proc = subprocess.Popen([sys.executable, str(ROOT / "main.py"), "sweep", str(XOR), "--vary",
+                             "seed=1,2", "--epochs", "1", "--json"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    proc.stdout.close()  # as `| head -0` does, before a line is written
+    stderr = proc.stderr.read()
+    assert proc.wait(timeout=300) == 1
+    assert stderr == ""
