@@ -186,3 +186,19 @@ def test_a_reader_that_stops_reading_ends_it_quietly():
     stderr = proc.stderr.read()
     assert proc.wait(timeout=300) == 1
     assert stderr == ""
+
+
+def test_the_readmes_example_table_is_what_the_command_prints():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Compare variants from the command line"):]
+    command = section.split("```sh\n")[1].split("\n")[0]
+    shown = section.split("```\n#")[1].split("```")[0]
+    expected = ("#" + shown).splitlines()[:-1]  # the last line's time and NumPy version vary
+    args = command.split()[2:]  # after `neuralcanvas sweep`
+    proc = subprocess.run([sys.executable, str(ROOT / "main.py"), "sweep", *args],
+                          capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "PYTHONPATH": str(ROOT), "NCANVAS_BACKEND": "numpy"})
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[:-1] == expected
+    assert lines[-1].startswith("6 variants in 1 batched group, ")
