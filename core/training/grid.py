@@ -49,7 +49,7 @@ TRAINING_AXES: dict[str, tuple[str, float | None, bool]] = {
     "seed": ("int", 0, True),
 }
 # node parameter kinds (a block's ParamSpec.kind) an axis may vary
-_NODE_KINDS = {"int": "int", "float": "float", "float?": "float", "bool": "bool", "str": "name",
+_NODE_KINDS = {"int": "int", "float": "float", "float?": "float", "bool": "bool", "str": "text",
                "activation": "activation", "initializer": "initializer"}
 
 _INT = re.compile(r"[+-]?\d+")
@@ -317,6 +317,8 @@ def _value(spec: str, token: str, kind: str, nodes: tuple[str, ...], setting: st
         raise GridError(f"cannot vary {shown(spec)}: it has an empty value between commas")
     if kind in ("int", "float"):
         return _number(spec, token, kind)
+    if kind == "text":  # free text (an input's feature): the node's checks and the compiler judge it
+        return token
     if kind == "bool":
         if token.lower() not in ("true", "false"):
             raise GridError(f"cannot vary {shown(spec)}: {shown(token)} is not true or false")

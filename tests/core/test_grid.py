@@ -49,6 +49,10 @@ def test_names_for_optimizer_and_activation():
     assert axis.name == "n3.activation"
 
 
+def test_free_text_parameters_take_their_text():
+    assert values("i1.feature=x1,x1^2, sin(x1)") == ("x1", "x1^2", "sin(x1)")
+
+
 def test_a_whole_number_range_includes_both_ends():
     assert values("seed=1..5") == (1, 2, 3, 4, 5)
     assert values("seed=7..7") == (7,)

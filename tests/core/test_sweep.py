@@ -135,6 +135,7 @@ def test_a_diverging_rate_is_marked_and_ranked_last_while_the_others_finish():
     (["--vary", "seed=0..99", "--vary", "learning_rate=1e-4..1:log11"],
      "holds 1100 variants, more than the 1000 allowed"),
     (["--vary", "seed=1", "--epochs", "0"], "--epochs 0 must be 1 or more"),
+    (["--vary", "i1.feature=x1,bogus"], "the data set has no feature 'bogus'"),
     ([], "the following arguments are required: --vary"),
 ])
 def test_bad_input_is_one_line_and_status_2(args, words):
