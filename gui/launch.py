@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-HEADLESS_COMMANDS = {"train", "export", "import", "-h", "--help", "--version"}
+HEADLESS_COMMANDS = {"train", "sweep", "export", "import", "-h", "--help", "--version"}
 
 
 def window_size(text: str) -> tuple[int, int]:

@@ -203,3 +203,16 @@ def test_the_readmes_example_table_is_what_the_command_prints():
     lines = proc.stdout.splitlines()
     assert lines[:-1] == expected
     assert lines[-1].startswith("6 variants in 1 batched group, ")
+
+
+def test_every_command_of_the_command_line_runs_headless():
+    """`main.py sweep` alone opened the window (and took "sweep" for a design's file name): each
+    command the command line has is one the launcher hands over without loading Qt."""
+    import argparse
+
+    from core import cli
+    from gui.launch import HEADLESS_COMMANDS
+
+    parser = cli.parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    assert set(commands.choices) <= HEADLESS_COMMANDS
