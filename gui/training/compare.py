@@ -1,0 +1,64 @@
+"""Training → Compare… in the window: the dialog that chooses what varies, and the Compare dock
+(gui/panels/compare) where the variants then train; the window's own run pauses meanwhile."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMainWindow, QMessageBox
+
+from core.design.errors import NeuralCanvasError
+from gui.panels.compare.grid import CompareDialog
+from gui.panels.compare.panel import ComparePanel
+from gui.training.controller import TrainingController
+
+DOCK_HEIGHT = 330  # pixels the Compare dock takes when it opens
+
+
+class CompareLauncher:
+    """The dialog (one at a time, not modal) and the dock it fills."""
+
+    def __init__(self, window: QMainWindow, controller: TrainingController) -> None:
+        self.window, self.controller = window, controller
+        self.panel = ComparePanel(window.document)
+        self.dock = window.add_dock("Compare", self.panel, Qt.DockWidgetArea.BottomDockWidgetArea)
+        window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.dock,
+                             Qt.Orientation.Vertical)  # a row of its own, the window's width
+        self.dock.hide()
+        self.dialog: CompareDialog | None = None
+        window.view_menu.insertAction(window.view_separator, self.dock.toggleViewAction())
+
+    def open_dialog(self) -> CompareDialog:
+        """The Compare dialog for the design as it is and the canvas's selection."""
+        if self.dialog is not None:
+            self.dialog.raise_()
+            return self.dialog
+        self.dialog = CompareDialog(self.window.document.design, self.window.selected_nodes(),
+                                    self.window)
+        self.dialog.finished.connect(self._dialog_done)
+        self.dialog.open()
+        return self.dialog
+
+    def _dialog_done(self, result: int) -> None:
+        dialog, self.dialog = self.dialog, None
+        if dialog is None:
+            return
+        if result == CompareDialog.DialogCode.Accepted.value:
+            self.compare(dialog.variants(), dialog.epochs.value())
+        dialog.deleteLater()
+
+    def compare(self, variants, epochs: int) -> bool:
+        """Train these variants in the Compare dock (the window's run paused first)."""
+        self.controller.pause()
+        try:
+            self.panel.start(variants, epochs)
+        except (NeuralCanvasError, ValueError) as exc:
+            QMessageBox.warning(self.window, "Cannot compare", f"The variants cannot train: {exc}")
+            return False
+        if self.dock.isHidden():
+            self.dock.show()
+            self.window.resizeDocks([self.dock], [DOCK_HEIGHT], Qt.Orientation.Vertical)
+        self.dock.raise_()
+        return True
+
+    def shutdown(self) -> None:
+        self.panel.shutdown()
