@@ -11,14 +11,17 @@ from gui.panels.compare.grid import CompareDialog
 from gui.panels.compare.panel import ComparePanel
 from gui.training.controller import TrainingController
 
-DOCK_HEIGHT = 330  # pixels the Compare dock takes when it opens
+DOCK_HEIGHT = 320  # pixels the Compare dock takes when it opens
+ROW_HEIGHT = 200  # … and the row of panels above it then
 
 
 class CompareLauncher:
     """The dialog (one at a time, not modal) and the dock it fills."""
 
-    def __init__(self, window: QMainWindow, controller: TrainingController) -> None:
+    def __init__(self, window: QMainWindow, controller: TrainingController,
+                 row: list | None = None) -> None:
         self.window, self.controller = window, controller
+        self.row = row or []  # the docks of the panels' row above it: lower while it opens
         self.panel = ComparePanel(window.document)
         self.dock = window.add_dock("Compare", self.panel, Qt.DockWidgetArea.BottomDockWidgetArea)
         window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.dock,
@@ -56,7 +59,9 @@ class CompareLauncher:
             return False
         if self.dock.isHidden():
             self.dock.show()
-            self.window.resizeDocks([self.dock], [DOCK_HEIGHT], Qt.Orientation.Vertical)
+            docks = [d for d in self.row if d.isVisible()][:1]
+            self.window.resizeDocks([*docks, self.dock], [ROW_HEIGHT] * len(docks) + [DOCK_HEIGHT],
+                                    Qt.Orientation.Vertical)
         self.dock.raise_()
         return True
 

@@ -102,7 +102,7 @@ class LiveTraining:
         self.status = QLabel()  # the figures: epoch, loss, accuracy, speed, memory, the engine
         self.status.setObjectName("training_status")
         window.statusBar().addPermanentWidget(self.status)
-        self.compare = CompareLauncher(window, self.controller)
+        self.compare = CompareLauncher(window, self.controller, self.docks)
         self.bar.compare_requested.connect(self.compare.open_dialog)
         self.menu = _menu(window, self.bar)
         window.menuBar().insertMenu(window.learn_menu.menuAction(), self.menu)

@@ -5,6 +5,8 @@ step, through the Document); the comparison saved as CSV or PNG."""
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -85,10 +87,19 @@ class ComparePanel(FollowsPlotColours, QWidget):
         self.table.entered.connect(lambda index: self._hover(self.table_model.record_at(
             index.row()).index))
         self.tiles = BoundaryTiles(self.colours)
+        self.key = QLabel()  # the curves' legend: the line styles; each variant's colour is its row's
+        self.key.setObjectName("compare_key")
+        self.key.setTextFormat(Qt.TextFormat.RichText)
+        left = QWidget()
+        column = QVBoxLayout(left)
+        column.setContentsMargins(8, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.key)
+        column.addWidget(self.curves, 1)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
-        for widget in (self.curves, self.table, self.tiles):
+        for widget in (left, self.table, self.tiles):
             self.splitter.addWidget(widget)
-        self.splitter.setSizes([330, 560, 390])
+        self.splitter.setSizes([330, 600, 350])
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 5)
         self.splitter.setStretchFactor(2, 3)
@@ -97,6 +108,7 @@ class ComparePanel(FollowsPlotColours, QWidget):
         layout.setSpacing(2)
         layout.addLayout(header)
         layout.addWidget(self.splitter, 1)
+        self._set_key()
         self.curves.hovered.connect(self._hover)
         self.tiles.hovered.connect(self._hover)
         self._enable()
@@ -233,8 +245,25 @@ class ComparePanel(FollowsPlotColours, QWidget):
     def _hover(self, index: int | None) -> None:
         self.curves.highlight(index)
         self.tiles.highlight(index)
+        self._set_key(index)
+
+    def _set_key(self, index: int | None = None) -> None:
+        """The line styles, or the variant under the mouse in its colour with its last figures."""
+        muted = self.colours.muted.name()
+        if index is None or index >= len(self.records):
+            self.key.setText(f"<span style='color:{muted}'>━━ train &nbsp;╍╍ test &nbsp;· "
+                             f"each variant in its row's colour</span>")
+            return
+        record = self.records[index]
+        figures = [f"{name} {value:.3g}" for name, value in
+                   (("train", record.last("train_loss")), ("test", record.last("test_loss")))
+                   if value is not None]
+        self.key.setText(f"<span style='color:{record.colour.name()}'><b>{index + 1}. "
+                         f"{html.escape(record.name)}</b></span> <span style='color:{muted}'>"
+                         f"{html.escape(' · '.join(figures) or record.state)}</span>")
 
     def colours_changed(self) -> None:
         self.curves.apply_colours(self.colours)
+        self._set_key()
         self.tiles.apply_colours(self.colours, None if self.run is None
                                  else self.run.trainer.groups[0].build)

@@ -18,6 +18,7 @@ from core.training.ensemble_group import VariantReport
 from core.training.probes import Plane
 
 FRAME_SECONDS = 0.1  # the view is sent what happened at most this often while training runs
+YIELD_SECONDS = 0.001  # after each group's epoch the worker sleeps this long (see README)
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,7 @@ class _Worker(QThread):
         told: set[int] = set()
         try:
             for progress in trainer.run(self.target):
+                time.sleep(YIELD_SECONDS)  # the window's thread may take the GIL between epochs
                 pending.extend(progress.reports)
                 pending.extend(_diverged(trainer, told))
                 if progress.kind in ("paused", "stopped"):

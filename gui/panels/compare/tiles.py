@@ -40,12 +40,13 @@ class BoundaryTiles(QWidget):
         self.order: list[VariantRecord] = []
         self.highlighted: int | None = None
         self._points: tuple[np.ndarray, list[QColor]] | None = None
+        self._dots: QImage | None = None  # the points at the tiles' size
         self._plane = None
         self._places: list[tuple[QRectF, int]] = []
 
     def set_data(self, build, plane) -> None:
         """The comparison's data: how outputs become colour, and the points over the plane."""
-        self.images, self.maps, self._plane = {}, {}, plane
+        self.images, self.maps, self._plane, self._dots = {}, {}, plane, None
         if build is None or plane is None:
             self.colouring, self._points = None, None
             self.update()
@@ -125,7 +126,7 @@ class BoundaryTiles(QWidget):
         for k, record in enumerate(self.order):
             x = GAP + (k % columns) * (side + GAP)
             y = GAP + (k // columns) * (side + GAP + CAPTION)
-            rect = QRectF(x, y, side, side)
+            rect = QRectF(round(x), round(y), round(side), round(side))
             self._places.append((rect, record.index))
             image = self.images.get(record.index)
             if image is not None:
@@ -148,15 +149,23 @@ class BoundaryTiles(QWidget):
         painter.end()
 
     def _draw_points(self, painter: QPainter, rect: QRectF) -> None:
+        """The data's points, drawn once per tile size into a picture every tile then takes."""
         if self._points is None:
             return
-        where, colours = self._points
-        radius = max(0.8, rect.width() / 90)
-        painter.setPen(Qt.PenStyle.NoPen)
-        for (fx, fy), colour in zip(where[::2], colours[::2], strict=True):  # half: a thumbnail
-            painter.setBrush(colour)
-            painter.drawEllipse(QPointF(rect.x() + fx * rect.width(), rect.y() + fy * rect.height()),
-                                radius, radius)
+        side = max(1, round(rect.width()))
+        if self._dots is None or self._dots.width() != side:
+            self._dots = QImage(side, side, QImage.Format.Format_ARGB32_Premultiplied)
+            self._dots.fill(Qt.GlobalColor.transparent)
+            dots = QPainter(self._dots)
+            dots.setRenderHint(QPainter.RenderHint.Antialiasing)
+            dots.setPen(Qt.PenStyle.NoPen)
+            where, colours = self._points
+            radius = max(0.8, side / 90)
+            for (fx, fy), colour in zip(where[::2], colours[::2], strict=True):  # half: a thumbnail
+                dots.setBrush(colour)
+                dots.drawEllipse(QPointF(fx * side, fy * side), radius, radius)
+            dots.end()
+        painter.drawImage(rect.topLeft(), self._dots)
 
     def tile_at(self, x: float, y: float) -> int | None:
         for rect, index in self._places:
