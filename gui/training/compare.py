@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QMainWindow, QMessageBox
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QMessageBox
 
 from core.design.errors import NeuralCanvasError
 from gui.panels.compare.grid import CompareDialog
@@ -23,12 +23,11 @@ class CompareLauncher:
         self.window, self.controller = window, controller
         self.row = row or []  # the docks of the panels' row above it: lower while it opens
         self.panel = ComparePanel(window.document)
-        self.dock = window.add_dock("Compare", self.panel, Qt.DockWidgetArea.BottomDockWidgetArea)
-        window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.dock,
-                             Qt.Orientation.Vertical)  # a row of its own, the window's width
+        self.dock = QDockWidget("Compare", window)  # placed at the first comparison: a hidden
+        self.dock.setObjectName("compare_dock")  # dock in the bottom area would take the panels'
+        self.dock.setWidget(self.panel)  # row's height from the canvas
         self.dock.hide()
         self.dialog: CompareDialog | None = None
-        window.view_menu.insertAction(window.view_separator, self.dock.toggleViewAction())
 
     def open_dialog(self) -> CompareDialog:
         """The Compare dialog for the design as it is and the canvas's selection."""
@@ -57,6 +56,12 @@ class CompareLauncher:
         except (NeuralCanvasError, ValueError) as exc:
             QMessageBox.warning(self.window, "Cannot compare", f"The variants cannot train: {exc}")
             return False
+        if self.window.dockWidgetArea(self.dock) == Qt.DockWidgetArea.NoDockWidgetArea:
+            # the first comparison: a row of its own, the window's width, under the panels
+            self.window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.dock,
+                                      Qt.Orientation.Vertical)
+            self.window.view_menu.insertAction(self.window.view_separator,
+                                               self.dock.toggleViewAction())
         if self.dock.isHidden():
             self.dock.show()
             docks = [d for d in self.row if d.isVisible()][:1]

@@ -238,3 +238,21 @@ def test_take_variant_with_a_changed_activation_is_one_step_undone_exactly(spira
     document.undo_stack.undo()
     assert document.design == original
     assert np.all([w is None for w in document.design.snapshot_weights()["connections"].values()])
+
+
+def test_a_variant_of_an_edited_design_is_refused_and_another_design_ends_the_comparison(
+        spiral_window, qtbot):
+    window = spiral_window
+    launcher = window.live.compare
+    variants = grid([Axis("seed", ((0, {"seed": 0}), (1, {"seed": 1})))])
+    assert launcher.compare(variants, 2)
+    panel = launcher.panel
+    _wait_done(qtbot, panel)
+    window.document.add_node("neuron", (0.0, 400.0))
+    count = window.document.undo_stack.count()
+    assert not panel.pick(0)
+    assert window.document.undo_stack.count() == count
+    assert "cannot become the design" in panel.summary.text()
+    assert window.open_path(str(EXAMPLES / "xor.ncanvas"))
+    assert panel.run is None and panel.table_model.rowCount() == 0
+    assert not panel.play_button.isEnabled() and not panel.tiles.order

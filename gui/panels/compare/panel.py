@@ -109,6 +109,7 @@ class ComparePanel(FollowsPlotColours, QWidget):
         layout.addLayout(header)
         layout.addWidget(self.splitter, 1)
         self._set_key()
+        document.design_replaced.connect(self.clear)
         self.curves.hovered.connect(self._hover)
         self.tiles.hovered.connect(self._hover)
         self._enable()
@@ -160,13 +161,31 @@ class ComparePanel(FollowsPlotColours, QWidget):
         if self.run is not None:
             self.run.stop()
 
+    def clear(self) -> None:
+        """Another design is open (New, Open): the comparison of the one before ends, unshown."""
+        self.shutdown()
+        if self.run is not None:
+            self.run.deleteLater()
+        self.run, self.records = None, []
+        self.table_model.set_records([])
+        self.curves.set_records([])
+        self.tiles.set_data(None, None)
+        self.tiles.set_order([])
+        self._say()
+        self._set_key()
+        self._state_changed("idle")
+
     def pick(self, index: int) -> bool:
         """The variant's settings and trained weights become the design's: one undo step."""
         if self.run is None:
             return False
         design: Design = self.run.variant_design(index)
         record = self.records[index]
-        self.document.take_variant(design, f"Use variant {index + 1} ({record.name})")
+        try:
+            self.document.take_variant(design, f"Use variant {index + 1} ({record.name})")
+        except ValueError as exc:  # the design was edited since: other nodes or wires
+            self._say(f"variant {index + 1} cannot become the design: {exc}")
+            return False
         self.table.selectRow(self.table_model.row_of(index))
         return True
 
