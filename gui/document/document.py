@@ -433,6 +433,32 @@ class Document(AutosaveRecovery, ClipboardEdits, QObject):
         self.show_live_weights(None)  # after: the views go from the taken weights to the same
         return changed
 
+    def take_variant(self, variant: Design, text: str = "Use a compared variant") -> None:
+        """A compared variant becomes the design (core.training.ensemble.VariantTrainer's
+        variant_design: the design with some settings or node parameters changed, trained): its
+        node parameters, training settings, weights, training state and initial weights, as one
+        undo step that undo takes back exactly. ValueError for a design of other nodes or wires."""
+        design = self.design
+        if list(variant.nodes) != list(design.nodes) \
+                or list(variant.connections) != list(design.connections):
+            raise ValueError("the variant has other nodes or connections than the design")
+        changes = {}
+        for node_id, node in variant.nodes.items():
+            old = design.nodes[node_id].params
+            changed = {k: v for k, v in node.params.items() if k != "bias" and old.get(k) != v}
+            if changed:
+                changes[node_id] = changed
+        self.undo_stack.beginMacro(text)
+        try:
+            for node_id, changed in changes.items():
+                self.push(commands.SetNodeParams(design, node_id, changed, text))
+            after = (variant.snapshot_weights(), copy.deepcopy(variant.state), variant.training,
+                     copy.deepcopy(variant.initial_weights))
+            self.push(commands.SetWeightsAndState(design, self.training_values(), after, text))
+        finally:
+            self.undo_stack.endMacro()
+        self.show_live_weights(None)
+
     def fill_drawn_weights(self, drawn: Mapping[str, Any], initial: Any) -> None:
         """The weights a never-trained design's seed draws, made visible: only unset weights
         (None) and missing block arrays are filled, so no value a person set changes and there

@@ -28,6 +28,7 @@ from gui.panels.design_data import design_data, is_planar
 from gui.panels.inside.panel import InsidePanel
 from gui.panels.loss import LossPanel
 from gui.training import status
+from gui.training.compare import CompareLauncher
 from gui.training.controller import TrainingController
 from gui.training.toolbar import TrainingBar
 from gui.widgets.theme import icon, is_dark
@@ -101,6 +102,8 @@ class LiveTraining:
         self.status = QLabel()  # the figures: epoch, loss, accuracy, speed, memory, the engine
         self.status.setObjectName("training_status")
         window.statusBar().addPermanentWidget(self.status)
+        self.compare = CompareLauncher(window, self.controller, self.docks)
+        self.bar.compare_requested.connect(self.compare.open_dialog)
         self.menu = _menu(window, self.bar)
         window.menuBar().insertMenu(window.learn_menu.menuAction(), self.menu)
         self.controller.message.connect(self.banner.show_message)
@@ -297,6 +300,7 @@ class LiveTraining:
         self.status.setText("   ·   ".join(parts))
 
     def shutdown(self) -> None:
+        self.compare.shutdown()
         self.controller.shutdown()
 
 
@@ -305,4 +309,6 @@ def _menu(window: QMainWindow, bar: TrainingBar):
     menu.addActions([bar.act_play, bar.act_step, bar.act_sample])
     menu.addSeparator()
     menu.addActions([bar.act_reset, bar.act_seed])
+    menu.addSeparator()
+    menu.addAction(bar.act_compare)
     return menu

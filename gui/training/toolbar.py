@@ -1,11 +1,11 @@
-"""The training toolbars: play/pause, one step, one sample, reset, new seed and the epoch counter
-(beside the window's main toolbar), and a row of the settings a person tunes while it learns
+"""The training toolbars: play/pause, one step, one sample, reset, new seed, Compare… and the
+epoch counter (beside the window's main toolbar), and a row of the settings a person tunes while it learns
 (learning rate, batch size, optimizer, regularization and its rate, loss), each edit one undo step
 through the Document. Two bars, so that each shows every control at 1280 pixels wide."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QComboBox, QLabel, QToolBar, QWidget
 
@@ -44,6 +44,8 @@ class TrainingBar(QToolBar):
     """Controls for the TrainingController; the live settings of the open design are on
     `settings_bar`, a toolbar of their own (the window places both)."""
 
+    compare_requested = Signal()  # Compare…: the window opens the dialog
+
     def __init__(self, controller: TrainingController, parent: QWidget | None = None) -> None:
         super().__init__("Training", parent)
         self.setObjectName("training_toolbar")
@@ -63,6 +65,9 @@ class TrainingBar(QToolBar):
                                    "back to the weights training started from")
         self.act_seed = self._act("New Seed", "mdi6.dice-multiple-outline", controller.new_seed,
                                   "Ctrl+Shift+R", "fresh random weights from a new seed")
+        self.act_compare = self._act("Compare…", "mdi6.chart-multiple", self.compare_requested.emit,
+                                     "Ctrl+Shift+M", "train variants of the design side by side: "
+                                     "learning rates, seeds, optimizers, activations, units")
         self.addSeparator()
         self.epoch = QLabel()
         self.epoch.setObjectName("epoch")

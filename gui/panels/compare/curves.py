@@ -1,0 +1,106 @@
+"""The comparison's loss curves, overlaid: each variant's train loss (solid) and test loss
+(dashed) in its own colour, the curve under the mouse (or the table's row) drawn thick and the
+others faded; the curves are made once per comparison and set again as epochs come."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor
+
+from gui.panels.compare.table import VariantRecord
+from gui.panels.plot_style import PlotColours, style_plot
+
+HOVER_PIXELS = 8  # the mouse this close to a curve picks it
+FADED = 60  # the alpha of the other curves while one is highlighted
+
+
+class CompareCurves(pg.PlotWidget):
+    """Train and test loss of every variant over the epochs."""
+
+    hovered = Signal(object)  # the variant index under the mouse, or None
+
+    def __init__(self, colours: PlotColours) -> None:
+        super().__init__()
+        self.setObjectName("compare_curves")
+        self.colours = colours
+        self.records: list[VariantRecord] = []
+        self.curves: list[tuple[pg.PlotDataItem, pg.PlotDataItem]] = []
+        self.highlighted: int | None = None
+        plot = self.getPlotItem()
+        plot.setMouseEnabled(x=False, y=False)
+        plot.setMenuEnabled(False)
+        self.setMinimumSize(220, 140)
+        self.scene().sigMouseMoved.connect(self._mouse_moved)
+        self.apply_colours(colours)
+
+    def set_records(self, records: list[VariantRecord]) -> None:
+        plot = self.getPlotItem()
+        for train, test in self.curves:
+            plot.removeItem(train)
+            plot.removeItem(test)
+        self.records, self.highlighted = records, None
+        self.curves = [(plot.plot(connect="finite"), plot.plot(connect="finite"))
+                       for _ in records]
+        self._pens()
+        self.redraw()
+
+    def redraw(self) -> None:
+        for record, (train, test) in zip(self.records, self.curves, strict=True):
+            epochs = np.array([h["epoch"] for h in record.history], dtype=np.float64)
+            train.setData(epochs, _column(record, "train_loss"))
+            test.setData(epochs, _column(record, "test_loss"))
+
+    def highlight(self, index: int | None) -> None:
+        if index != self.highlighted:
+            self.highlighted = index
+            self._pens()
+
+    def _pens(self) -> None:
+        for record, (train, test) in zip(self.records, self.curves, strict=True):
+            colour = QColor(record.colour)
+            on = self.highlighted == record.index
+            if self.highlighted is not None and not on:
+                colour.setAlpha(FADED)
+            width = 3.2 if on else 1.6
+            train.setPen(pg.mkPen(colour, width=width))
+            test.setPen(pg.mkPen(colour, width=width, style=Qt.PenStyle.DashLine))
+            for curve in (train, test):
+                curve.setZValue(10 if on else 0)
+
+    def apply_colours(self, colours: PlotColours) -> None:
+        self.colours = colours
+        self.setBackground(colours.background)
+        style_plot(self.getPlotItem(), colours, "epoch", "loss", grid=True)
+        self._pens()
+
+    def _mouse_moved(self, position) -> None:
+        plot = self.getPlotItem()
+        box = plot.getViewBox()
+        if not self.records or not box.sceneBoundingRect().contains(position):
+            self.hovered.emit(None)
+            return
+        point = box.mapSceneToView(position)
+        x_pixel, y_pixel = box.viewPixelSize()
+        best, best_distance = None, HOVER_PIXELS
+        for record in self.records:
+            if not record.history:
+                continue
+            epochs = np.array([h["epoch"] for h in record.history], dtype=np.float64)
+            nearest = int(np.argmin(np.abs(epochs - point.x())))
+            if abs(epochs[nearest] - point.x()) / x_pixel > 3 * HOVER_PIXELS:
+                continue
+            for key in ("train_loss", "test_loss"):
+                value = record.history[nearest].get(key)
+                if value is None or not np.isfinite(value):
+                    continue
+                distance = abs(value - point.y()) / y_pixel
+                if distance < best_distance:
+                    best, best_distance = record.index, distance
+        self.hovered.emit(best)
+
+
+def _column(record: VariantRecord, key: str) -> np.ndarray:
+    values = [h.get(key) for h in record.history]
+    return np.array([np.nan if v is None else v for v in values], dtype=np.float64)

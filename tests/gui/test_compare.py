@@ -1,0 +1,258 @@
+"""The Compare view: the dialog's grid (its count and its refusals), then the journey of the
+issue: open the spiral, compare 4 learning rates × 2 seeds, train, the table sorted by test
+loss, the best picked into the design (settings and weights, one undo step) and undone; a
+diverging rate marked while the others finish; Pause and Play for all; the comparison as CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QDialogButtonBox, QFileDialog
+
+from core.files.fileformat import load_design
+from core.training.ensemble import VariantTrainer
+from gui.panels.compare.grid import MAX_VARIANTS, Axis, CompareDialog, grid
+from resources import EXAMPLES
+
+RATES = "0.001, 0.003, 0.01, 0.03"
+EPOCHS = 3
+
+
+@pytest.fixture
+def spiral_window(window):
+    assert window.open_path(str(EXAMPLES / "spiral.ncanvas"))
+    yield window
+    window.live.shutdown()
+
+
+def _dialog(qtbot, design, selected=()) -> CompareDialog:
+    dialog = CompareDialog(design, selected)
+    qtbot.addWidget(dialog)
+    return dialog
+
+
+def _ok(dialog: CompareDialog):
+    return dialog.buttons.button(QDialogButtonBox.StandardButton.Ok)
+
+
+# ---------------------------------------------------------------------------- the dialog
+def test_the_dialog_counts_the_grid_and_builds_every_combination(qtbot):
+    design = load_design(EXAMPLES / "spiral.ncanvas")
+    dialog = _dialog(qtbot, design, ["n8", "n9"])
+    assert dialog.count_and_problem() == (1, "")  # the design as it is: one variant
+    dialog.rates.setText(RATES)
+    dialog.seeds.setValue(2)
+    assert dialog.count_and_problem() == (8, "")
+    assert "8</b> variants" in dialog.count.text() and _ok(dialog).isEnabled()
+    dialog.optimizers[1]["sgd"].setChecked(True)  # Adam (the design's) and SGD
+    dialog.activations[1]["relu"].setChecked(True)  # tanh (the neurons') and ReLU
+    assert dialog.count_and_problem() == (32, "")
+    variants = dialog.variants()
+    assert len(variants) == 32
+    assert len({tuple(sorted(map(str, v.changes.items()))) for v in variants}) == 32
+    last = variants[-1]  # each axis's last value (the optimizers in the registry's order)
+    assert last.labels == {"learning_rate": 0.03, "seed": 1, "optimizer": "adam",
+                           "activation": "relu"}
+    assert last.changes == {"learning_rate": 0.03, "seed": 1, "optimizer": "adam",
+                            "optimizer_params": {}, "nodes": {"n8": {"activation": "relu"},
+                                                              "n9": {"activation": "relu"}}}
+    dialog.rate_range.setChecked(True)
+    dialog.rate_from.setText("0.001")
+    dialog.rate_to.setText("0.1")
+    dialog.rate_count.setValue(5)
+    rates = sorted({v.labels["learning_rate"] for v in dialog.variants()})
+    assert rates == [0.001, 0.00316, 0.01, 0.0316, 0.1]
+
+
+def test_the_dialog_refuses_too_many_variants_and_values_it_cannot_take(qtbot):
+    design = load_design(EXAMPLES / "spiral.ncanvas")
+    dialog = _dialog(qtbot, design)
+    dialog.rate_range.setChecked(True)
+    dialog.rate_count.setValue(100)
+    dialog.seeds.setValue(3)
+    count, problem = dialog.count_and_problem()
+    assert count == 300 and f"more than {MAX_VARIANTS}" in problem
+    assert "refused" in dialog.count.text() and not _ok(dialog).isEnabled()
+    dialog.seeds.setValue(2)
+    assert dialog.count_and_problem() == (200, "") and _ok(dialog).isEnabled()
+    dialog.rate_list.setChecked(True)
+    dialog.rates.setText("0.01, fast")
+    assert dialog.count_and_problem() == (0, "learning rate: 'fast' is not a number")
+    assert not _ok(dialog).isEnabled()
+    dialog.rates.setText("0.01")
+    dialog.batches.setText("10, 0")
+    assert "batch size: 0 is out of range" in dialog.count_and_problem()[1]
+    dialog.batches.setText("10, 10")
+    assert "listed twice" in dialog.count_and_problem()[1]
+
+
+def test_a_dense_blocks_units_and_a_selections_activation_vary_together():
+    axes = [Axis("units", ((4, {"nodes": {"d1": {"units": 4}}}), (8, {"nodes": {"d1": {"units": 8}}}))),
+            Axis("activation", (("relu", {"nodes": {"d1": {"activation": "relu"}}}),))]
+    cells = grid(axes)
+    assert [c.changes for c in cells] == [
+        {"nodes": {"d1": {"units": 4, "activation": "relu"}}},
+        {"nodes": {"d1": {"units": 8, "activation": "relu"}}}]
+
+
+# ---------------------------------------------------------------------------- the journey
+def _wait_done(qtbot, panel, timeout=60000):
+    qtbot.waitUntil(lambda: panel.run is not None and not panel.run.running, timeout=timeout)
+
+
+def test_compare_four_rates_by_two_seeds_pick_the_best_and_undo(spiral_window, qtbot):
+    window = spiral_window
+    document, launcher = window.document, window.live.compare
+    original = document.design.copy()
+    original_weights = document.design.snapshot_weights()
+    window.live.bar.act_compare.trigger()
+    dialog = launcher.dialog
+    assert dialog is not None and dialog.isVisible()
+    dialog.rates.setText(RATES)
+    dialog.seeds.setValue(2)
+    dialog.epochs.setValue(EPOCHS)
+    qtbot.mouseClick(_ok(dialog), Qt.MouseButton.LeftButton)
+    panel = launcher.panel
+    assert launcher.dock.isVisible()
+    _wait_done(qtbot, panel)
+    table = panel.table_model
+    assert table.rowCount() == 8
+    assert panel.run.state == "finished"
+    assert [table.record_at(r).state for r in range(8)] == ["finished"] * 8
+    assert [table.data(table.index(r, 2)) for r in range(8)] == [str(EPOCHS)] * 8
+    losses = [table.record_at(r).last("test_loss") for r in range(8)]
+    assert losses == sorted(losses) and all(math.isfinite(v) for v in losses)
+    assert table.data(table.index(0, 4)) == f"{losses[0]:.4g}"
+    assert all(len(c[0].getData()[0]) == EPOCHS for c in panel.curves.curves)  # drawn
+    assert len(panel.tiles.images) == 8  # a boundary for each variant
+    best = table.record_at(0)
+    assert document.undo_stack.count() == 0
+
+    view = panel.table
+    cell = view.visualRect(table.index(0, 1)).center()
+    QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=cell)  # as a person
+    QTest.mouseDClick(view.viewport(), Qt.MouseButton.LeftButton, pos=cell)  # double-clicks
+    design = document.design
+    assert document.undo_stack.count() == 1
+    assert design.training.learning_rate == best.changes["learning_rate"]
+    assert design.training.seed == best.changes["seed"]
+    alone = VariantTrainer(original, [best.changes])
+    for _ in alone.run(EPOCHS):
+        pass
+    expected = alone.variant_design(0)
+    assert design == expected  # the same settings and weights
+    assert design.state.epoch == EPOCHS and design.state.history == expected.state.history
+    weights = design.snapshot_weights()["connections"]
+    assert all(w is not None for w in weights.values())
+
+    document.undo_stack.undo()
+    assert document.design == original
+    assert document.design.snapshot_weights() == original_weights
+    assert document.design.state.epoch == 0
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_a_diverging_rate_is_marked_while_the_others_finish(spiral_window, qtbot):
+    launcher = spiral_window.live.compare
+    variants = grid([Axis("learning_rate", tuple((r, {"learning_rate": r})
+                                                   for r in (0.01, 1e38, 0.03)))])
+    assert launcher.compare(variants, EPOCHS)
+    panel = launcher.panel
+    _wait_done(qtbot, panel)
+    states = [r.state for r in panel.records]
+    assert states == ["finished", "diverged", "finished"]
+    diverged = panel.records[1]
+    assert "Try a lower learning rate" in diverged.reason
+    table = panel.table_model
+    row = table.row_of(1)
+    assert table.data(table.index(row, 6)) == "diverged"
+    assert row == 2  # no test loss to sort by: last
+    table.sort(6, Qt.SortOrder.DescendingOrder)
+    assert table.record_at(0).state == "diverged"
+    assert [len(r.history) for r in panel.records] == [EPOCHS, 0, EPOCHS]
+    assert "1 diverged" in panel.summary.text()
+
+
+def test_pause_and_play_apply_to_every_variant_and_reset_starts_again(spiral_window, qtbot):
+    launcher = spiral_window.live.compare
+    variants = grid([Axis("seed", tuple((s, {"seed": s}) for s in range(3)))])
+    assert launcher.compare(variants, 10_000)
+    panel = launcher.panel
+    qtbot.waitUntil(lambda: all(r.epoch >= 2 for r in panel.records), timeout=60000)
+    qtbot.mouseClick(panel.play_button, Qt.MouseButton.LeftButton)  # Pause
+    _wait_done(qtbot, panel)
+    assert panel.run.state == "paused" and panel.play_button.text() == "Play"
+    epochs = [r.epoch for r in panel.records]
+    assert all(2 <= e < 10_000 for e in epochs) and {r.state for r in panel.records} == {"paused"}
+    qtbot.mouseClick(panel.play_button, Qt.MouseButton.LeftButton)  # Play again
+    qtbot.waitUntil(lambda: all(r.epoch > max(epochs) for r in panel.records), timeout=60000)
+    qtbot.mouseClick(panel.reset_button, Qt.MouseButton.LeftButton)
+    assert not panel.run.running and panel.run.state == "idle"
+    assert all(r.epoch == 0 and not r.history for r in panel.records)
+
+
+def test_the_comparison_saved_as_csv_has_a_row_per_variant_per_epoch(spiral_window, qtbot, tmp_path,
+                                                                      monkeypatch):
+    launcher = spiral_window.live.compare
+    variants = grid([Axis("learning_rate", tuple((r, {"learning_rate": r}) for r in (0.01, 0.03))),
+                     Axis("seed", ((0, {"seed": 0}), (1, {"seed": 1})))])
+    assert launcher.compare(variants, EPOCHS)
+    panel = launcher.panel
+    _wait_done(qtbot, panel)
+    target = tmp_path / "comparison.csv"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        staticmethod(lambda *a, **k: (str(target), "CSV tables (*.csv)")))
+    assert panel.save_csv() == str(target)
+    rows = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8"))))
+    assert len(rows) == 4 * EPOCHS
+    assert list(rows[0])[:6] == ["variant", "learning_rate", "seed", "state", "epoch", "train_loss"]
+    for record in panel.records:
+        mine = [r for r in rows if r["variant"] == str(record.index)]
+        assert [int(r["epoch"]) for r in mine] == list(range(1, EPOCHS + 1))
+        assert {(float(r["learning_rate"]), int(r["seed"]), r["state"]) for r in mine} == {
+            (record.labels["learning_rate"], record.labels["seed"], "finished")}
+        assert [float(r["test_loss"]) for r in mine] == [h["test_loss"] for h in record.history]
+    png = tmp_path / "comparison.png"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        staticmethod(lambda *a, **k: (str(png), "PNG pictures (*.png)")))
+    assert panel.save_png() == str(png)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_take_variant_with_a_changed_activation_is_one_step_undone_exactly(spiral_window):
+    document = spiral_window.document
+    original = document.design.copy()
+    trainer = VariantTrainer(original, [{"seed": 4, "nodes": {"n8": {"activation": "relu"}}}])
+    for _ in trainer.run(2):
+        pass
+    variant = trainer.variant_design(0)
+    document.take_variant(variant)
+    assert document.design == variant and document.design.nodes["n8"].params["activation"] == "relu"
+    assert document.undo_stack.count() == 1
+    document.undo_stack.undo()
+    assert document.design == original
+    assert np.all([w is None for w in document.design.snapshot_weights()["connections"].values()])
+
+
+def test_a_variant_of_an_edited_design_is_refused_and_another_design_ends_the_comparison(
+        spiral_window, qtbot):
+    window = spiral_window
+    launcher = window.live.compare
+    variants = grid([Axis("seed", ((0, {"seed": 0}), (1, {"seed": 1})))])
+    assert launcher.compare(variants, 2)
+    panel = launcher.panel
+    _wait_done(qtbot, panel)
+    window.document.add_node("neuron", (0.0, 400.0))
+    count = window.document.undo_stack.count()
+    assert not panel.pick(0)
+    assert window.document.undo_stack.count() == count
+    assert "cannot become the design" in panel.summary.text()
+    assert window.open_path(str(EXAMPLES / "xor.ncanvas"))
+    assert panel.run is None and panel.table_model.rowCount() == 0
+    assert not panel.play_button.isEnabled() and not panel.tiles.order
