@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 from PySide6.QtCore import QRect, QRectF, Qt, qInstallMessageHandler  # noqa: E402
-from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
+from PySide6.QtWidgets import QApplication, QDialogButtonBox, QWidget  # noqa: E402
 
 from gui.app import make_app  # noqa: E402
 from gui.widgets.theme import set_appearance  # noqa: E402
@@ -222,6 +222,23 @@ class Shots:
         dock.close()
         settle()
 
+    def compare(self) -> None:
+        """Training → Compare… on the spiral: 4 learning rates × 2 seeds, 40 epochs, finished."""
+        window = self.window
+        self.open_example("spiral")
+        window.live.bar.act_compare.trigger()
+        dialog = window.live.compare.dialog
+        dialog.rates.setText("0.001, 0.003, 0.01, 0.03")
+        dialog.seeds.setValue(2)
+        dialog.epochs.setValue(40)
+        dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
+        panel = window.live.compare.panel
+        wait_until(lambda: panel.run is not None and not panel.run.running, "the comparison")
+        settle(1.0)
+        self.fit()
+        window.statusBar().clearMessage()  # (it names the example's path on this machine)
+        save(window, self.out, "compare.png")
+
 
 def main(argv: list[str]) -> int:
     out = Path(argv[1]).resolve() if len(argv) > 1 else ROOT / "resources"
@@ -241,6 +258,7 @@ def main(argv: list[str]) -> int:
         shots.activations()
         shots.landscape()
         shots.backprop()
+        shots.compare()
     finally:
         shots.window.live.shutdown()
         shots.window.document.undo_stack.setClean()  # nothing to ask on the way out
