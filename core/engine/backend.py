@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from types import ModuleType
 from typing import Any
@@ -43,6 +44,53 @@ def _choose() -> tuple[ModuleType, str]:
 
 xp, name = _choose()
 is_gpu = name == "cupy"
+
+
+def cpu_threads() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def free_cores(own: int = 1) -> int:
+    """Cores not kept busy by other work, counting the `own` threads this work runs on as free
+    (the load average counts them too); all the cores where the load cannot be read."""
+    cores = cpu_threads()
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):  # not on Unix
+        return cores
+    return max(1, min(cores, cores - round(load) + own))
+
+
+_blas: list[Any] = []  # [threadpoolctl's controller or None], looked up once
+
+
+def _blas_controller() -> Any:
+    if not _blas:
+        try:
+            from threadpoolctl import ThreadpoolController  # optional: scikit-learn's helper
+
+            controller = ThreadpoolController().select(user_api="blas")
+            _blas.append(controller if controller.lib_controllers else None)
+        except Exception:  # noqa: BLE001 - not installed, or no BLAS it knows: no limit
+            _blas.append(None)
+    return _blas[0]
+
+
+def blas_limitable() -> bool:
+    """Whether the BLAS's thread count can be set here (threadpoolctl installed and it finds it)."""
+    return _blas_controller() is not None
+
+
+def blas_single_thread() -> Any:
+    """A context in which every BLAS product takes one thread (where it can be told so), for
+    work that is already split among threads: two BLAS thread pools on two cores wait on each
+    other. The count is the process's, so set it only around such work."""
+    controller = _blas_controller()
+    return controller.limit(limits=1) if controller is not None else contextlib.nullcontext()
 
 
 def sum_rows(array: Any, out: Any = None) -> Any:
