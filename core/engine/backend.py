@@ -45,6 +45,28 @@ def _choose() -> tuple[ModuleType, str]:
 xp, name = _choose()
 is_gpu = name == "cupy"
 
+# A training step with less arithmetic than this runs faster on NumPy than on a GPU: below it a
+# step is bound by kernel launches (about a thousand steps a second whatever the size). Measured
+# on an H200 (README, "On a GPU"): the playground net (10 kFLOP a step) ran at 0.05× NumPy's speed
+# on CuPy, the digits MLP (65 MFLOP a step) at 0.87×, the wide one (27 GFLOP) at 34×.
+GPU_WORK = 200_000_000
+
+
+def choose_for(work: float) -> str:
+    """The backend ('numpy' or 'cupy') for training steps of `work` floating-point operations
+    each (core.engine.work.step_work): NCANVAS_BACKEND when set; else CuPy only where a CUDA
+    device is and a step has GPU_WORK or more, since small networks run faster on the CPU. A
+    process that trains applies it by setting NCANVAS_BACKEND before it imports the engine."""
+    wanted = os.environ.get(ENV_VAR, "").strip().lower()
+    if wanted not in ("", "numpy", "cupy"):
+        raise BackendError(f"{ENV_VAR}={wanted!r} is not a backend: use 'numpy' or 'cupy'")
+    if wanted:
+        return wanted
+    if work < GPU_WORK:
+        return "numpy"
+    cupy, _ = _cupy_or_reason()
+    return "cupy" if cupy is not None else "numpy"
+
 
 def cpu_threads() -> int:
     """The cores this process may run on."""
