@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from types import ModuleType
 from typing import Any
@@ -43,6 +44,75 @@ def _choose() -> tuple[ModuleType, str]:
 
 xp, name = _choose()
 is_gpu = name == "cupy"
+
+# A training step with less arithmetic than this runs faster on NumPy than on a GPU: below it a
+# step is bound by kernel launches (about a thousand steps a second whatever the size). Measured
+# on an H200 (README, "On a GPU"): the playground net (10 kFLOP a step) ran at 0.05× NumPy's speed
+# on CuPy, the digits MLP (65 MFLOP a step) at 0.87×, the wide one (27 GFLOP) at 34×.
+GPU_WORK = 200_000_000
+
+
+def choose_for(work: float) -> str:
+    """The backend ('numpy' or 'cupy') for training steps of `work` floating-point operations
+    each (core.engine.work.step_work): NCANVAS_BACKEND when set; else CuPy only where a CUDA
+    device is and a step has GPU_WORK or more, since small networks run faster on the CPU. A
+    process that trains applies it by setting NCANVAS_BACKEND before it imports the engine."""
+    wanted = os.environ.get(ENV_VAR, "").strip().lower()
+    if wanted not in ("", "numpy", "cupy"):
+        raise BackendError(f"{ENV_VAR}={wanted!r} is not a backend: use 'numpy' or 'cupy'")
+    if wanted:
+        return wanted
+    if work < GPU_WORK:
+        return "numpy"
+    cupy, _ = _cupy_or_reason()
+    return "cupy" if cupy is not None else "numpy"
+
+
+def cpu_threads() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def free_cores(own: int = 1) -> int:
+    """Cores not kept busy by other work, counting the `own` threads this work runs on as free
+    (the load average counts them too); all the cores where the load cannot be read."""
+    cores = cpu_threads()
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):  # not on Unix
+        return cores
+    return max(1, min(cores, cores - round(load) + own))
+
+
+_blas: list[Any] = []  # [threadpoolctl's controller or None], looked up once
+
+
+def _blas_controller() -> Any:
+    if not _blas:
+        try:
+            from threadpoolctl import ThreadpoolController  # optional: scikit-learn's helper
+
+            controller = ThreadpoolController().select(user_api="blas")
+            _blas.append(controller if controller.lib_controllers else None)
+        except Exception:  # noqa: BLE001 - not installed, or no BLAS it knows: no limit
+            _blas.append(None)
+    return _blas[0]
+
+
+def blas_limitable() -> bool:
+    """Whether the BLAS's thread count can be set here (threadpoolctl installed and it finds it)."""
+    return _blas_controller() is not None
+
+
+def blas_single_thread() -> Any:
+    """A context in which every BLAS product takes one thread (where it can be told so), for
+    work that is already split among threads: two BLAS thread pools on two cores wait on each
+    other. The count is the process's, so set it only around such work."""
+    controller = _blas_controller()
+    return controller.limit(limits=1) if controller is not None else contextlib.nullcontext()
 
 
 def sum_rows(array: Any, out: Any = None) -> Any:

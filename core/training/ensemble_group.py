@@ -167,10 +167,13 @@ class VariantGroup:
         model.zero_absent()
         if kept is not None:
             model.flat[:, model.statistics] = kept
-        if not (math.isfinite(values.sum()) and bool(xp.isfinite(model.flat).all())):
+        # one sum tells that every weight is finite (a weight that is not makes it inf or NaN;
+        # only huge finite weights may too, and then the rows say that none broke)
+        if not (math.isfinite(values.sum()) and math.isfinite(float(model.flat.sum()))):
             lost = ~np.isfinite(values)
             broken = ~to_numpy(xp.isfinite(model.flat).all(axis=1))
-            values = np.delete(values, self._diverged(values, lost, broken))
+            if (lost | broken).any():
+                values = np.delete(values, self._diverged(values, lost, broken))
         self.step_count += 1
         return values
 
@@ -226,19 +229,27 @@ class VariantGroup:
         if self._order_X is None:
             self._start_epoch()
         start, stop = self._cursor, min(self._cursor + self.settings[0].batch_size, self.n_train)
-        with np.errstate(all="ignore"):
-            self._last = self._update(self._order_X[:, start:stop], self._order_T[:, start:stop])
+        self._last = self._update(self._order_X[:, start:stop], self._order_T[:, start:stop])
         self._cursor = stop
         return stop >= self.n_train
 
+    def _next_batches(self) -> bool:
+        """Mini-batches until the epoch ends (True) or a pause or stop is asked for (False)."""
+        with np.errstate(all="ignore"):  # once for the batches, not once a batch
+            while len(self.alive) and not (self._pause or self._stop):
+                if self._next_batch():
+                    return True
+        return False
+
     def fit_steps(self, steps: int) -> None:
         """`steps` updates of every variant, with no evaluation (benchmarks, warm-up)."""
-        for _ in range(steps):
-            if not len(self.alive):
-                return
-            if self._next_batch():
-                self._order_X = self._order_T = None
-                self.epoch += 1
+        with np.errstate(all="ignore"):
+            for _ in range(steps):
+                if not len(self.alive):
+                    return
+                if self._next_batch():
+                    self._order_X = self._order_T = None
+                    self.epoch += 1
 
     # ------------------------------------------------------------------ epochs
     def _end_epoch(self) -> list[VariantReport]:
@@ -325,7 +336,7 @@ class VariantGroup:
                 self._pause = False
                 yield EnsembleProgress("paused", self.group, self.epoch, self.step_count)
                 return
-            if self._next_batch():
+            if self._next_batches():
                 losses = tuple(float(v) for v in self._last)
                 reports = self._end_epoch()
                 yield EnsembleProgress("epoch", self.group, self.epoch, self.step_count,

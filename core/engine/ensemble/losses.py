@@ -4,7 +4,7 @@ them. The common ones are batched; any other is taken variant by variant."""
 from __future__ import annotations
 
 from core.engine.activations import sigmoid
-from core.engine.backend import xp
+from core.engine.backend import is_gpu, xp
 
 
 def _per_variant(method, out, t):
@@ -22,10 +22,25 @@ def row_max(z):
     classes = z.shape[2]
     if classes > 8:
         return z.max(axis=2, keepdims=True)
-    top = z[:, :, :1].copy()
-    for c in range(1, classes):
+    if classes == 1:
+        return z.copy()
+    top = xp.maximum(z[:, :, :1], z[:, :, 1:2])
+    for c in range(2, classes):
         xp.maximum(top, z[:, :, c:c + 1], out=top)
     return top
+
+
+def row_sum(e):
+    """Each (K, N, C) row's sum, kept as (K, N, 1), in the order a single run's sum along the
+    classes takes: for fewer than eight classes one after another from the first (NumPy's
+    pairwise sum adds short rows in order), else by that same sum."""
+    classes = e.shape[2]
+    if classes >= 8 or is_gpu:
+        return e.sum(axis=2, keepdims=True)
+    total = e[:, :, :1].copy()
+    for c in range(1, classes):
+        total += e[:, :, c:c + 1]
+    return total
 
 
 def value_and_grad(loss, out, t):
@@ -40,12 +55,18 @@ def value_and_grad(loss, out, t):
 def value_and_grad_logits(loss, z, t):
     """(K losses, dL/dz) from the logits (or the pre-activation of the fused activation)."""
     n = z.shape[1]
-    if loss.id == "softmax_cross_entropy":
+    if loss.id == "softmax_cross_entropy":  # the single loss's steps, in place where it can
         shifted = z - row_max(z)
         e = xp.exp(shifted)
-        total = e.sum(axis=2, keepdims=True)
-        log_p = shifted - xp.log(total)
-        return -(t * log_p).sum(axis=(1, 2)) / n, (e / total - t) / n
+        total = row_sum(e)
+        log_p = shifted
+        log_p -= xp.log(total)
+        log_p *= t
+        value = -log_p.sum(axis=(1, 2)) / n
+        e /= total
+        e -= t
+        e /= n
+        return value, e
     if loss.id == "binary_cross_entropy":
         per = xp.maximum(z, 0) - z * t + xp.log1p(xp.exp(-xp.abs(z)))
         p = sigmoid(z)

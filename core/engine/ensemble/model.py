@@ -3,14 +3,49 @@ every slot's value (K, N, …); forward, backward and the loss for all variants 
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 
-from core.engine.backend import to_numpy, xp
+from core.engine.backend import (
+    blas_limitable,
+    blas_single_thread,
+    free_cores,
+    is_gpu,
+    to_numpy,
+    xp,
+)
 from core.engine.ensemble import losses
 from core.engine.ensemble.layers import ensemble_layer
 from core.engine.model import Model, Piece
+from core.engine.work import STEP_FACTOR, multiply_adds_per_sample
+
+# A training step of at least this many floating-point operations (all variants) runs on a BLAS of
+# one thread, and is split among as many threads as there are free cores, each taking at least
+# this much: the K products of a step are parallel work enough, and on a shared machine a BLAS's
+# own threads wait on each other (the digits MLP's 16 variants, 1 GFLOP a step, took 49–72 ms
+# with OpenBLAS's two threads on a busy 2-core machine, 10 ms with one). Below it, handing the
+# parts over costs more than a core gives (the playground net's 16 variants: 0.15 MFLOP).
+SPLIT_WORK = 20_000_000
+
+_pool: tuple[int, ThreadPoolExecutor | None] = (0, None)
+
+
+def pool(workers: int) -> ThreadPoolExecutor:
+    """The threads that take the other parts of a split step (made once, grown when needed)."""
+    global _pool
+    size, executor = _pool
+    if executor is None or size < workers:
+        if executor is not None:
+            executor.shutdown(wait=False)
+        executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ensemble")
+        _pool = (workers, executor)
+    return executor
+
+
+def step_work_per_sample(template: Model) -> int:
+    return 2 * STEP_FACTOR * multiply_adds_per_sample(template)
 
 
 class EnsembleModel:
@@ -36,6 +71,9 @@ class EnsembleModel:
                 self.layout.append((index, name, tuple(shape), offset))
                 offset += int(np.prod(shape))
         self.flat = xp.stack([xp.asarray(row, dtype=self.dtype) for row in rows])
+        self.work = step_work_per_sample(template)  # floating-point operations per sample
+        self._parts: list[EnsembleModel] | None = None
+        self._threads = 1  # how many threads the last split step took
         self._bind()
 
     @property
@@ -45,6 +83,10 @@ class EnsembleModel:
     def _bind(self) -> None:
         """Each op's (K, *shape) views into the buffers (again after `keep`)."""
         self.grad = xp.zeros_like(self.flat)
+        self._parts = None
+        self._views()
+
+    def _views(self) -> None:
         self.params: list[dict[str, Any]] = [{} for _ in self.ops]
         self.grads: list[dict[str, Any]] = [{} for _ in self.ops]
         k = self.k
@@ -52,6 +94,27 @@ class EnsembleModel:
             size = int(np.prod(shape))
             self.params[index][name] = self.flat[:, offset:offset + size].reshape(k, *shape)
             self.grads[index][name] = self.grad[:, offset:offset + size].reshape(k, *shape)
+
+    def part(self, start: int, stop: int) -> EnsembleModel:
+        """Variants start…stop−1 as a model of their own: views into this one's buffers (its
+        gradients land in this model's), layers of its own (their buffers too)."""
+        part = object.__new__(EnsembleModel)
+        part.__dict__.update(self.__dict__)
+        part.layers = [ensemble_layer(op.layer) for op in self.ops]
+        part.flat, part.grad = self.flat[start:stop], self.grad[start:stop]
+        part._parts = None
+        part._views()
+        return part
+
+    def _split(self, n: int) -> list[tuple[int, int]]:
+        """Rows of the parts that threads take, each on a one-thread BLAS; [] for a step too
+        small to be worth it (the BLAS as it is, small products take one thread anyway)."""
+        if is_gpu or self.work * n * self.k < SPLIT_WORK or not blas_limitable():
+            return []
+        threads = min(self.k, free_cores(self._threads), self.work * n * self.k // SPLIT_WORK)
+        self._threads = threads
+        bounds = [round(i * self.k / threads) for i in range(threads + 1)]
+        return list(zip(bounds[:-1], bounds[1:], strict=True))
 
     def keep(self, rows: np.ndarray) -> None:
         """Only these variants go on: the others' rows leave the buffer."""
@@ -153,7 +216,33 @@ class EnsembleModel:
 
     # ------------------------------------------------------------------ loss
     def loss_and_gradients(self, x, t, loss, rule: str = "gradient", rngs: Any = None):
-        """Forward, loss and backward for one batch of each variant; returns the K batch losses."""
+        """Forward, loss and backward for one batch of each variant; returns the K batch losses.
+
+        Where a step is big enough (`SPLIT_WORK`) and the machine has cores to spare, the variants
+        are split among threads, each part on a BLAS of one thread (NumPy lets go of the GIL in
+        its products): the same products as one thread, so the same numbers."""
+        rows = self._split(x.shape[1])
+        if not rows:
+            return self._loss_and_gradients(x, t, loss, rule, rngs)
+        if len(rows) == 1:  # no core to spare: one thread, its BLAS on one thread too
+            with blas_single_thread():
+                return self._loss_and_gradients(x, t, loss, rule, rngs)
+        if self._parts is None or len(self._parts) != len(rows):
+            self._parts = [self.part(a, b) for a, b in rows]
+        jobs = [(part, a, b) for part, (a, b) in zip(self._parts, rows, strict=True)]
+
+        def run(job):
+            part, a, b = job
+            return part._loss_and_gradients(x[a:b], t[a:b], loss, rule,
+                                            None if rngs is None else rngs[a:b])
+
+        with blas_single_thread():
+            futures = [pool(len(jobs) - 1).submit(run, job) for job in jobs[1:]]
+            first = run(jobs[0])
+            values = [first] + [f.result() for f in futures]
+        return xp.concatenate([xp.asarray(v) for v in values])
+
+    def _loss_and_gradients(self, x, t, loss, rule: str = "gradient", rngs: Any = None):
         mode = "perceptron" if rule == "perceptron" else self.template.loss_mode(loss)
         slots, caches = self.forward_all(x, training=True, activate_output=mode != "fused",
                                          rngs=rngs)

@@ -39,6 +39,7 @@ class EnsembleOptimizer:
         self._saved_t = 0
         self._columns: dict[Any, Any] = {}  # settings as (K, 1) columns, made once
         self._rate: tuple[bytes, Any] = (b"", None)
+        self._step = getattr(self, f"_{kind}")  # the kind's update, looked up once
 
     def _host(self, name: str) -> np.ndarray:
         return np.array([s[name] for s in self.settings], dtype=np.float64).reshape(-1, 1)
@@ -98,9 +99,7 @@ class EnsembleOptimizer:
 
     def step(self, w, g, lr: np.ndarray) -> None:
         """w, g: (K, size); lr: each variant's rate, host float64 (K,)."""
-        lr = np.asarray(lr, dtype=np.float64).reshape(-1, 1)
-        step = getattr(self, f"_{self.kind}")
-        step(w, g, lr)
+        self._step(w, g, np.asarray(lr, dtype=np.float64).reshape(-1, 1))
 
     # one method per kind, each the single optimizer's arithmetic in the same order
     def _sgd(self, w, g, lr):

@@ -1,0 +1,75 @@
+"""Big ensemble steps on a one-thread BLAS, split among threads where cores are free: each
+variant still equals its design trained alone, the split happens only for steps worth it, and
+the BLAS's thread count is back as it was after each step."""
+
+from __future__ import annotations
+
+import pytest
+
+import core.engine.ensemble.model as ensemble_model
+from core.engine import backend
+from core.engine.work import multiply_adds_per_sample, step_work
+from tests.core.ensemble_checks import alone, assert_same_run, together
+from tests.core.example_designs import gaussian_dense_design, xor_design
+
+VARIANTS = [{"learning_rate": 0.01, "seed": s} for s in range(3)] + [{"learning_rate": 0.1}]
+
+
+def test_work_is_counted_from_the_layers_weights():
+    from core.compiler.compile import compile_design
+
+    model = compile_design(gaussian_dense_design()).model
+    sizes = [op.layer.param_shapes()["kernel"] for op in model.ops]
+    assert multiply_adds_per_sample(model) == sum(a * b for a, b in sizes)
+    assert step_work(model, 32) == 6 * 32 * multiply_adds_per_sample(model)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_a_split_step_trains_each_variant_as_alone(monkeypatch, dtype):
+    if not backend.blas_limitable():
+        pytest.skip("threadpoolctl is not installed: the BLAS's threads cannot be set, no split")
+    monkeypatch.setattr(ensemble_model, "SPLIT_WORK", 1)  # split even this small net
+    monkeypatch.setattr(ensemble_model, "free_cores", lambda own=1: 3)
+    split = []
+    original = ensemble_model.EnsembleModel.part
+
+    def part(self, start, stop):
+        split.append((start, stop))
+        return original(self, start, stop)
+
+    monkeypatch.setattr(ensemble_model.EnsembleModel, "part", part)
+    design = gaussian_dense_design(epochs=3)
+    design.set_training(optimizer="adam", dtype=dtype)
+    trainer, _ = together(design, VARIANTS)
+    assert split[:3] == [(0, 1), (1, 3), (3, 4)]  # three threads, parts as even as can be
+    for i, variant in enumerate(VARIANTS):
+        assert_same_run(trainer.result(i), alone(design, variant)[0], dtype)
+
+
+def test_small_steps_are_not_split(monkeypatch):
+    monkeypatch.setattr(ensemble_model, "free_cores", lambda own=1: 4)
+    trainer, _ = together(xor_design(epochs=1), VARIANTS)
+    assert trainer.groups[0].model._split(4) == []  # the BLAS left as it is, one thread
+
+
+def test_blas_takes_one_thread_inside_and_its_own_count_after():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    before = [lib["num_threads"] for lib in threadpoolctl.threadpool_info()
+              if lib["user_api"] == "blas"]
+    with backend.blas_single_thread():
+        inside = [lib["num_threads"] for lib in threadpoolctl.threadpool_info()
+                  if lib["user_api"] == "blas"]
+    after = [lib["num_threads"] for lib in threadpoolctl.threadpool_info()
+             if lib["user_api"] == "blas"]
+    assert inside == [1] * len(before) and after == before
+
+
+def test_free_cores_count_the_load_of_others(monkeypatch):
+    monkeypatch.setattr(backend, "cpu_threads", lambda: 4)
+    monkeypatch.setattr(backend.os, "getloadavg", lambda: (1.2, 1.0, 1.0))
+    assert backend.free_cores() == 4  # the load is this work's own thread
+    monkeypatch.setattr(backend.os, "getloadavg", lambda: (5.0, 1.0, 1.0))
+    assert backend.free_cores() == 1
+    assert backend.free_cores(own=2) == 1
+    monkeypatch.setattr(backend.os, "getloadavg", lambda: (3.0, 1.0, 1.0))
+    assert backend.free_cores(own=2) == 3
