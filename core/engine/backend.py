@@ -93,11 +93,11 @@ _blas: list[Any] = []  # [threadpoolctl's controller or None], looked up once
 def _blas_controller() -> Any:
     if not _blas:
         try:
-            from threadpoolctl import ThreadpoolController  # optional: scikit-learn's helper
+            from threadpoolctl import ThreadpoolController  # a dependency; a BLAS it does not know: no limit
 
             controller = ThreadpoolController().select(user_api="blas")
             _blas.append(controller if controller.lib_controllers else None)
-        except Exception:  # noqa: BLE001 - not installed, or no BLAS it knows: no limit
+        except Exception:  # noqa: BLE001 - not importable, or no BLAS it knows: no limit
             _blas.append(None)
     return _blas[0]
 
