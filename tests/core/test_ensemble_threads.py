@@ -26,8 +26,7 @@ def test_work_is_counted_from_the_layers_weights():
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_a_split_step_trains_each_variant_as_alone(monkeypatch, dtype):
-    if not backend.blas_limitable():
-        pytest.skip("threadpoolctl is not installed: the BLAS's threads cannot be set, no split")
+    assert backend.blas_limitable(), "threadpoolctl (a dependency) finds no BLAS to limit"
     monkeypatch.setattr(ensemble_model, "SPLIT_WORK", 1)  # split even this small net
     monkeypatch.setattr(ensemble_model, "free_cores", lambda own=1: 3)
     split = []
@@ -53,7 +52,7 @@ def test_small_steps_are_not_split(monkeypatch):
 
 
 def test_blas_takes_one_thread_inside_and_its_own_count_after():
-    threadpoolctl = pytest.importorskip("threadpoolctl")
+    import threadpoolctl
     before = [lib["num_threads"] for lib in threadpoolctl.threadpool_info()
               if lib["user_api"] == "blas"]
     with backend.blas_single_thread():
