@@ -256,3 +256,19 @@ def test_a_variant_of_an_edited_design_is_refused_and_another_design_ends_the_co
     assert window.open_path(str(EXAMPLES / "xor.ncanvas"))
     assert panel.run is None and panel.table_model.rowCount() == 0
     assert not panel.play_button.isEnabled() and not panel.tiles.order
+
+
+def test_results_pause_the_run_and_match_the_table(spiral_window, qtbot):
+    launcher = spiral_window.live.compare
+    variants = grid([Axis("seed", tuple((s, {"seed": s}) for s in range(2)))])
+    assert launcher.compare(variants, 10_000)
+    panel = launcher.panel
+    qtbot.waitUntil(lambda: all(r.epoch >= 2 for r in panel.records), timeout=60000)
+    results = panel.run.results()
+    assert not panel.run.running
+    assert [r.changes["seed"] for r in results] == [0, 1]
+    for result in results:
+        assert result.epoch == len(result.history) >= 2
+        assert np.isfinite(result.weights).all() and result.weights.size > 0
+        assert result.history[-1].train_loss == pytest.approx(
+            panel.records[result.index].last("train_loss"))

@@ -13,7 +13,7 @@ from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal
 
 from core.design.design import Design
 from core.engine.backend import to_device, to_numpy
-from core.training.ensemble import VariantTrainer
+from core.training.ensemble import VariantResult, VariantTrainer
 from core.training.ensemble_group import VariantReport
 from core.training.probes import Plane
 
@@ -185,6 +185,14 @@ class CompareRun(QObject):
             self.pause()
             self.wait()
         return self.trainer.variant_design(index).copy()
+
+    def results(self) -> list[VariantResult]:
+        """Every variant as it stands (changes, state, history, weights); training is paused
+        first, as for a pick."""
+        if self.running:
+            self.pause()
+            self.wait()
+        return self.trainer.results()
 
     def _frame(self, worker: _Worker, frame: CompareFrame) -> None:
         if worker is not self.worker:
