@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
 import time
 import tomllib
@@ -123,11 +124,55 @@ def _design_path(args: argparse.Namespace) -> str:
     return str(example_path(args.example))
 
 
+BACKEND_VARIABLE = "NCANVAS_BACKEND"  # core.engine.backend.ENV_VAR, read before the engine loads
+TRAINING_COMMANDS = ("train", "sweep")
+
+
+def _load_engine_for_training() -> bool:
+    """Before a training command loads the engine: whether its backend is chosen here from the
+    work of a step (NCANVAS_BACKEND unset). If so, and the engine is not loaded yet, it loads on
+    NumPy: the fast one to load, and the right one for every network but a big one, for which
+    the command then runs again on CuPy (`_settle_backend`)."""
+    if os.environ.get(BACKEND_VARIABLE, "").strip():
+        return False
+    if "core.engine.backend" not in sys.modules:
+        os.environ[BACKEND_VARIABLE] = "numpy"
+        try:
+            import core.engine.backend  # noqa: F401 - loaded now, on NumPy
+        finally:
+            del os.environ[BACKEND_VARIABLE]
+    return True
+
+
+def _settle_backend(args: argparse.Namespace, work: float) -> int | None:
+    """Where the backend is chosen here and a step of `work` floating-point operations wants
+    another one than is loaded (CuPy, for a big network on a machine with a CUDA device), the
+    command runs again in a fresh interpreter on it: its exit status. None: go on here."""
+    from core.engine import backend  # loaded by now
+
+    if not args.choose_backend:
+        return None
+    wanted = backend.choose_for(work, "")
+    if wanted == backend.name:
+        return None
+    root = str(Path(__file__).resolve().parents[1])
+    env = {**os.environ, BACKEND_VARIABLE: wanted,
+           "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)}
+    sys.stdout.flush()
+    sys.stderr.flush()
+    return subprocess.call([sys.executable, "-c", RERUN, *args.argv], env=env)
+
+
+RERUN = "import sys; from core.cli import main; sys.exit(main(sys.argv[1:]))"
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.command is None:
         parser().print_help()
         return 0
+    args.argv = list(sys.argv[1:] if argv is None else argv)
+    args.choose_backend = args.command in TRAINING_COMMANDS and _load_engine_for_training()
     try:
         return {"train": _train, "sweep": _sweep, "export": _export,
                 "import": _import}[args.command](args)
@@ -156,6 +201,7 @@ def _one_line(text: str) -> str:
 
 def _train(args: argparse.Namespace) -> int:
     from core.engine import backend  # each command loads only what it needs
+    from core.engine.work import step_work
     from core.files.fileformat import load_design, save_design
     from core.training.trainer import Trainer, new_seed
 
@@ -167,6 +213,9 @@ def _train(args: argparse.Namespace) -> int:
     if args.seed is not None:
         new_seed(design, args.seed)
     trainer = Trainer(design)
+    if (status := _settle_backend(args, step_work(trainer.build.model,
+                                                  design.training.batch_size))) is not None:
+        return status
     total = design.training.epochs if args.epochs is None else args.epochs
     bar = _ProgressBar(total, sys.stderr) if not args.quiet and sys.stderr.isatty() else None
     start_steps, started = trainer.step_count, time.perf_counter()
@@ -222,6 +271,7 @@ def _train(args: argparse.Namespace) -> int:
 
 def _sweep(args: argparse.Namespace) -> int:
     from core.engine import backend  # each command loads only what it needs
+    from core.engine.work import variants_step_work
     from core.files.fileformat import load_design
     from core.training.ensemble import VariantTrainer
     from core.training.grid import expand, grid_points, parse_grid, sweep_design
@@ -236,6 +286,10 @@ def _sweep(args: argparse.Namespace) -> int:
         trainer = VariantTrainer(sweep_design(design, axes), variants)
     except ValueError as exc:  # a variant the engine refuses (the grid checks come first)
         raise NeuralCanvasError(str(exc)) from exc
+    work = max(variants_step_work(group.build.model, [d.training.batch_size for d in group.designs])
+               for group in trainer.groups)
+    if (status := _settle_backend(args, work)) is not None:
+        return status
     total = design.training.epochs if args.epochs is None else args.epochs
     show = not args.quiet and sys.stderr.isatty()
     bar = _SweepBar(len(trainer.groups), total, len(variants), sys.stderr) if show else None

@@ -52,12 +52,15 @@ is_gpu = name == "cupy"
 GPU_WORK = 200_000_000
 
 
-def choose_for(work: float) -> str:
+def choose_for(work: float, setting: str | None = None) -> str:
     """The backend ('numpy' or 'cupy') for training steps of `work` floating-point operations
-    each (core.engine.work.step_work): NCANVAS_BACKEND when set; else CuPy only where a CUDA
-    device is and a step has GPU_WORK or more, since small networks run faster on the CPU. A
-    process that trains applies it by setting NCANVAS_BACKEND before it imports the engine."""
-    wanted = os.environ.get(ENV_VAR, "").strip().lower()
+    each (core.engine.work.step_work): `setting` (NCANVAS_BACKEND's value by default) when it
+    names one; else CuPy only where a CUDA device is and a step has GPU_WORK or more, since small
+    networks run faster on the CPU. The backend is fixed when the engine is first imported, so a
+    process applies the choice before that (core.cli starts on NumPy and, for a big step on a
+    machine with a device, starts again on CuPy; the window's training process is started with
+    the choice in its environment)."""
+    wanted = (os.environ.get(ENV_VAR, "") if setting is None else setting).strip().lower()
     if wanted not in ("", "numpy", "cupy"):
         raise BackendError(f"{ENV_VAR}={wanted!r} is not a backend: use 'numpy' or 'cupy'")
     if wanted:

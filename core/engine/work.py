@@ -36,3 +36,8 @@ def multiply_adds_per_sample(model: Any) -> int:
 def step_work(model: Any, batch_size: int) -> int:
     """Floating-point operations of one training step (forward and backward) on one batch."""
     return 2 * STEP_FACTOR * multiply_adds_per_sample(model) * max(1, int(batch_size))
+
+
+def variants_step_work(model: Any, batch_sizes: list[int]) -> int:
+    """Floating-point operations of one ensemble step: one step of each variant of a model."""
+    return sum(step_work(model, size) for size in batch_sizes)
