@@ -71,6 +71,10 @@ class Axis:
     setting: str
     values: tuple[Any, ...]
     nodes: tuple[str, ...] = ()
+    # the design's optimizer and its settings: kept by a variant of that optimizer, while one of
+    # another optimizer takes its defaults (a setting of one is no setting of another)
+    base_optimizer: str = ""
+    base_optimizer_params: tuple[tuple[str, Any], ...] = ()
 
     @property
     def name(self) -> str:
@@ -79,6 +83,9 @@ class Axis:
 
     def change(self, value: Any) -> dict[str, Any]:
         """The variant dict that sets this axis to `value`."""
+        if self.setting == "optimizer" and not self.nodes:
+            kept = dict(self.base_optimizer_params) if value == self.base_optimizer else {}
+            return {"optimizer": value, "optimizer_params": kept}
         if not self.nodes:
             return {self.setting: value}
         return {"nodes": {node: {self.setting: value} for node in self.nodes}}
@@ -113,6 +120,9 @@ def parse_vary(spec: str, design: Design) -> Axis:
         nodes, setting, axis_kind = (), key, TRAINING_AXES[key]
     values = _values(spec, text, axis_kind, nodes, setting, design)
     axis = Axis(spec, setting, values, nodes)
+    if setting == "optimizer" and not nodes:
+        axis = Axis(spec, setting, values, nodes, design.training.optimizer,
+                    tuple(sorted(design.training.optimizer_params.items())))
     if nodes:
         _check_node_values(axis, design)
     return axis

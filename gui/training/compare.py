@@ -35,7 +35,7 @@ class CompareLauncher:
             self.dialog.raise_()
             return self.dialog
         self.dialog = CompareDialog(self.window.document.design, self.window.selected_nodes(),
-                                    self.window)
+                                    self.window, self.window.document.path)
         self.dialog.finished.connect(self._dialog_done)
         self.dialog.open()
         return self.dialog

@@ -49,6 +49,22 @@ def test_names_for_optimizer_and_activation():
     assert axis.name == "n3.activation"
 
 
+def test_another_optimizer_takes_its_defaults_the_designs_own_keeps_its_settings():
+    """A momentum design's `momentum` is no setting of Adam: the Adam variant trains with
+    Adam's defaults, the momentum variant with the design's 0.5."""
+    from core.training.ensemble import VariantTrainer
+
+    design = XOR.copy()
+    design.set_training(optimizer="momentum", optimizer_params={"momentum": 0.5})
+    variants = expand([parse_vary("optimizer=adam,momentum", design)])
+    assert variants == [{"optimizer": "adam", "optimizer_params": {}},
+                        {"optimizer": "momentum", "optimizer_params": {"momentum": 0.5}}]
+    trainer = VariantTrainer(design, variants)
+    for _progress in trainer.run(1):
+        pass
+    assert [result.epoch for result in trainer.results()] == [1, 1]
+
+
 def test_free_text_parameters_take_their_text():
     assert values("i1.feature=x1,x1^2, sin(x1)") == ("x1", "x1^2", "sin(x1)")
 

@@ -17,7 +17,8 @@ from PySide6.QtWidgets import QDialogButtonBox, QFileDialog
 
 from core.files.fileformat import load_design
 from core.training.ensemble import VariantTrainer
-from gui.panels.compare.grid import MAX_VARIANTS, Axis, CompareDialog, grid
+from core.training.grid import parse_grid
+from gui.panels.compare.grid import MAX_VARIANTS, CompareDialog, variants_of
 from resources import EXAMPLES
 
 RATES = "0.001, 0.003, 0.01, 0.03"
@@ -89,16 +90,28 @@ def test_the_dialog_refuses_too_many_variants_and_values_it_cannot_take(qtbot):
     dialog.batches.setText("10, 0")
     assert "batch size: 0 is out of range" in dialog.count_and_problem()[1]
     dialog.batches.setText("10, 10")
-    assert "listed twice" in dialog.count_and_problem()[1]
+    assert dialog.count_and_problem()[1] == "batch size: it repeats 10"
 
 
-def test_a_dense_blocks_units_and_a_selections_activation_vary_together():
-    axes = [Axis("units", ((4, {"nodes": {"d1": {"units": 4}}}), (8, {"nodes": {"d1": {"units": 8}}}))),
-            Axis("activation", (("relu", {"nodes": {"d1": {"activation": "relu"}}}),))]
-    cells = grid(axes)
+def test_a_dense_blocks_units_and_activation_vary_together_and_the_command_line_says_so(qtbot):
+    from tests.core.example_designs import gaussian_dense_design
+
+    design = gaussian_dense_design()
+    dialog = _dialog(qtbot, design, ["hidden"])
+    dialog.units.setText("4, 8")
+    assert design.nodes["hidden"].params["activation"] == "relu"
+    dialog.activations[1]["tanh"].setChecked(True)
+    dialog.activations[1]["relu"].setChecked(False)
+    cells = dialog.variants()
     assert [c.changes for c in cells] == [
-        {"nodes": {"d1": {"units": 4, "activation": "relu"}}},
-        {"nodes": {"d1": {"units": 8, "activation": "relu"}}}]
+        {"learning_rate": design.training.learning_rate,
+         "nodes": {"hidden": {"activation": "tanh", "units": units}}} for units in (4, 8)]
+    assert cells[1].labels == {"learning_rate": design.training.learning_rate,
+                               "activation": "tanh", "units": 8}
+    assert dialog.command_line.text() == (
+        f"neuralcanvas sweep DESIGN.ncanvas --vary "
+        f"learning_rate={design.training.learning_rate:g} --vary hidden.activation=tanh "
+        f"--vary hidden.units=4,8 --epochs {design.training.epochs}")
 
 
 # ---------------------------------------------------------------------------- the journey
@@ -160,8 +173,8 @@ def test_compare_four_rates_by_two_seeds_pick_the_best_and_undo(spiral_window, q
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 def test_a_diverging_rate_is_marked_while_the_others_finish(spiral_window, qtbot):
     launcher = spiral_window.live.compare
-    variants = grid([Axis("learning_rate", tuple((r, {"learning_rate": r})
-                                                   for r in (0.01, 1e38, 0.03)))])
+    variants = variants_of(parse_grid(["learning_rate=0.01,1e38,0.03"],
+                                      spiral_window.document.design))
     assert launcher.compare(variants, EPOCHS)
     panel = launcher.panel
     _wait_done(qtbot, panel)
@@ -181,7 +194,7 @@ def test_a_diverging_rate_is_marked_while_the_others_finish(spiral_window, qtbot
 
 def test_pause_and_play_apply_to_every_variant_and_reset_starts_again(spiral_window, qtbot):
     launcher = spiral_window.live.compare
-    variants = grid([Axis("seed", tuple((s, {"seed": s}) for s in range(3)))])
+    variants = variants_of(parse_grid(["seed=0..2"], spiral_window.document.design))
     assert launcher.compare(variants, 10_000)
     panel = launcher.panel
     qtbot.waitUntil(lambda: all(r.epoch >= 2 for r in panel.records), timeout=60000)
@@ -200,8 +213,8 @@ def test_pause_and_play_apply_to_every_variant_and_reset_starts_again(spiral_win
 def test_the_comparison_saved_as_csv_has_a_row_per_variant_per_epoch(spiral_window, qtbot, tmp_path,
                                                                       monkeypatch):
     launcher = spiral_window.live.compare
-    variants = grid([Axis("learning_rate", tuple((r, {"learning_rate": r}) for r in (0.01, 0.03))),
-                     Axis("seed", ((0, {"seed": 0}), (1, {"seed": 1})))])
+    variants = variants_of(parse_grid(["learning_rate=0.01,0.03", "seed=0..1"],
+                                      spiral_window.document.design))
     assert launcher.compare(variants, EPOCHS)
     panel = launcher.panel
     _wait_done(qtbot, panel)
@@ -244,7 +257,7 @@ def test_a_variant_of_an_edited_design_is_refused_and_another_design_ends_the_co
         spiral_window, qtbot):
     window = spiral_window
     launcher = window.live.compare
-    variants = grid([Axis("seed", ((0, {"seed": 0}), (1, {"seed": 1})))])
+    variants = variants_of(parse_grid(["seed=0..1"], spiral_window.document.design))
     assert launcher.compare(variants, 2)
     panel = launcher.panel
     _wait_done(qtbot, panel)
@@ -260,7 +273,7 @@ def test_a_variant_of_an_edited_design_is_refused_and_another_design_ends_the_co
 
 def test_results_pause_the_run_and_match_the_table(spiral_window, qtbot):
     launcher = spiral_window.live.compare
-    variants = grid([Axis("seed", tuple((s, {"seed": s}) for s in range(2)))])
+    variants = variants_of(parse_grid(["seed=0..1"], spiral_window.document.design))
     assert launcher.compare(variants, 10_000)
     panel = launcher.panel
     qtbot.waitUntil(lambda: all(r.epoch >= 2 for r in panel.records), timeout=60000)

@@ -4,10 +4,10 @@ units) and the grid of variants it makes, every combination of the values chosen
 
 from __future__ import annotations
 
-import itertools
-import math
+import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtWidgets import (
@@ -27,17 +27,20 @@ from PySide6.QtWidgets import (
 
 from core.design import registry
 from core.design.design import Design
+from core.training.grid import (
+    Axis,
+    GridError,
+    check_grid,
+    expand,
+    grid_points,
+    grid_size,
+    parse_vary,
+)
 
+COMMAND_TIP = ("the same comparison without the window (a terminal, a cluster): "
+               "neuralcanvas sweep prints its table")
 MAX_VARIANTS = 256  # more than this would not fit the machine's time nor the view
 ACTIVATIONS = ("identity", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "gelu", "silu")
-
-
-@dataclass(frozen=True)
-class Axis:
-    """One thing that varies: its name and each value with the variant changes it makes."""
-
-    name: str
-    values: tuple[tuple[Any, dict[str, Any]], ...]  # (the value shown, the variant's changes)
 
 
 @dataclass(frozen=True)
@@ -48,51 +51,28 @@ class Variant:
     changes: dict[str, Any]
 
 
-def grid(axes: Sequence[Axis]) -> list[Variant]:
-    """Every combination of the axes' values (the first axis slowest), each variant's changes
-    merged (node changes by node)."""
-    cells = []
-    for combination in itertools.product(*(axis.values for axis in axes)):
-        changes: dict[str, Any] = {}
-        for _shown, part in combination:
-            for key, value in part.items():
-                if key == "nodes":
-                    nodes = changes.setdefault("nodes", {})
-                    for node_id, params in value.items():
-                        nodes[node_id] = {**nodes.get(node_id, {}), **params}
-                else:
-                    changes[key] = value
-        labels = {axis.name: shown for axis, (shown, _part) in zip(axes, combination, strict=True)}
-        cells.append(Variant(labels, changes))
-    return cells
+@dataclass(frozen=True)
+class Field:
+    """What one of the dialog's fields varies, as the command line writes it (`spec`), and the
+    field's name for a message ("learning rate")."""
+
+    spec: str
+    name: str
+    label: str  # the axis's name in the table ("learning_rate", "activation")
 
 
-def numbers(text: str, name: str, kind: type = float, low: float = 0.0) -> list:
-    """The numbers of a list typed as "0.01, 0.1 0.3" (empty: none); ValueError saying which
-    one cannot be taken."""
-    values = []
-    for word in text.replace(",", " ").replace(";", " ").split():
-        try:
-            value = kind(word) if kind is int else float(word.replace("−", "-"))
-        except ValueError:
-            raise ValueError(f"{name}: {word!r} is not {'a whole' if kind is int else 'a'} "
-                             f"number") from None
-        if not math.isfinite(value) or value < low or (kind is int and value < 1):
-            raise ValueError(f"{name}: {word} is out of range")
-        values.append(value)
-    if len(set(values)) < len(values):
-        raise ValueError(f"{name}: a value is listed twice")
-    return values
+def variants_of(axes: Sequence[Axis], labels: Sequence[str] | None = None) -> list[Variant]:
+    """Every combination of the axes' values (core.training.grid.expand: the first axis
+    slowest), each with its values under `labels` (the axes' names by default)."""
+    labels = [axis.name for axis in axes] if labels is None else list(labels)
+    return [Variant(dict(zip(labels, point.values(), strict=True)), changes)
+            for changes, point in zip(expand(axes, MAX_VARIANTS), grid_points(axes), strict=True)]
 
 
-def log_range(start: float, stop: float, count: int) -> list[float]:
-    """`count` rates from `start` to `stop`, evenly spaced on a log scale (3 significant digits)."""
-    if start <= 0 or stop <= 0:
-        raise ValueError("learning rate: a log range needs rates above 0")
-    if count == 1:
-        return [start]
-    step = (math.log10(stop) - math.log10(start)) / (count - 1)
-    return [float(f"{10 ** (math.log10(start) + i * step):.3g}") for i in range(count)]
+def listed(text: str) -> str:
+    """A typed list ("0.01, 0.1 0.3", "0.01;0.1") as the command line writes one: "0.01,0.1,0.3"."""
+    words = text.replace("−", "-").replace(";", ",").replace(" ", ",").split(",")
+    return ",".join(word for word in words if word)
 
 
 def too_many(count: int) -> str:
@@ -103,14 +83,29 @@ def too_many(count: int) -> str:
     return ""
 
 
+def _reason(exc: GridError) -> str:
+    """A refusal without the spec it names (the dialog names its field instead)."""
+    text = str(exc)
+    return text.split(": ", 1)[1] if text.startswith("cannot vary ") and ": " in text else text
+
+
+def _readable(axis: Axis) -> Axis:
+    """A log range's rates to three significant digits (0.00316, not 0.00316228) where that
+    keeps them apart."""
+    rounded = tuple(float(f"{v:.3g}") for v in axis.values)
+    if len(set(rounded)) < len(rounded):
+        return axis
+    return Axis(f"{axis.setting}={','.join(f'{v:g}' for v in rounded)}", axis.setting, rounded)
+
+
 class CompareDialog(QDialog):
     """What varies, as a grid; `variants()` is the grid once accepted."""
 
     def __init__(self, design: Design, selected: Sequence[str] = (),
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, path: str | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Compare Variants")
-        self.design = design
+        self.design, self.path = design, path
         s = design.training
         self.targets = [n for n in selected if n in design.nodes
                         and "activation" in design.nodes[n].params]
@@ -182,6 +177,10 @@ class CompareDialog(QDialog):
         self.count = QLabel()
         self.count.setObjectName("variant_count")
         self.count.setWordWrap(True)
+        self.command_line = QLineEdit()
+        self.command_line.setObjectName("compare_command")
+        self.command_line.setReadOnly(True)
+        form.addRow("Command line", self.command_line)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                         | QDialogButtonBox.StandardButton.Cancel)
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Compare")
@@ -216,64 +215,88 @@ class CompareDialog(QDialog):
         return box, checks
 
     # ------------------------------------------------------------------ the grid
-    def axes(self) -> list[Axis]:
-        """What varies, from the widgets; ValueError with the reason when a value is refused."""
-        s = self.design.training
-        axes = []
+    def fields(self) -> list[Field]:
+        """What varies, from the widgets, as command-line specs (core.training.grid's syntax):
+        a field left at the design's own value varies nothing (the learning rate always shows)."""
+        s, design = self.design.training, self.design
+        fields = []
         if self.rate_list.isChecked():
-            rates = numbers(self.rates.text(), "learning rate")
-            if not rates or 0.0 in rates:
-                raise ValueError("learning rate: give at least one rate above 0")
+            rates = listed(self.rates.text()) or " "
         else:
-            low = numbers(self.rate_from.text(), "learning rate from")
-            high = numbers(self.rate_to.text(), "learning rate to")
-            if len(low) != 1 or len(high) != 1:
-                raise ValueError("learning rate: a range goes from one rate to another")
-            rates = log_range(low[0], high[0], self.rate_count.value())
-        axes.append(Axis("learning_rate", tuple((r, {"learning_rate": r}) for r in rates)))
+            rates = (f"{self.rate_from.text().strip() or ' '}..{self.rate_to.text().strip() or ' '}"
+                     f":log{self.rate_count.value()}")
+        fields.append(Field(f"learning_rate={rates}", "learning rate", "learning_rate"))
         if self.seeds.value() > 1:
-            axes.append(Axis("seed", tuple((s.seed + k, {"seed": s.seed + k})
-                                           for k in range(self.seeds.value()))))
+            fields.append(Field(f"seed={s.seed}..{s.seed + self.seeds.value() - 1}", "seeds",
+                                "seed"))
         chosen = [k for k, check in self.optimizers[1].items() if check.isChecked()]
         if chosen and chosen != [s.optimizer]:
-            axes.append(Axis("optimizer", tuple((k, {"optimizer": k, "optimizer_params": {}})
-                                                for k in chosen)))
-        self._list_axis(axes, "batch_size", self.batches.text(), int, "batch size")
-        self._list_axis(axes, "l2", self.l2.text(), float, "L2 rate")
+            fields.append(Field(f"optimizer={','.join(chosen)}", "optimizer", "optimizer"))
+        for key, edit, name in (("batch_size", self.batches, "batch size"),
+                                ("l2", self.l2, "L2 rate")):
+            text = listed(edit.text())
+            if text and text != listed(f"{getattr(s, key):g}"):
+                fields.append(Field(f"{key}={text}", name, key))
         if self.activations is not None:
-            current = self.design.nodes[self.targets[0]].params.get("activation")
+            current = design.nodes[self.targets[0]].params.get("activation")
             picked = [k for k, check in self.activations[1].items() if check.isChecked()]
             if picked and picked != [current]:
-                axes.append(Axis("activation", tuple(
-                    (a, {"nodes": {n: {"activation": a} for n in self.targets}}) for a in picked)))
+                fields.append(Field(f"{'+'.join(self.targets)}.activation={','.join(picked)}",
+                                    "activation", "activation"))
         if self.units is not None:
-            units = numbers(self.units.text(), "units", int, 1)
-            if units and units != [self.design.nodes[self.dense].params.get("units")]:
-                axes.append(Axis("units", tuple((u, {"nodes": {self.dense: {"units": u}}})
-                                                for u in units)))
+            text = listed(self.units.text())
+            if text and text != str(design.nodes[self.dense].params.get("units")):
+                fields.append(Field(f"{self.dense}.units={text}", "units", "units"))
+        return fields
+
+    def axes(self) -> list[Axis]:
+        """What varies, parsed by core.training.grid as `sweep --vary` is; ValueError naming the
+        field and the reason when a value is refused."""
+        axes = []
+        for field in self.fields():
+            try:
+                axis = parse_vary(field.spec, self.design)
+            except GridError as exc:
+                raise ValueError(f"{field.name}: {_reason(exc)}") from None
+            axes.append(_readable(axis) if field.label == "learning_rate" else axis)
         return axes
 
-    def _list_axis(self, axes: list[Axis], key: str, text: str, kind: type, name: str) -> None:
-        values = numbers(text, name, kind)
-        if values and values != [getattr(self.design.training, key)]:
-            axes.append(Axis(key, tuple((v, {key: v}) for v in values)))
+    def command(self) -> str:
+        """The same comparison on the command line (`neuralcanvas sweep`)."""
+        try:
+            axes = self.axes()
+        except ValueError:
+            return ""
+        path = Path(self.path).name if self.path else "DESIGN.ncanvas"
+        varies = " ".join(f"--vary {shlex.quote(axis.spec)}" for axis in axes)
+        return f"neuralcanvas sweep {shlex.quote(path)} {varies} --epochs {self.epochs.value()}"
 
     def count_and_problem(self) -> tuple[int, str]:
         try:
             axes = self.axes()
         except ValueError as exc:
             return 0, str(exc)
-        count = math.prod(len(axis.values) for axis in axes)
-        return count, too_many(count)
+        count = grid_size(axes)
+        if count > MAX_VARIANTS:
+            return count, too_many(count)
+        try:
+            check_grid(axes, MAX_VARIANTS)
+        except GridError as exc:
+            return count, str(exc)
+        return count, ""
 
     def variants(self) -> list[Variant]:
-        return grid(self.axes())
+        return variants_of(self.axes(), [field.label for field in self.fields()])
 
     def _update(self, *_args) -> None:
         count, problem = self.count_and_problem()
         self.count.setText(f"<b>{count:,}</b> variants" + (f" — <b>refused</b>: {problem}"
                                                             if problem else ""))
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(not problem)
+        command = "" if problem else self.command()
+        self.command_line.setText(command)
+        self.command_line.setCursorPosition(0)
+        self.command_line.setToolTip(f"{COMMAND_TIP}\n\n{command}" if command else COMMAND_TIP)
 
 
 def describe(labels: dict[str, Any]) -> str:
@@ -283,4 +306,5 @@ def describe(labels: dict[str, Any]) -> str:
                       for k, v in labels.items())
 
 
-__all__ = ["MAX_VARIANTS", "Axis", "CompareDialog", "Variant", "describe", "grid", "log_range"]
+__all__ = ["MAX_VARIANTS", "CompareDialog", "Field", "Variant", "describe", "listed",
+           "variants_of"]
