@@ -13,6 +13,7 @@ from gui.training.controller import TrainingController
 
 DOCK_HEIGHT = 320  # pixels the Compare dock takes when it opens
 ROW_HEIGHT = 200  # … and the row of panels above it then
+CANVAS_LEAST = 300  # the canvas keeps this much height; else Compare takes the row's place
 
 
 class CompareLauncher:
@@ -27,7 +28,11 @@ class CompareLauncher:
         self.dock.setObjectName("compare_dock")  # dock in the bottom area would take the panels'
         self.dock.setWidget(self.panel)  # row's height from the canvas
         self.dock.hide()
+        self.dock.visibilityChanged.connect(self._visibility)
         self.dialog: CompareDialog | None = None
+        self.replaced: list[QDockWidget] = []  # the row's panels Compare stands in for
+        self.shared: list[tuple[QDockWidget, int]] = []  # … or shares the bottom with: heights
+        self._arranging = False
 
     def open_dialog(self) -> CompareDialog:
         """The Compare dialog for the design as it is and the canvas's selection."""
@@ -63,12 +68,55 @@ class CompareLauncher:
             self.window.view_menu.insertAction(self.window.view_separator,
                                                self.dock.toggleViewAction())
         if self.dock.isHidden():
-            self.dock.show()
-            docks = [d for d in self.row if d.isVisible()][:1]
-            self.window.resizeDocks([*docks, self.dock], [ROW_HEIGHT] * len(docks) + [DOCK_HEIGHT],
-                                    Qt.Orientation.Vertical)
+            self._make_room()
         self.dock.raise_()
         return True
+
+    def _make_room(self) -> None:
+        """Show the dock under the row of panels; where that would leave the canvas less than
+        CANVAS_LEAST pixels (1280×800, 1600×1000), in the row's place instead: the row's panels
+        come back when Compare is closed (the window's own run is paused meanwhile)."""
+        self._arranging = True
+        try:
+            self._arrange()
+        finally:
+            self._arranging = False
+
+    def _arrange(self) -> None:
+        if self.dock.isFloating():  # a window of its own: nothing under it moves
+            self.dock.show()
+            return
+        row = [d for d in (*self.row, getattr(self.window, "problems_dock", None))
+               if d is not None and d.isVisible()]
+        canvas = self.window.centralWidget().height()
+        if row and canvas - DOCK_HEIGHT + ROW_HEIGHT // 2 < CANVAS_LEAST:
+            height = max(DOCK_HEIGHT, max(d.height() for d in row))
+            self.replaced, self.shared = row, []
+            for dock in row:
+                dock.hide()
+            self.dock.show()
+            self.window.resizeDocks([self.dock], [height], Qt.Orientation.Vertical)
+            return
+        self.dock.show()
+        docks = row[:1]
+        self.shared = [(dock, dock.height()) for dock in docks]
+        self.window.resizeDocks([*docks, self.dock], [ROW_HEIGHT] * len(docks) + [DOCK_HEIGHT],
+                                Qt.Orientation.Vertical)
+
+    def _visibility(self, _visible: bool) -> None:
+        """Compare closed: the panels it stood in for come back, or the row it shared the
+        bottom with takes its height again (not Compare's place too)."""
+        if not self.dock.isHidden():
+            if not (self.replaced or self.shared or self._arranging):  # shown from the View menu
+                self._make_room()
+            return
+        replaced, self.replaced = self.replaced, []
+        for dock in replaced:
+            dock.show()
+        shared, self.shared = self.shared, []
+        if shared:
+            self.window.resizeDocks([d for d, _ in shared], [h for _, h in shared],
+                                    Qt.Orientation.Vertical)
 
     def shutdown(self) -> None:
         self.panel.shutdown()

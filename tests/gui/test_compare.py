@@ -285,3 +285,33 @@ def test_results_pause_the_run_and_match_the_table(spiral_window, qtbot):
         assert np.isfinite(result.weights).all() and result.weights.size > 0
         assert result.history[-1].train_loss == pytest.approx(
             panel.records[result.index].last("train_loss"))
+
+
+@pytest.mark.parametrize(("size", "replaces"), [((1280, 800), True), ((1920, 1200), False)])
+def test_on_a_short_window_compare_takes_the_rows_place_and_gives_it_back(
+        spiral_window, qtbot, size, replaces):
+    """At 1280×800 a Compare dock under the panels' row left the canvas ~130 px tall: there it
+    stands in for the row (the canvas keeps 300 px) and closing it brings the row back; a tall
+    window keeps both."""
+    window = spiral_window
+    window.showNormal()
+    window.resize(*size)
+    qtbot.wait(100)
+    live, launcher = window.live, window.live.compare
+    row = [live.data_dock, live.boundary_dock, live.loss_dock]
+    canvas_before = window.centralWidget().height()
+    assert launcher.compare(variants_of(parse_grid(["seed=0..1"], window.document.design)), 1)
+    qtbot.wait(100)
+    assert launcher.dock.isVisible()
+    assert window.centralWidget().height() >= 300
+    assert all(not dock.isVisible() for dock in row) == replaces
+    assert all(dock.isVisible() for dock in row) == (not replaces)
+    launcher.panel.run.wait()
+    launcher.dock.close()
+    qtbot.wait(100)
+    assert all(dock.isVisible() for dock in row)
+    assert abs(window.centralWidget().height() - canvas_before) <= 40
+    launcher.dock.toggleViewAction().trigger()  # View → Compare: the same arrangement again
+    qtbot.wait(100)
+    assert launcher.dock.isVisible() and window.centralWidget().height() >= 300
+    assert all(not dock.isVisible() for dock in row) == replaces
