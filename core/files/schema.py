@@ -1,4 +1,4 @@
-"""The shape of a version-1 .ncanvas file: pydantic models, plain JSON values, arrays, paths."""
+"""The shape of a .ncanvas file: pydantic models, plain JSON values, arrays, paths."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints, ValidationError
 
 from core.data.painted import MAX_CLASSES, MAX_POINTS
+from core.design.comparison import MAX_VARIANTS, VARIANT_STATES
 from core.design.errors import Problem, shown
 from core.design.names import MAX_ID, MAX_LABEL, ONE_LINE, escaped, text_problem
 
@@ -193,8 +194,39 @@ class StateModel(_Strict):
     optimizer: dict[Name, StateArrayModel] = {}
 
 
+class FlatWeightsModel(ArrayModel):
+    """A variant's weights: one flat array."""
+
+    shape: Annotated[list[Count], Field(min_length=1, max_length=1)]
+
+
+MAX_AXES = 32  # labels of a compared variant: one per axis of the Compare dialog
+MAX_REASON = 2000  # characters in why a variant stopped
+Scalar = str | FiniteFloat | Whole | bool | None
+
+
+class ComparedVariantModel(_Strict):
+    """One variant of a comparison (core.design.comparison.ComparedVariant)."""
+
+    labels: Annotated[dict[Label, Scalar], Field(max_length=MAX_AXES)] = {}
+    changes: dict[Name, Any] = {}
+    state: Literal[VARIANT_STATES] = "waiting"  # type: ignore[valid-type]
+    reason: Annotated[str, StringConstraints(max_length=MAX_REASON)] = ""
+    epoch: Count = 0
+    step: Count = 0
+    history: list[HistoryEntryModel] = []
+    weights: FlatWeightsModel | None = None
+
+
+class ComparisonModel(_Strict):
+    """A comparison kept with the design (core.design.comparison.Comparison)."""
+
+    epochs: Annotated[int, Field(ge=1, le=BIGGEST)]
+    variants: Annotated[list[ComparedVariantModel], Field(min_length=1, max_length=MAX_VARIANTS)]
+
+
 class DesignFileModel(_Strict):
-    """A whole version-1 design file."""
+    """A whole design file."""
 
     format: str
     version: int
@@ -205,6 +237,7 @@ class DesignFileModel(_Strict):
     weights: dict[Id, dict[Name, ArrayModel]] = {}
     initial_weights: InitialWeightsModel | None = None
     state: StateModel = StateModel()
+    comparison: ComparisonModel | None = None
 
 
 # --------------------------------------------------------------------- JSON paths

@@ -1,5 +1,6 @@
 """Training → Compare… in the window: the dialog that chooses what varies, and the Compare dock
-(gui/panels/compare) where the variants then train; the window's own run pauses meanwhile."""
+(gui/panels/compare) where the variants then train; the window's own run pauses meanwhile. A
+design opened with a comparison kept shows it in the dock."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ class CompareLauncher:
         self.dock.setWidget(self.panel)  # row's height from the canvas
         self.dock.hide()
         self.dialog: CompareDialog | None = None
+        window.document.design_replaced.connect(self._design_replaced)  # after the panel's
 
     def open_dialog(self) -> CompareDialog:
         """The Compare dialog for the design as it is and the canvas's selection."""
@@ -56,6 +58,14 @@ class CompareLauncher:
         except (NeuralCanvasError, ValueError) as exc:
             QMessageBox.warning(self.window, "Cannot compare", f"The variants cannot train: {exc}")
             return False
+        self._show_dock()
+        return True
+
+    def _design_replaced(self) -> None:
+        if self.panel.kept is not None:
+            self._show_dock()
+
+    def _show_dock(self) -> None:
         if self.window.dockWidgetArea(self.dock) == Qt.DockWidgetArea.NoDockWidgetArea:
             # the first comparison: a row of its own, the window's width, under the panels
             self.window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.dock,
@@ -68,7 +78,6 @@ class CompareLauncher:
             self.window.resizeDocks([*docks, self.dock], [ROW_HEIGHT] * len(docks) + [DOCK_HEIGHT],
                                     Qt.Orientation.Vertical)
         self.dock.raise_()
-        return True
 
     def shutdown(self) -> None:
         self.panel.shutdown()
