@@ -89,9 +89,10 @@ def comparison_limit_problems(data: Mapping[str, Any]) -> list[Problem]:
         w = v.get("weights") if isinstance(v, dict) else None
         if not isinstance(w, dict):
             continue
-        shape, data_text = w.get("shape"), w.get("data")
+        shape, data_text, dtype = w.get("shape"), w.get("data"), w.get("dtype")
         if isinstance(shape, list) and all(isinstance(n, int) and n >= 0 for n in shape):
-            declared += math.prod(shape) * _ITEMSIZE.get(w.get("dtype"), 8)
+            declared += math.prod(shape) * (_ITEMSIZE.get(dtype, 8) if isinstance(dtype, str)
+                                            else 8)
         if isinstance(data_text, str):
             text += len(data_text) * 3 // 4
     if max(declared, text) > WEIGHTS_BUDGET:

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, StringConstraints, ValidationError
 
 from core.data.painted import MAX_CLASSES, MAX_POINTS
 from core.design.comparison import MAX_VARIANTS, VARIANT_STATES
@@ -202,7 +202,23 @@ class FlatWeightsModel(ArrayModel):
 
 MAX_AXES = 32  # labels of a compared variant: one per axis of the Compare dialog
 MAX_REASON = 2000  # characters in why a variant stopped
-Scalar = str | FiniteFloat | Whole | bool | None
+
+
+def _scalar(value: Any) -> Any:
+    if value is not None and not isinstance(value, str | int | float | bool):
+        raise ValueError(f"a variant's value is text, a number, true, false or null, not "
+                         f"{json_type(value)}")
+    return value
+
+
+def _reason(text: str) -> str:
+    if len(text) > MAX_REASON:
+        raise ValueError(f"why a variant stopped is at most {MAX_REASON} characters (this one "
+                         f"has {len(text)})")
+    return text
+
+
+Scalar = Annotated[Any, AfterValidator(_scalar)]  # one type: a union would name each of its own
 
 
 class ComparedVariantModel(_Strict):
@@ -211,7 +227,7 @@ class ComparedVariantModel(_Strict):
     labels: Annotated[dict[Label, Scalar], Field(max_length=MAX_AXES)] = {}
     changes: dict[Name, Any] = {}
     state: Literal[VARIANT_STATES] = "waiting"  # type: ignore[valid-type]
-    reason: Annotated[str, StringConstraints(max_length=MAX_REASON)] = ""
+    reason: Annotated[str, AfterValidator(_reason)] = ""
     epoch: Count = 0
     step: Count = 0
     history: list[HistoryEntryModel] = []
