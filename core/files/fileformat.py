@@ -48,13 +48,16 @@ _log = logging.getLogger(__name__)
 
 
 # ===================================================================== writing
-def design_to_dict(design: Design, weights: bool = True, state: bool = True) -> dict:
+def design_to_dict(design: Design, weights: bool = True, state: bool = True,
+                   comparison: bool = True) -> dict:
     """The file form of a design, as plain JSON data (lists, dicts, str, int, finite float, None).
 
     weights=False writes the design as `Design.clear_weights` would leave it: no block arrays,
     no initial weights, every connection weight and neuron bias null. Block weights of a node
     that is no longer in the design are not written. Raises FileFormatError, naming the path,
     for anything that a file cannot hold (NaN, a non-float array, an object in params).
+    The design's comparison is written with its state (comparison=False: not at all, for a run
+    that only trains the design).
     """
     problems: list[Problem] = []
     raw: dict[str, Any] = {
@@ -90,7 +93,7 @@ def design_to_dict(design: Design, weights: bool = True, state: bool = True) -> 
                 for k, v in s.optimizer_state.items()
             },
         }
-        if design.comparison is not None:
+        if comparison and design.comparison is not None:
             out["comparison"] = comparison_raw(design, design.comparison, weights, problems)
     if not problems:
         problems = _written_problems(out, design)

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QDialogButtonBox, QMessageBox
 
 from core.design import comparison
 from core.design.comparison import Comparison
+from core.files.fileformat import load_design
 from core.training.ensemble import VariantTrainer
 from gui.panels.compare.grid import Axis, grid
 from gui.window import file_actions
@@ -165,3 +166,24 @@ def test_a_file_with_a_hostile_comparison_is_refused_and_the_open_design_stays(
     assert shown and "$.comparison.variants[1].weights.shape" in shown[0]
     assert "225 weights, but the variant's model has 226" in shown[0]
     assert window.document.design == before and launcher.panel.run is not None
+
+
+def test_saving_while_a_comparison_trains_keeps_where_it_stands_and_it_goes_on(
+        spiral_window, qtbot, tmp_path):
+    window = spiral_window
+    launcher, document = window.live.compare, window.document
+    variants = grid([Axis("seed", tuple((s, {"seed": s}) for s in range(2)))])
+    assert launcher.compare(variants, 10_000)
+    panel = launcher.panel
+    qtbot.waitUntil(lambda: all(r.epoch >= 2 for r in panel.records), timeout=60000)
+    path = tmp_path / "while_training.ncanvas"
+    document.save(str(path))
+    assert panel.run.running and panel.run.state == "running"  # it goes on
+    kept = document.design.comparison
+    assert kept is not None and all(v.epoch >= 2 and v.history for v in kept.variants)
+    again = load_design(path)
+    assert again.comparison == kept
+    qtbot.waitUntil(lambda: all(r.epoch > max(v.epoch for v in kept.variants)
+                                for r in panel.records), timeout=60000)
+    panel.run.pause()
+    _wait_done(qtbot, panel)

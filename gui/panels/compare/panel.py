@@ -121,7 +121,7 @@ class ComparePanel(FollowsPlotColours, QWidget):
         layout.addWidget(self.splitter, 1)
         self._set_key()
         document.design_replaced.connect(self.clear)
-        document.saving.connect(self.keep)
+        document.saving.connect(self._keep_before_saving)
         self.curves.hovered.connect(self._hover)
         self.tiles.hovered.connect(self._hover)
         self._enable()
@@ -320,6 +320,13 @@ class ComparePanel(FollowsPlotColours, QWidget):
             self._say(f"not kept with the design: {exc}")
             return False
         return self.document.take_comparison(comparison, "Keep the comparison's results")
+
+    def _keep_before_saving(self) -> None:
+        """What the variants are now goes into the file too; a running comparison goes on."""
+        running = self.run is not None and self.run.running
+        self.keep()
+        if running and self.run is not None and not self.run.running:
+            self.run.play()
 
     def _show_kept(self) -> None:
         """The comparison the design keeps (a design opened): its curves, table and boundaries."""
