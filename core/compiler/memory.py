@@ -152,6 +152,12 @@ def estimate(design, structure, data) -> MemoryEstimate:
     return MemoryEstimate(tuple(nodes), itemsize, per_parameter, data_bytes, batch, evaluated)
 
 
+def parameter_count(design, structure) -> int:
+    """The learned values of the compiled model (the size of its flat buffer), from validation's
+    structure, without compiling."""
+    return sum(n.parameters for n in _neuron_layers(design, structure) + _blocks(design, structure))
+
+
 def _width(design, structure, node_id: str) -> int:
     shape = structure.shapes.get(node_id, (1,))
     return int(np.prod(shape)) if shape else 1

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from core.design import registry
+from core.design.comparison import Comparison
 from core.design.errors import shown
 from core.design.events import Event
 from core.design.names import one_line
@@ -96,6 +97,7 @@ class DesignEvents:
         self.connection_changed = Event()  # (old, new)
         self.settings_changed = Event()  # (what: "dataset" | "training")
         self.weights_changed = Event()  # () after a bulk weight update (training, reset)
+        self.comparison_changed = Event()  # () the comparison kept with the design is another
 
 
 class Design:
@@ -111,6 +113,8 @@ class Design:
         self.state = TrainingState()
         # The weights training started from, so that Reset can go back to them.
         self.initial_weights: dict[str, Any] | None = None
+        # The comparison kept with the design (core.design.comparison): its variants' results.
+        self.comparison: Comparison | None = None
         self.events = DesignEvents()
         self._ids = itertools.count(1)
         # Where each node and connection id stands in its table, so that undoing a removal puts it
@@ -342,6 +346,11 @@ class Design:
         self.parameters = {}
         self.events.weights_changed.emit()
 
+    def set_comparison(self, comparison: Comparison | None) -> None:
+        """Keep this comparison with the design (None: none); emits once."""
+        self.comparison = comparison
+        self.events.comparison_changed.emit()
+
     def reset_training_state(self) -> None:
         self.state = TrainingState()
 
@@ -358,6 +367,7 @@ class Design:
         other.parameters = {n: {k: v.copy() for k, v in p.items()} for n, p in self.parameters.items()}
         other.state = copy.deepcopy(self.state)
         other.initial_weights = copy.deepcopy(self.initial_weights)
+        other.comparison = self.comparison  # immutable, its arrays read-only: shared
         other._rank = dict(self._rank)
         other._ranks = itertools.count(max((r[0] for r in self._rank.values()), default=-1) + 1)
         return other
@@ -373,6 +383,7 @@ class Design:
             and self.dataset == other.dataset
             and self.training == other.training
             and _arrays_equal(self.parameters, other.parameters)
+            and self.comparison == other.comparison
         )
 
     __hash__ = None  # type: ignore[assignment]

@@ -21,6 +21,7 @@ from core.design.errors import FileFormatError, Problem, shown
 from core.design.names import MAX_ID, MAX_LABEL, text_problem
 from core.design.safe_files import DESIGN_FILE, UnreadableFile, read_file
 from core.engine.optimizers import state_problems
+from core.files.comparison import comparison_limit_problems, comparison_of, comparison_raw
 from core.files.migrations import MIGRATIONS
 from core.files.schema import (
     STATE_DTYPES,
@@ -39,20 +40,24 @@ from core.files.schema import (
 
 FORMAT_NAME = "neuralcanvas-design"
 # 2: a block's input rows follow the order of its wires, the outputs the order of the nodes
-FORMAT_VERSION = 2
+# 3: a "comparison" section may keep the Compare view's variants with the design
+FORMAT_VERSION = 3
 
 _log = logging.getLogger(__name__)
 
 
 
 # ===================================================================== writing
-def design_to_dict(design: Design, weights: bool = True, state: bool = True) -> dict:
+def design_to_dict(design: Design, weights: bool = True, state: bool = True,
+                   comparison: bool = True) -> dict:
     """The file form of a design, as plain JSON data (lists, dicts, str, int, finite float, None).
 
     weights=False writes the design as `Design.clear_weights` would leave it: no block arrays,
     no initial weights, every connection weight and neuron bias null. Block weights of a node
     that is no longer in the design are not written. Raises FileFormatError, naming the path,
     for anything that a file cannot hold (NaN, a non-float array, an object in params).
+    The design's comparison is written with its state (comparison=False: not at all, for a run
+    that only trains the design).
     """
     problems: list[Problem] = []
     raw: dict[str, Any] = {
@@ -88,6 +93,8 @@ def design_to_dict(design: Design, weights: bool = True, state: bool = True) -> 
                 for k, v in s.optimizer_state.items()
             },
         }
+        if comparison and design.comparison is not None:
+            out["comparison"] = comparison_raw(design, design.comparison, weights, problems)
     if not problems:
         problems = _written_problems(out, design)
     if problems:
@@ -117,6 +124,7 @@ def _written_problems(out: dict[str, Any], design: Design) -> list[Problem]:
         problems += schema_problems(exc)
     if "state" in out:
         problems += _state_problems(design.state.optimizer_state)
+    problems += comparison_limit_problems(out)
     return problems
 
 
@@ -237,12 +245,10 @@ def design_from_dict(data: Any, filename: str = "", *, validate: bool = True) ->
     too, each at the path of the node or connection concerned; warnings do not.
     """
     data = _upgraded(data, filename)
-    state = data.get("state")
-    if isinstance(state, dict) and "history" in state:  # a metric may be NaN; nothing else may
-        problems = value_problems({**data, "state": {**state, "history": []}})
-        problems += value_problems(state["history"], ("state", "history"), allow_nan=True)
-    else:
-        problems = value_problems(data)
+    problems = comparison_limit_problems(data)  # before anything the size of it is made
+    if problems:
+        raise FileFormatError(problems, filename)
+    problems = _value_problems(data)
     if problems:
         raise FileFormatError(problems, filename)
     try:
@@ -254,11 +260,38 @@ def design_from_dict(data: Any, filename: str = "", *, validate: bool = True) ->
     if problems:
         raise FileFormatError(problems, filename)
     _resolve_data_path(design, filename)
+    if model.comparison is not None:  # checked against the design: its variants' weights fit
+        design.comparison = comparison_of(design, model.comparison, problems)
+        if problems:
+            raise FileFormatError(problems, filename)
     if validate:
         problems = _validation_problems(design, model)
         if problems:
             raise FileFormatError(problems, filename)
     return design
+
+
+def _value_problems(data: dict) -> list[Problem]:
+    """NaN and infinities where a file may not hold them: anywhere but in a history of training,
+    the design's own or a compared variant's, where a metric may be NaN (a run that diverged)."""
+    histories: list[tuple[Any, Where]] = []
+    data = dict(data)
+    state = data.get("state")
+    if isinstance(state, dict) and "history" in state:
+        histories.append((state["history"], ("state", "history")))
+        data["state"] = {**state, "history": []}
+    section = data.get("comparison")
+    if isinstance(section, dict) and isinstance(section.get("variants"), list):
+        variants = list(section["variants"])
+        for i, v in enumerate(variants):
+            if isinstance(v, dict) and "history" in v:
+                histories.append((v["history"], ("comparison", "variants", i, "history")))
+                variants[i] = {**v, "history": []}
+        data["comparison"] = {**section, "variants": variants}
+    problems = value_problems(data)
+    for history, where in histories:
+        problems += value_problems(history, where, allow_nan=True)
+    return problems
 
 
 def _resolve_data_path(design: Design, filename: str) -> None:

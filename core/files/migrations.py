@@ -66,6 +66,15 @@ def rows_in_connection_order(data: dict) -> dict:
     return {**data, "nodes": nodes, "connections": wires}
 
 
+@_step(2)
+def comparison_section(data: dict) -> dict:
+    """Version 2 → 3: a file may keep a comparison (core.design.comparison) in a "comparison"
+    section. A version-2 file has none, and every other part means what it meant: nothing changes
+    (a reader of version 2 would refuse the new section as a key it does not know; the version
+    says why instead: a newer file)."""
+    return data
+
+
 def _v1_order(ids: list[str], pairs: list[tuple[str, str]]) -> list[str] | None:
     """Version 1's topological order: Kahn's algorithm, the first ready node in design order."""
     position = {n: i for i, n in enumerate(ids)}

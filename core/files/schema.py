@@ -1,4 +1,4 @@
-"""The shape of a version-1 .ncanvas file: pydantic models, plain JSON values, arrays, paths."""
+"""The shape of a .ncanvas file: pydantic models, plain JSON values, arrays, paths."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, StringConstraints, ValidationError
 
 from core.data.painted import MAX_CLASSES, MAX_POINTS
+from core.design.comparison import MAX_VARIANTS, VARIANT_STATES
 from core.design.errors import Problem, shown
 from core.design.names import MAX_ID, MAX_LABEL, ONE_LINE, escaped, text_problem
 
@@ -193,8 +194,55 @@ class StateModel(_Strict):
     optimizer: dict[Name, StateArrayModel] = {}
 
 
+class FlatWeightsModel(ArrayModel):
+    """A variant's weights: one flat array."""
+
+    shape: Annotated[list[Count], Field(min_length=1, max_length=1)]
+
+
+MAX_AXES = 32  # labels of a compared variant: one per axis of the Compare dialog
+MAX_REASON = 2000  # characters in why a variant stopped
+
+
+def _scalar(value: Any) -> Any:
+    if value is not None and not isinstance(value, str | int | float | bool):
+        raise ValueError(f"a variant's value is text, a number, true, false or null, not "
+                         f"{json_type(value)}")
+    return value
+
+
+def _reason(text: str) -> str:
+    if len(text) > MAX_REASON:
+        raise ValueError(f"why a variant stopped is at most {MAX_REASON} characters (this one "
+                         f"has {len(text)})")
+    return text
+
+
+Scalar = Annotated[Any, AfterValidator(_scalar)]  # one type: a union would name each of its own
+
+
+class ComparedVariantModel(_Strict):
+    """One variant of a comparison (core.design.comparison.ComparedVariant)."""
+
+    labels: Annotated[dict[Label, Scalar], Field(max_length=MAX_AXES)] = {}
+    changes: dict[Name, Any] = {}
+    state: Literal[VARIANT_STATES] = "waiting"  # type: ignore[valid-type]
+    reason: Annotated[str, AfterValidator(_reason)] = ""
+    epoch: Count = 0
+    step: Count = 0
+    history: list[HistoryEntryModel] = []
+    weights: FlatWeightsModel | None = None
+
+
+class ComparisonModel(_Strict):
+    """A comparison kept with the design (core.design.comparison.Comparison)."""
+
+    epochs: Annotated[int, Field(ge=1, le=BIGGEST)]
+    variants: Annotated[list[ComparedVariantModel], Field(min_length=1, max_length=MAX_VARIANTS)]
+
+
 class DesignFileModel(_Strict):
-    """A whole version-1 design file."""
+    """A whole design file."""
 
     format: str
     version: int
@@ -205,6 +253,7 @@ class DesignFileModel(_Strict):
     weights: dict[Id, dict[Name, ArrayModel]] = {}
     initial_weights: InitialWeightsModel | None = None
     state: StateModel = StateModel()
+    comparison: ComparisonModel | None = None
 
 
 # --------------------------------------------------------------------- JSON paths

@@ -206,3 +206,18 @@ class SetWeightsAndState(QUndoCommand):
 
     def undo(self) -> None:
         self._apply(self.before)
+
+
+class SetComparison(QUndoCommand):
+    """A comparison's results kept with the design (core.design.comparison), or another one in
+    their place; undo keeps the one before (records are immutable: shared, never copied)."""
+
+    def __init__(self, design: Design, comparison: Any, text: str = "Keep the comparison") -> None:
+        super().__init__(text)
+        self.design, self.old, self.new = design, design.comparison, comparison
+
+    def redo(self) -> None:
+        self.design.set_comparison(self.new)
+
+    def undo(self) -> None:
+        self.design.set_comparison(self.old)

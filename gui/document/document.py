@@ -51,6 +51,8 @@ class Document(AutosaveRecovery, ClipboardEdits, BuildingEdits, QObject):
     refused = Signal(str)  # an edit the model would not take, and why (for the status bar)
     autosave_failed = Signal(str)  # why unsaved work cannot be kept: said once, retried quietly
     live_weights_changed = Signal(object)  # weights a run shows (snapshot_weights form); None: the design's
+    comparison_changed = Signal()  # the comparison kept with the design is another (an undo, a run)
+    saving = Signal()  # the design is about to be saved: what a view holds for it goes in first
 
     def __init__(self, design: Design | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -98,7 +100,8 @@ class Document(AutosaveRecovery, ClipboardEdits, BuildingEdits, QObject):
                  (e.connection_removed, self.connection_removed),
                  (e.connection_changed, self.connection_changed),
                  (e.settings_changed, self.settings_changed), (e.weights_changed, self.weights_changed))
-        return [(event, self._relay(signal)) for event, signal in pairs]
+        return [(event, self._relay(signal)) for event, signal in pairs] + [
+            (e.comparison_changed, self.comparison_changed.emit)]  # not an edit views redraw for
 
     def _relay(self, signal: Any) -> Any:
         def relay(*args: Any) -> None:
@@ -168,6 +171,7 @@ class Document(AutosaveRecovery, ClipboardEdits, BuildingEdits, QObject):
         path = path or self.path
         if path is None:
             raise ValueError("no file name yet: use Save As")
+        self.saving.emit()
         save_design(self.design, path)
         self.path = os.path.abspath(path)
         self.undo_stack.setClean()
@@ -354,6 +358,15 @@ class Document(AutosaveRecovery, ClipboardEdits, BuildingEdits, QObject):
         finally:
             self.undo_stack.endMacro()
         self.show_live_weights(None)
+
+    def take_comparison(self, comparison: Any, text: str = "Keep the comparison") -> bool:
+        """A comparison's results (core.design.comparison.Comparison) kept with the design, as the
+        results of the window's own run are: one undo command, so that the design is unsaved
+        until it is saved with them. False when the design keeps these already."""
+        if comparison == self.design.comparison:
+            return False
+        self.push(commands.SetComparison(self.design, comparison, text))
+        return True
 
     def fill_drawn_weights(self, drawn: Mapping[str, Any], initial: Any) -> None:
         """The weights a never-trained design's seed draws, made visible: only unset weights

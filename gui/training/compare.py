@@ -33,6 +33,7 @@ class CompareLauncher:
         self.replaced: list[QDockWidget] = []  # the row's panels Compare stands in for
         self.shared: list[tuple[QDockWidget, int]] = []  # … or shares the bottom with: heights
         self._arranging = False
+        window.document.design_replaced.connect(self._design_replaced)  # after the panel's
 
     def open_dialog(self) -> CompareDialog:
         """The Compare dialog for the design as it is and the canvas's selection."""
@@ -61,6 +62,14 @@ class CompareLauncher:
         except (NeuralCanvasError, ValueError) as exc:
             QMessageBox.warning(self.window, "Cannot compare", f"The variants cannot train: {exc}")
             return False
+        self._show_dock()
+        return True
+
+    def _design_replaced(self) -> None:
+        if self.panel.kept is not None:
+            self._show_dock()
+
+    def _show_dock(self) -> None:
         if self.window.dockWidgetArea(self.dock) == Qt.DockWidgetArea.NoDockWidgetArea:
             # the first comparison: a row of its own, the window's width, under the panels
             self.window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.dock,
@@ -70,7 +79,6 @@ class CompareLauncher:
         if self.dock.isHidden():
             self._make_room()
         self.dock.raise_()
-        return True
 
     def _make_room(self) -> None:
         """Show the dock under the row of panels; where that would leave the canvas less than

@@ -111,7 +111,8 @@ class TrainingController(TimelineActs, QObject):
             self.remote = TrainingProcess(self)
             self.remote.received.connect(self._received)
         self._history, self._run_moments, self._kept = [], None, None
-        self.remote.send("run", design_to_dict(self.document.design), self.timeline.grid())
+        self.remote.send("run", design_to_dict(self.document.design, comparison=False),
+                         self.timeline.grid())
         self.remote.timer.start()
         self._running = True
         self._set_state("running")

@@ -52,7 +52,7 @@ def test_the_upgraded_file_is_saved_in_the_new_order_and_reopens_the_same(tmp_pa
     design = core.load(str(path))
     core.save(design, str(tmp_path / "again.ncanvas"))
     saved = json.loads((tmp_path / "again.ncanvas").read_text())
-    assert saved["version"] == FORMAT_VERSION == 2
+    assert saved["version"] == FORMAT_VERSION == 3
     into = [(c["source"], c["target"]) for c in saved["connections"] if c["target"] in ("d1", "bn")]
     # version 1 read d1's rows as inputs, neurons by depth (hA at 1, hC at 2); bn's hA before hB
     assert into == [("x2", "d1"), ("hA", "d1"), ("hC", "d1"), ("hA", "bn"), ("hB", "bn")]

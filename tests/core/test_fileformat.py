@@ -251,8 +251,8 @@ def test_invalid_json_gives_its_line_and_column(tmp_path):
 @pytest.mark.parametrize(("change", "path", "words"), [
     ({"format": "something-else"}, "$.format", "not a Neural Canvas design file"),
     ({"format": None}, "$.format", "not a Neural Canvas design file"),
-    ({"version": 3}, "$.version", "written by a newer version of Neural Canvas (file version 3, "
-                                  "this one reads up to 2)"),
+    ({"version": 4}, "$.version", "written by a newer version of Neural Canvas (file version 4, "
+                                  "this one reads up to 3)"),
     ({"version": 0}, "$.version", "there is no file version 0"),
     ({"version": "1"}, "$.version", "whole number"),
     ({"version": True}, "$.version", "whole number"),
@@ -403,12 +403,12 @@ def test_migrations_run_in_order_from_the_file_version(monkeypatch):
 
 
 def test_a_failing_or_missing_migration_is_a_file_format_error(monkeypatch):
-    monkeypatch.setattr(fileformat, "FORMAT_VERSION", 3)
+    monkeypatch.setattr(fileformat, "FORMAT_VERSION", 4)
     monkeypatch.setitem(fileformat.MIGRATIONS, 1, lambda data: data["no such key"])
     with pytest.raises(FileFormatError, match="cannot upgrade from file version 1"):
         load_dict({**valid_dict(), "version": 1})
-    with pytest.raises(FileFormatError, match="no upgrade is known from file version 2 to 3"):
-        load_dict({**valid_dict(), "version": 2})
+    with pytest.raises(FileFormatError, match="no upgrade is known from file version 3 to 4"):
+        load_dict({**valid_dict(), "version": 3})
 
 
 # ---- properties -------------------------------------------------------------------------------

@@ -145,27 +145,32 @@ def test_compare_four_rates_by_two_seeds_pick_the_best_and_undo(spiral_window, q
     assert all(len(c[0].getData()[0]) == EPOCHS for c in panel.curves.curves)  # drawn
     assert len(panel.tiles.images) == 8  # a boundary for each variant
     best = table.record_at(0)
-    assert document.undo_stack.count() == 0
+    assert document.undo_stack.count() == 1  # the results kept with the design, as a run's are
+    kept = document.design.comparison
+    assert kept is not None and len(kept.variants) == 8
 
     view = panel.table
     cell = view.visualRect(table.index(0, 1)).center()
     QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=cell)  # as a person
     QTest.mouseDClick(view.viewport(), Qt.MouseButton.LeftButton, pos=cell)  # double-clicks
     design = document.design
-    assert document.undo_stack.count() == 1
+    assert document.undo_stack.count() == 2
     assert design.training.learning_rate == best.changes["learning_rate"]
     assert design.training.seed == best.changes["seed"]
     alone = VariantTrainer(original, [best.changes])
     for _ in alone.run(EPOCHS):
         pass
     expected = alone.variant_design(0)
+    expected.comparison = kept  # the pick leaves the comparison kept as it is
     assert design == expected  # the same settings and weights
     assert design.state.epoch == EPOCHS and design.state.history == expected.state.history
     weights = design.snapshot_weights()["connections"]
     assert all(w is not None for w in weights.values())
 
     document.undo_stack.undo()
-    assert document.design == original
+    assert document.design.comparison is kept
+    document.undo_stack.undo()
+    assert document.design == original and document.design.comparison is None
     assert document.design.snapshot_weights() == original_weights
     assert document.design.state.epoch == 0
 

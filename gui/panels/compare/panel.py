@@ -1,7 +1,9 @@
 """The Compare view: variants of the design trained side by side (gui/panels/compare/run.py),
 their loss curves overlaid, a table of where each stands and small multiples of their decision
 boundaries; Play, Pause and Reset for all of them; a picked variant becomes the design (one undo
-step, through the Document); the comparison saved as CSV or PNG."""
+step, through the Document); the comparison saved as CSV or PNG, and kept with the design when
+its run pauses or ends (reopened with the design: its curves, table and boundaries, and a variant
+picked from its kept weights)."""
 
 from __future__ import annotations
 
@@ -20,10 +22,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.design.comparison import Comparison
 from core.design.design import Design
+from core.design.errors import NeuralCanvasError
+from core.training.compared import kept_outputs, kept_variant_design
 from gui.document.document import Document
 from gui.panels.compare.curves import CompareCurves
 from gui.panels.compare.grid import Variant
+from gui.panels.compare.kept import comparison_of_run, records_of
 from gui.panels.compare.run import CompareFrame, CompareRun
 from gui.panels.compare.table import VariantTable, make_records, records_csv
 from gui.panels.compare.tiles import BoundaryTiles
@@ -32,6 +38,8 @@ from gui.widgets import exports
 from gui.widgets.theme import icon
 
 NOTHING_YET = "Training → Compare… chooses what varies; the variants then train here side by side."
+NOT_KEPT = ("their weights were not kept with the design: picking a variant needs training again "
+            "(Training → Compare…)")
 
 
 class ComparePanel(FollowsPlotColours, QWidget):
@@ -45,6 +53,9 @@ class ComparePanel(FollowsPlotColours, QWidget):
         self.colours = PlotColours.from_palette()
         self.run: CompareRun | None = None
         self.records = []
+        self.kept: Comparison | None = None  # the design's comparison, shown while there is no run
+        self._kept_build = None  # how its outputs become colour
+        self._run_of = None  # the design the run compares variants of: its results go to it
         self.play_button = self._button("Play", "mdi6.play", self.toggle, "play_all",
                                         "train every variant; press again to pause them all")
         self.reset_button = self._button("Reset", "mdi6.restart", self.reset, "reset_all",
@@ -110,6 +121,7 @@ class ComparePanel(FollowsPlotColours, QWidget):
         layout.addWidget(self.splitter, 1)
         self._set_key()
         document.design_replaced.connect(self.clear)
+        document.saving.connect(self._keep_before_saving)
         self.curves.hovered.connect(self._hover)
         self.tiles.hovered.connect(self._hover)
         self._enable()
@@ -129,7 +141,9 @@ class ComparePanel(FollowsPlotColours, QWidget):
     def start(self, variants: list[Variant], epochs: int, play: bool = True) -> None:
         """Compare these variants of the design as it is now, `epochs` epochs per Play."""
         self.shutdown()
+        self.kept = None
         self.run = CompareRun(self.document.design, [v.changes for v in variants], epochs, self)
+        self._run_of = self.document.design
         self.run.frame.connect(self._frame)
         self.run.state_changed.connect(self._state_changed)
         self.records = make_records(variants)
@@ -174,11 +188,12 @@ class ComparePanel(FollowsPlotColours, QWidget):
         self._say()
         self._set_key()
         self._state_changed("idle")
+        self._show_kept()
 
     def pick(self, index: int) -> bool:
         """The variant's settings and trained weights become the design's: one undo step."""
         if self.run is None:
-            return False
+            return self._pick_kept(index)
         design: Design = self.run.variant_design(index)
         record = self.records[index]
         try:
@@ -232,19 +247,22 @@ class ComparePanel(FollowsPlotColours, QWidget):
         return [self.table_model.record_at(row) for row in range(len(self.records))]
 
     def _say(self, message: str = "") -> None:
-        if self.run is None:
+        if self.run is None and self.kept is None:
             self.summary.setText(NOTHING_YET)
             return
         counts = {}
         for record in self.records:
             counts[record.state] = counts.get(record.state, 0) + 1
+        target = self.kept.epochs if self.run is None else self.run.target or self.run.epochs
         parts = [f"{len(self.records)} variants", f"epoch {max(r.epoch for r in self.records)}"
-                 f" of {self.run.target or self.run.epochs}"]
+                 f" of {target}"]
         parts += [f"{n} {state if state != 'waiting' else 'not started'}"
                   for state, n in counts.items()]
         self.summary.setText(" · ".join(parts) + (f" — {message}" if message else ""))
 
     def _state_changed(self, state: str) -> None:
+        if state in ("paused", "finished"):
+            self.keep()
         running = state == "running"
         name = "mdi6.pause" if running else "mdi6.play"
         self.play_button.setIcon(icon(name))
@@ -257,7 +275,9 @@ class ComparePanel(FollowsPlotColours, QWidget):
         has = self.run is not None
         for widget in (self.play_button, self.reset_button, self.pick_button):
             widget.setEnabled(has)
-        trained = has and any(r.history for r in self.records)
+        if self.kept is not None:  # a reopened comparison: its variants can be picked, not trained
+            self.pick_button.setEnabled(True)
+        trained = (has or self.kept is not None) and any(r.history for r in self.records)
         for action in (self.save_png_action, self.save_csv_action):
             action.setEnabled(trained)
 
@@ -284,5 +304,55 @@ class ComparePanel(FollowsPlotColours, QWidget):
     def colours_changed(self) -> None:
         self.curves.apply_colours(self.colours)
         self._set_key()
-        self.tiles.apply_colours(self.colours, None if self.run is None
+        self.tiles.apply_colours(self.colours, self._kept_build if self.run is None
                                  else self.run.trainer.groups[0].build)
+
+    # ------------------------------------------------------------------ kept with the design
+    def keep(self) -> bool:
+        """The run's results kept with the design it compares (one undo command, as a run's
+        trained weights are): when it pauses or ends, and before the design is saved."""
+        run = self.run
+        if run is None or self._run_of is not self.document.design or not self.records:
+            return False
+        try:
+            comparison = comparison_of_run(run, self.records)
+        except ValueError as exc:  # more than a design keeps
+            self._say(f"not kept with the design: {exc}")
+            return False
+        return self.document.take_comparison(comparison, "Keep the comparison's results")
+
+    def _keep_before_saving(self) -> None:
+        """What the variants are now goes into the file too; a running comparison goes on."""
+        running = self.run is not None and self.run.running
+        self.keep()
+        if running and self.run is not None and not self.run.running:
+            self.run.play()
+
+    def _show_kept(self) -> None:
+        """The comparison the design keeps (a design opened): its curves, table and boundaries."""
+        comparison = self.document.design.comparison
+        self.kept, self._kept_build = comparison, None
+        if comparison is None:
+            return
+        self.records = records_of(comparison)
+        self.table_model.set_records(self.records)
+        self.curves.set_records(self.records)
+        self._kept_build, plane, maps = kept_outputs(self.document.design, comparison)
+        self.tiles.set_data(self._kept_build, plane)
+        self.tiles.setVisible(plane is not None)
+        self.tiles.set_maps(maps)
+        self._redraw("" if comparison.pickable else NOT_KEPT)
+
+    def _pick_kept(self, index: int) -> bool:
+        """A reopened comparison's variant, from its kept weights, becomes the design."""
+        if self.kept is None:
+            return False
+        try:
+            design = kept_variant_design(self.document.design, self.kept, index)
+            self.document.take_variant(design, f"Use variant {index + 1} "
+                                               f"({self.records[index].name})")
+        except (NeuralCanvasError, ValueError) as exc:
+            self._say(f"variant {index + 1} cannot become the design: {exc}")
+            return False
+        self.table.selectRow(self.table_model.row_of(index))
+        return True
