@@ -18,7 +18,8 @@ from core.design import comparison
 from core.design.comparison import Comparison
 from core.files.fileformat import load_design
 from core.training.ensemble import VariantTrainer
-from gui.panels.compare.grid import Axis, grid
+from core.training.grid import parse_grid
+from gui.panels.compare.grid import variants_of
 from gui.window import file_actions
 from resources import EXAMPLES
 
@@ -123,7 +124,7 @@ def test_weights_over_the_budget_are_left_out_and_picking_says_to_train_again(
     monkeypatch.setattr(comparison, "WEIGHTS_BUDGET", 226 * 4)  # one spiral variant's, not two
     window = spiral_window
     launcher = window.live.compare
-    variants = grid([Axis("seed", ((0, {"seed": 0}), (1, {"seed": 1})))])
+    variants = variants_of(parse_grid(["seed=0..1"], window.document.design))
     assert launcher.compare(variants, 2)
     panel = launcher.panel
     _wait_done(qtbot, panel)
@@ -145,7 +146,7 @@ def test_a_file_with_a_hostile_comparison_is_refused_and_the_open_design_stays(
         spiral_window, qtbot, tmp_path, monkeypatch):
     window = spiral_window
     launcher = window.live.compare
-    variants = grid([Axis("seed", ((0, {"seed": 0}), (1, {"seed": 1})))])
+    variants = variants_of(parse_grid(["seed=0..1"], window.document.design))
     assert launcher.compare(variants, 2)
     _wait_done(qtbot, launcher.panel)
     path = tmp_path / "good.ncanvas"
@@ -172,7 +173,7 @@ def test_saving_while_a_comparison_trains_keeps_where_it_stands_and_it_goes_on(
         spiral_window, qtbot, tmp_path):
     window = spiral_window
     launcher, document = window.live.compare, window.document
-    variants = grid([Axis("seed", tuple((s, {"seed": s}) for s in range(2)))])
+    variants = variants_of(parse_grid(["seed=0..1"], window.document.design))
     assert launcher.compare(variants, 10_000)
     panel = launcher.panel
     qtbot.waitUntil(lambda: all(r.epoch >= 2 for r in panel.records), timeout=60000)
