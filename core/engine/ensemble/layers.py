@@ -19,6 +19,7 @@ from core.engine.blocks.dropout import DropoutLayer
 from core.engine.blocks.merge import MergeLayer
 from core.engine.blocks.pooling import Pool2DLayer
 from core.engine.blocks.shape_ops import ShapeLayer
+from core.engine.ensemble import activations
 from core.engine.ensemble.images import EnsembleConv2D
 from core.engine.ensemble.reduce import sum_samples
 
@@ -133,7 +134,8 @@ class EnsembleDropout:
 
 
 class EnsembleLinear:
-    """z = x·W + b per variant by one stacked product, then each group's activation."""
+    """z = x·W + b per variant by one stacked product, then each group's activation (PReLU with
+    each variant's slopes, RReLU with each variant's draws: core.engine.ensemble.activations)."""
 
     batched = True
     has_preactivation = True
@@ -144,7 +146,7 @@ class EnsembleLinear:
 
     @staticmethod
     def supports(layer: LinearLayer) -> bool:
-        return all(not g.activation.stochastic and not g.learned for g in layer.groups)
+        return all(activations.batched(g.activation) for g in layer.groups)
 
     def _sums(self, p, x):
         z = xp.matmul(x, p["kernel"])
@@ -161,15 +163,18 @@ class EnsembleLinear:
         z = self._sums(p, x)
         single = layer.single
         if single is not None:
-            if not layer.keep_preactivation:  # z is not needed again
-                a, c = single.activation.forward_inplace(z, training, None)
+            if not (layer.keep_preactivation or single.learned):  # z is not needed again
+                a, c = activations.forward_inplace(single.activation, z, training, rngs)
                 return a, (x, None, c)
-            a, c = single.activation.forward(z, training, None)
+            a, c = activations.forward(single.activation, z, training, rngs,
+                                       LinearLayer._learned(single, p))
             return a, (x, z, c)
         a = xp.empty_like(z)
         caches = []
         for group in layer.groups:
-            a[:, :, group.columns], c = group.activation.forward(z[:, :, group.columns], training)
+            a[:, :, group.columns], c = activations.forward(
+                group.activation, z[:, :, group.columns], training, rngs,
+                LinearLayer._learned(group, p))
             caches.append(c)
         return a, (x, z, caches)
 
@@ -177,11 +182,16 @@ class EnsembleLinear:
         x, z, c = cache
         layer = self.layer
         if layer.single is not None:
-            dz = layer.single.activation.backward(da, c)[0]
+            single = layer.single
+            dz, dlearned = activations.backward(single.activation, da, c,
+                                                LinearLayer._learned(single, p))
+            LinearLayer._store_learned(single, dlearned, g)
         else:
             dz = xp.empty_like(z)
             for group, gc in zip(layer.groups, c, strict=True):
-                dz[:, :, group.columns] = group.activation.backward(da[:, :, group.columns], gc)[0]
+                dz[:, :, group.columns], dlearned = activations.backward(
+                    group.activation, da[:, :, group.columns], gc, LinearLayer._learned(group, p))
+                LinearLayer._store_learned(group, dlearned, g)
         return self._backward_sums(p, x, dz, g, need_dx)
 
     def backward_linear(self, p, cache, dz, g, need_dx: bool):
