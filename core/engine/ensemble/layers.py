@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.engine.backend import xp
+from core.engine.blocks.batchnorm import BatchNormLayer
 from core.engine.blocks.dense import LinearLayer
 from core.engine.blocks.dropout import DropoutLayer
 from core.engine.blocks.merge import MergeLayer
@@ -21,6 +22,7 @@ from core.engine.blocks.pooling import Pool2DLayer
 from core.engine.blocks.shape_ops import ShapeLayer
 from core.engine.ensemble import activations
 from core.engine.ensemble.images import EnsembleConv2D
+from core.engine.ensemble.normalization import EnsembleBatchNorm
 from core.engine.ensemble.reduce import sum_samples
 
 
@@ -225,4 +227,6 @@ def ensemble_layer(layer):
         return EnsembleDropout(layer)
     if EnsembleConv2D.supports(layer):
         return EnsembleConv2D(layer)
+    if isinstance(layer, BatchNormLayer):
+        return EnsembleBatchNorm(layer)
     return PerVariant(layer)
