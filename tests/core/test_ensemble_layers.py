@@ -72,7 +72,7 @@ DTYPES = ["float32", "float64"]
 @pytest.mark.parametrize("kind", [SimpleRNN, LSTM, GRU])
 @pytest.mark.parametrize(("steps", "features", "units", "sequences", "n"),
                          [(5, 3, 4, False, 7), (6, 2, 3, True, 10), (1, 1, 1, False, 3),
-                          (4, 1, 1, True, 1), (12, 8, 16, False, 32)])
+                          (4, 1, 1, True, 1), (10, 1, 1, False, 13), (12, 8, 16, False, 32)])
 def test_recurrent_layers_batched_bit_for_bit(kind, steps, features, units, sequences, n, dtype):
     layer = kind((steps, features), units, sequences)
     x = np.random.default_rng(1).normal(size=(K, n, steps * features))
@@ -81,7 +81,7 @@ def test_recurrent_layers_batched_bit_for_bit(kind, steps, features, units, sequ
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("training", [True, False])
-@pytest.mark.parametrize(("shape", "n"), [((6,), 9), ((1,), 12), ((3, 3, 2), 5), ((4, 1), 1),
+@pytest.mark.parametrize(("shape", "n"), [((6,), 9), ((1,), 12), ((1,), 300), ((3, 3, 2), 5), ((4, 1), 1),
                                           ((40,), 128)])
 def test_batchnorm_batched_bit_for_bit(shape, n, training, dtype):
     layer = BatchNormLayer(shape, momentum=0.3, epsilon=1e-3)

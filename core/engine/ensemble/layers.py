@@ -1,8 +1,12 @@
-"""Layers with a leading variant axis: x (K, N, …), parameters (K, *shape). Three ways to batch:
-the linear layer (neurons, Dense) and Conv2D (core.engine.ensemble.images) by stacked matrix
-products; layers without parameters that work
-sample by sample (Flatten, Reshape, pooling, Add, Concatenate) on the K·N samples at once; any
-other layer variant by variant (`PerVariant`, exact for every kind, without the speed).
+"""Layers with a leading variant axis: x (K, N, …), parameters (K, *shape). Every block kind
+batches over the variants: the linear layer (neurons, Dense) and Conv2D (core.engine.ensemble.images)
+by stacked matrix products, their activations by core.engine.ensemble.activations (PReLU's slopes
+and RReLU's draws per variant); SimpleRNN, LSTM and GRU by a stacked product per time step
+(core.engine.ensemble.recurrent); BatchNorm with each variant's statistics
+(core.engine.ensemble.normalization); Dropout with each variant's masks; layers without parameters
+that work sample by sample (Flatten, Reshape, pooling, Add, Concatenate) on the K·N samples at once.
+A layer none of these takes runs variant by variant (`PerVariant`, exact for every kind, without the
+speed).
 
 An ensemble layer's interface: `forward(p, x, training, rngs)` → (a, cache), where rngs holds one
 generator per variant (or None); `forward_linear(p, x)`; `backward(p, cache, da, g, need_dx)`;
@@ -23,6 +27,7 @@ from core.engine.blocks.shape_ops import ShapeLayer
 from core.engine.ensemble import activations
 from core.engine.ensemble.images import EnsembleConv2D
 from core.engine.ensemble.normalization import EnsembleBatchNorm
+from core.engine.ensemble.recurrent import ensemble_recurrent
 from core.engine.ensemble.reduce import sum_samples
 
 
@@ -218,7 +223,7 @@ class EnsembleLinear:
 
 
 def ensemble_layer(layer):
-    """The batched form of a single layer, or PerVariant where none batches it yet."""
+    """The batched form of a single layer, or PerVariant where none batches it."""
     if isinstance(layer, LinearLayer) and EnsembleLinear.supports(layer):
         return EnsembleLinear(layer)
     if isinstance(layer, (ShapeLayer, Pool2DLayer, MergeLayer)):
@@ -229,4 +234,7 @@ def ensemble_layer(layer):
         return EnsembleConv2D(layer)
     if isinstance(layer, BatchNormLayer):
         return EnsembleBatchNorm(layer)
+    recurrent = ensemble_recurrent(layer)
+    if recurrent is not None:
+        return recurrent
     return PerVariant(layer)

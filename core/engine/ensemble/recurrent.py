@@ -1,0 +1,228 @@
+"""SimpleRNN, LSTM and GRU on the ensemble axis: every variant's time steps at once, one stacked
+product per step with each variant's recurrent kernel.
+
+Each class is its single layer (core.engine.blocks.recurrent) with one more axis: a step's state
+is (K, N, units) where the single layer's is (N, units); states are kept time-major,
+(T + 1, K, N, units), so that each step's (K, N, ·) block is contiguous as the single layer's
+(N, ·) is. The arithmetic is the single layer's, in its order: the same products per variant
+(np.matmul over a leading axis makes the 2-D call's product for each slice), the same element-wise
+steps, and sums over each variant's rows in the order its single run sums them
+(core.engine.ensemble.reduce), so each variant's states and gradients are its single run's bits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.engine.activations import sigmoid
+from core.engine.backend import xp
+from core.engine.blocks.recurrent import GRU, LSTM, RecurrentLayer, SimpleRNN
+from core.engine.ensemble.reduce import sum_samples
+
+
+def _rows(a):
+    """(K, width) per-variant values as (K, 1, width), to broadcast over each variant's rows."""
+    return a[:, None, :]
+
+
+def _per_variant(a):
+    """A (T, K, rows, F) array as (K, T·rows, F), contiguous: each variant's rows in the single
+    run's (time, sample) order, for its sums and products."""
+    t, k = a.shape[:2]
+    return xp.ascontiguousarray(a.transpose(1, 0, *range(2, a.ndim))).reshape(k, t * a.shape[2], -1)
+
+
+class EnsembleRecurrent:
+    """RecurrentLayer.forward and .backward over a leading variant axis."""
+
+    batched = True
+    has_preactivation = True
+
+    def __init__(self, layer: RecurrentLayer) -> None:
+        self.layer = layer
+        self.units = layer.units
+
+    # ------------------------------------------------------------------ forward
+    def forward(self, p, x, training: bool = False, rngs: Any = None):
+        layer = self.layer
+        k, n = x.shape[:2]
+        f = layer.n_features
+        seq = x.reshape(k, n, -1, f)
+        t_steps = seq.shape[2]
+        x_tm = xp.ascontiguousarray(seq.transpose(0, 2, 1, 3))  # (K, T, N, F)
+        xz = xp.matmul(x_tm.reshape(k, t_steps * n, f), p["kernel"]).reshape(k, t_steps, n, -1)
+        xz += p["bias"][:, None, None, :]
+        xz = xp.ascontiguousarray(xz.transpose(1, 0, 2, 3))  # (T, K, N, G·units)
+        hs, state = self._scan(p, xz)
+        if layer.return_sequences:
+            out = xp.ascontiguousarray(hs[1:].transpose(1, 2, 0, 3))  # (K, N, T, units)
+        else:
+            out = hs[-1]
+        return out, (x.shape, x_tm, hs, state, out)
+
+    def forward_linear(self, p, x):
+        return self.forward(p, x)
+
+    @staticmethod
+    def preactivation(cache):
+        return cache[4]
+
+    def _scan(self, p, xz):
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ backward
+    def backward(self, p, cache, da, g, need_dx: bool):
+        x_shape, x_tm, hs, state, _ = cache
+        k, t_steps, n, f = x_tm.shape
+        if self.layer.return_sequences:
+            da_tm = da.reshape(k, n, t_steps, -1).transpose(2, 0, 1, 3)
+            incoming = [da_tm[t] for t in range(t_steps)]
+        else:
+            incoming = [None] * (t_steps - 1) + [da]
+        dxz, dhz = self._backprop(p, hs, state, incoming, g)  # (T, K, N, G·units) each
+        dxz2 = _per_variant(dxz)  # (K, T·N, G·units)
+        width = dxz2.shape[2]
+        xp.matmul(x_tm.reshape(k, t_steps * n, f).transpose(0, 2, 1), dxz2, out=g["kernel"])
+        sum_samples(dxz2, out=g["bias"])
+        # one product per time step and variant, then each variant's sum over the steps
+        per_step = xp.matmul(hs[:-1].transpose(0, 1, 3, 2), dhz)  # (T, K, units, G·units)
+        total = sum_samples(_per_variant(per_step.reshape(t_steps, k, 1, -1)))
+        g["recurrent_kernel"][...] = total.reshape(k, self.units, width)
+        if not need_dx:
+            return None
+        dx = xp.matmul(dxz2, p["kernel"].transpose(0, 2, 1)).reshape(k, t_steps, n, f)
+        return xp.ascontiguousarray(dx.transpose(0, 2, 1, 3)).reshape(x_shape)
+
+    def _backprop(self, p, hs, state, incoming, g):
+        raise NotImplementedError
+
+
+class EnsembleSimpleRNN(EnsembleRecurrent):
+    def _scan(self, p, xz):
+        rk = p["recurrent_kernel"]
+        hs = xp.zeros((xz.shape[0] + 1, *xz.shape[1:3], self.units), dtype=xz.dtype)
+        for t in range(xz.shape[0]):
+            a = xp.matmul(hs[t], rk)
+            a += xz[t]
+            xp.tanh(a, out=hs[t + 1])
+        return hs, None
+
+    def _backprop(self, p, hs, state, incoming, g):
+        rk_t = p["recurrent_kernel"].transpose(0, 2, 1)
+        dz = xp.empty_like(hs[1:])
+        dh = xp.zeros_like(hs[0])
+        for t in range(len(incoming) - 1, -1, -1):
+            if incoming[t] is not None:
+                dh = dh + incoming[t]
+            h = hs[t + 1]
+            xp.multiply(dh, 1 - h * h, out=dz[t])
+            dh = xp.matmul(dz[t], rk_t)
+        return dz, dz
+
+
+class EnsembleLSTM(EnsembleRecurrent):
+    def _scan(self, p, xz):
+        rk, u = p["recurrent_kernel"], self.units
+        t_steps, k, n, _ = xz.shape
+        hs = xp.zeros((t_steps + 1, k, n, u), dtype=xz.dtype)
+        cs = xp.zeros_like(hs)
+        acts = xp.empty_like(xz)  # i, f, g, o after their functions
+        tanh_c = xp.empty_like(hs[1:])
+        # LSTM._scan's one tanh pass for the four gates: tanh(z·scale)·scale + shift
+        scale = xp.full(4 * u, 0.5, dtype=xz.dtype)
+        scale[2 * u:3 * u] = 1
+        shift = scale.copy()
+        shift[2 * u:3 * u] = 0
+        ig = xp.empty_like(hs[0])
+        rk = rk * scale
+        xz *= scale
+        for t in range(t_steps):
+            a = acts[t]
+            xp.matmul(hs[t], rk, out=a)
+            a += xz[t]
+            xp.tanh(a, out=a)
+            a *= scale
+            a += shift
+            c = cs[t + 1]
+            xp.multiply(a[..., u:2 * u], cs[t], out=c)
+            xp.multiply(a[..., :u], a[..., 2 * u:3 * u], out=ig)
+            c += ig
+            xp.tanh(c, out=tanh_c[t])
+            xp.multiply(a[..., 3 * u:], tanh_c[t], out=hs[t + 1])
+        return hs, (cs, acts, tanh_c)
+
+    def _backprop(self, p, hs, state, incoming, g):
+        cs, acts, tanh_c = state
+        rk_t, u = p["recurrent_kernel"].transpose(0, 2, 1), self.units
+        t_steps, k, n, _ = acts.shape
+        i, f, gg, o = acts[..., :u], acts[..., u:2 * u], acts[..., 2 * u:3 * u], acts[..., 3 * u:]
+        through_c = o * (1 - tanh_c * tanh_c)
+        local = xp.empty((t_steps, k, n, 3, u), dtype=acts.dtype)
+        xp.multiply(gg * i, 1 - i, out=local[..., 0, :])
+        xp.multiply(cs[:-1] * f, 1 - f, out=local[..., 1, :])
+        xp.multiply(i, 1 - gg * gg, out=local[..., 2, :])
+        out_gate = tanh_c * o * (1 - o)
+        f = xp.ascontiguousarray(f)
+        dz = xp.empty_like(acts)
+        dz4 = dz.reshape(t_steps, k, n, 4, u)
+        dh = xp.zeros_like(hs[0])
+        dc = xp.zeros_like(hs[0])
+        scratch = xp.empty_like(dh)
+        for t in range(t_steps - 1, -1, -1):
+            if incoming[t] is not None:
+                dh = dh + incoming[t]
+            xp.multiply(dh, through_c[t], out=scratch)
+            dc += scratch
+            xp.multiply(dc[..., None, :], local[t], out=dz4[t, ..., :3, :])
+            xp.multiply(dh, out_gate[t], out=dz4[t, ..., 3, :])
+            dc *= f[t]
+            dh = xp.matmul(dz[t], rk_t)
+        return dz, dz
+
+
+class EnsembleGRU(EnsembleRecurrent):
+    def _scan(self, p, xz):
+        rk, rb, u = p["recurrent_kernel"], _rows(p["recurrent_bias"]), self.units
+        t_steps, k, n, _ = xz.shape
+        hs = xp.zeros((t_steps + 1, k, n, u), dtype=xz.dtype)
+        acts = xp.empty_like(xz)  # z, r, h̃
+        rec = xp.empty_like(hs[1:])  # h₋·U_h + recurrent_bias, which the reset gate scales
+        for t in range(t_steps):
+            hz = xp.matmul(hs[t], rk)
+            a, x_t = acts[t], xz[t]
+            a[..., :2 * u] = sigmoid(hz[..., :2 * u] + x_t[..., :2 * u])
+            xp.add(hz[..., 2 * u:], rb, out=rec[t])
+            a[..., 2 * u:] = xp.tanh(x_t[..., 2 * u:] + a[..., u:2 * u] * rec[t])
+            z, cand = a[..., :u], a[..., 2 * u:]
+            xp.add(cand, z * (hs[t] - cand), out=hs[t + 1])
+        return hs, (acts, rec)
+
+    def _backprop(self, p, hs, state, incoming, g):
+        acts, rec = state
+        rk_t, u = p["recurrent_kernel"].transpose(0, 2, 1), self.units
+        dxz = xp.empty_like(acts)
+        dhz = xp.empty_like(acts)
+        dh = xp.zeros_like(hs[0])
+        for t in range(len(incoming) - 1, -1, -1):
+            if incoming[t] is not None:
+                dh = dh + incoming[t]
+            a = acts[t]
+            z, r, cand = a[..., :u], a[..., u:2 * u], a[..., 2 * u:]
+            dx, dr = dxz[t], dhz[t]
+            dx[..., 2 * u:] = dh * (1 - z) * (1 - cand * cand)
+            dx[..., :u] = dh * (hs[t] - cand) * z * (1 - z)
+            dx[..., u:2 * u] = dx[..., 2 * u:] * rec[t] * r * (1 - r)
+            dr[..., :2 * u] = dx[..., :2 * u]
+            xp.multiply(dx[..., 2 * u:], r, out=dr[..., 2 * u:])
+            dh = dh * z + xp.matmul(dr, rk_t)
+        # GRU's sum over every step and sample, each variant's (T·N, units) in its order
+        g["recurrent_bias"][...] = sum_samples(_per_variant(dhz[..., 2 * u:]))
+        return dxz, dhz
+
+
+ENSEMBLE_RECURRENT = {SimpleRNN: EnsembleSimpleRNN, LSTM: EnsembleLSTM, GRU: EnsembleGRU}
+
+
+def ensemble_recurrent(layer) -> EnsembleRecurrent | None:
+    """The batched form of a recurrent layer of exactly one of the three kinds, else None."""
+    cls = ENSEMBLE_RECURRENT.get(type(layer))
+    return None if cls is None else cls(layer)
