@@ -2,12 +2,15 @@
 product per step with each variant's recurrent kernel.
 
 Each class is its single layer (core.engine.blocks.recurrent) with one more axis: a step's state
-is (K, N, units) where the single layer's is (N, units); states are kept time-major,
-(T + 1, K, N, units), so that each step's (K, N, ·) block is contiguous as the single layer's
-(N, ·) is. The arithmetic is the single layer's, in its order: the same products per variant
-(np.matmul over a leading axis makes the 2-D call's product for each slice), the same element-wise
-steps, and sums over each variant's rows in the order its single run sums them
-(core.engine.ensemble.reduce), so each variant's states and gradients are its single run's bits."""
+is (K, N, units) where the single layer's is (N, units). The states are kept time-major,
+(T + 1, K, N, units), each step's block contiguous for its product; the projections x·W + b and
+their gradients variant-major, (K, T, N, G·units), so that each variant's (T·N, G·units) rows are
+the one matrix its single run multiplies (no copy between the two).
+
+The arithmetic is the single layer's, in its order: the same products per variant (np.matmul over
+a leading axis makes the 2-D call's product for each slice), the same element-wise steps, and sums
+over each variant's rows in the order its single run sums them (core.engine.ensemble.reduce), so
+each variant's states and gradients are its single run's bits."""
 
 from __future__ import annotations
 
@@ -22,13 +25,6 @@ from core.engine.ensemble.reduce import sum_samples
 def _rows(a):
     """(K, width) per-variant values as (K, 1, width), to broadcast over each variant's rows."""
     return a[:, None, :]
-
-
-def _per_variant(a):
-    """A (T, K, rows, F) array as (K, T·rows, F), contiguous: each variant's rows in the single
-    run's (time, sample) order, for its sums and products."""
-    t, k = a.shape[:2]
-    return xp.ascontiguousarray(a.transpose(1, 0, *range(2, a.ndim))).reshape(k, t * a.shape[2], -1)
 
 
 class EnsembleRecurrent:
@@ -50,8 +46,7 @@ class EnsembleRecurrent:
         t_steps = seq.shape[2]
         x_tm = xp.ascontiguousarray(seq.transpose(0, 2, 1, 3))  # (K, T, N, F)
         xz = xp.matmul(x_tm.reshape(k, t_steps * n, f), p["kernel"]).reshape(k, t_steps, n, -1)
-        xz += p["bias"][:, None, None, :]
-        xz = xp.ascontiguousarray(xz.transpose(1, 0, 2, 3))  # (T, K, N, G·units)
+        xz += p["bias"][:, None, None, :]  # (K, T, N, G·units): step t is xz[:, t]
         hs, state = self._scan(p, xz)
         if layer.return_sequences:
             out = xp.ascontiguousarray(hs[1:].transpose(1, 2, 0, 3))  # (K, N, T, units)
@@ -78,14 +73,14 @@ class EnsembleRecurrent:
             incoming = [da_tm[t] for t in range(t_steps)]
         else:
             incoming = [None] * (t_steps - 1) + [da]
-        dxz, dhz = self._backprop(p, hs, state, incoming, g)  # (T, K, N, G·units) each
-        dxz2 = _per_variant(dxz)  # (K, T·N, G·units)
-        width = dxz2.shape[2]
+        dxz, dhz = self._backprop(p, hs, state, incoming, g)  # (K, T, N, G·units) each
+        width = dxz.shape[3]
+        dxz2 = dxz.reshape(k, t_steps * n, width)
         xp.matmul(x_tm.reshape(k, t_steps * n, f).transpose(0, 2, 1), dxz2, out=g["kernel"])
         sum_samples(dxz2, out=g["bias"])
         # one product per time step and variant, then each variant's sum over the steps
-        per_step = xp.matmul(hs[:-1].transpose(0, 1, 3, 2), dhz)  # (T, K, units, G·units)
-        total = sum_samples(_per_variant(per_step.reshape(t_steps, k, 1, -1)))
+        per_step = xp.matmul(hs[:-1].transpose(1, 0, 3, 2), dhz)  # (K, T, units, G·units)
+        total = sum_samples(per_step.reshape(k, t_steps, -1))
         g["recurrent_kernel"][...] = total.reshape(k, self.units, width)
         if not need_dx:
             return None
@@ -99,33 +94,35 @@ class EnsembleRecurrent:
 class EnsembleSimpleRNN(EnsembleRecurrent):
     def _scan(self, p, xz):
         rk = p["recurrent_kernel"]
-        hs = xp.zeros((xz.shape[0] + 1, *xz.shape[1:3], self.units), dtype=xz.dtype)
-        for t in range(xz.shape[0]):
+        k, t_steps, n, _ = xz.shape
+        hs = xp.zeros((t_steps + 1, k, n, self.units), dtype=xz.dtype)
+        for t in range(t_steps):
             a = xp.matmul(hs[t], rk)
-            a += xz[t]
+            a += xz[:, t]
             xp.tanh(a, out=hs[t + 1])
         return hs, None
 
     def _backprop(self, p, hs, state, incoming, g):
         rk_t = p["recurrent_kernel"].transpose(0, 2, 1)
-        dz = xp.empty_like(hs[1:])
+        t_steps, k, n, u = hs[1:].shape
+        dz = xp.empty((k, t_steps, n, u), dtype=hs.dtype)
         dh = xp.zeros_like(hs[0])
-        for t in range(len(incoming) - 1, -1, -1):
+        for t in range(t_steps - 1, -1, -1):
             if incoming[t] is not None:
                 dh = dh + incoming[t]
             h = hs[t + 1]
-            xp.multiply(dh, 1 - h * h, out=dz[t])
-            dh = xp.matmul(dz[t], rk_t)
+            xp.multiply(dh, 1 - h * h, out=dz[:, t])
+            dh = xp.matmul(dz[:, t], rk_t)
         return dz, dz
 
 
 class EnsembleLSTM(EnsembleRecurrent):
     def _scan(self, p, xz):
         rk, u = p["recurrent_kernel"], self.units
-        t_steps, k, n, _ = xz.shape
+        k, t_steps, n, width = xz.shape
         hs = xp.zeros((t_steps + 1, k, n, u), dtype=xz.dtype)
         cs = xp.zeros_like(hs)
-        acts = xp.empty_like(xz)  # i, f, g, o after their functions
+        acts = xp.empty((t_steps, k, n, width), dtype=xz.dtype)  # i, f, g, o after their functions
         tanh_c = xp.empty_like(hs[1:])
         # LSTM._scan's one tanh pass for the four gates: tanh(z·scale)·scale + shift
         scale = xp.full(4 * u, 0.5, dtype=xz.dtype)
@@ -138,7 +135,7 @@ class EnsembleLSTM(EnsembleRecurrent):
         for t in range(t_steps):
             a = acts[t]
             xp.matmul(hs[t], rk, out=a)
-            a += xz[t]
+            a += xz[:, t]
             xp.tanh(a, out=a)
             a *= scale
             a += shift
@@ -162,8 +159,8 @@ class EnsembleLSTM(EnsembleRecurrent):
         xp.multiply(i, 1 - gg * gg, out=local[..., 2, :])
         out_gate = tanh_c * o * (1 - o)
         f = xp.ascontiguousarray(f)
-        dz = xp.empty_like(acts)
-        dz4 = dz.reshape(t_steps, k, n, 4, u)
+        dz = xp.empty((k, t_steps, n, 4 * u), dtype=acts.dtype)
+        dz4 = dz.reshape(k, t_steps, n, 4, u)
         dh = xp.zeros_like(hs[0])
         dc = xp.zeros_like(hs[0])
         scratch = xp.empty_like(dh)
@@ -172,23 +169,23 @@ class EnsembleLSTM(EnsembleRecurrent):
                 dh = dh + incoming[t]
             xp.multiply(dh, through_c[t], out=scratch)
             dc += scratch
-            xp.multiply(dc[..., None, :], local[t], out=dz4[t, ..., :3, :])
-            xp.multiply(dh, out_gate[t], out=dz4[t, ..., 3, :])
+            xp.multiply(dc[..., None, :], local[t], out=dz4[:, t, :, :3])
+            xp.multiply(dh, out_gate[t], out=dz4[:, t, :, 3])
             dc *= f[t]
-            dh = xp.matmul(dz[t], rk_t)
+            dh = xp.matmul(dz[:, t], rk_t)
         return dz, dz
 
 
 class EnsembleGRU(EnsembleRecurrent):
     def _scan(self, p, xz):
         rk, rb, u = p["recurrent_kernel"], _rows(p["recurrent_bias"]), self.units
-        t_steps, k, n, _ = xz.shape
+        k, t_steps, n, width = xz.shape
         hs = xp.zeros((t_steps + 1, k, n, u), dtype=xz.dtype)
-        acts = xp.empty_like(xz)  # z, r, h̃
+        acts = xp.empty((t_steps, k, n, width), dtype=xz.dtype)  # z, r, h̃
         rec = xp.empty_like(hs[1:])  # h₋·U_h + recurrent_bias, which the reset gate scales
         for t in range(t_steps):
             hz = xp.matmul(hs[t], rk)
-            a, x_t = acts[t], xz[t]
+            a, x_t = acts[t], xz[:, t]
             a[..., :2 * u] = sigmoid(hz[..., :2 * u] + x_t[..., :2 * u])
             xp.add(hz[..., 2 * u:], rb, out=rec[t])
             a[..., 2 * u:] = xp.tanh(x_t[..., 2 * u:] + a[..., u:2 * u] * rec[t])
@@ -199,15 +196,16 @@ class EnsembleGRU(EnsembleRecurrent):
     def _backprop(self, p, hs, state, incoming, g):
         acts, rec = state
         rk_t, u = p["recurrent_kernel"].transpose(0, 2, 1), self.units
-        dxz = xp.empty_like(acts)
-        dhz = xp.empty_like(acts)
+        t_steps, k, n, width = acts.shape
+        dxz = xp.empty((k, t_steps, n, width), dtype=acts.dtype)
+        dhz = xp.empty_like(dxz)
         dh = xp.zeros_like(hs[0])
         for t in range(len(incoming) - 1, -1, -1):
             if incoming[t] is not None:
                 dh = dh + incoming[t]
             a = acts[t]
             z, r, cand = a[..., :u], a[..., u:2 * u], a[..., 2 * u:]
-            dx, dr = dxz[t], dhz[t]
+            dx, dr = dxz[:, t], dhz[:, t]
             dx[..., 2 * u:] = dh * (1 - z) * (1 - cand * cand)
             dx[..., :u] = dh * (hs[t] - cand) * z * (1 - z)
             dx[..., u:2 * u] = dx[..., 2 * u:] * rec[t] * r * (1 - r)
@@ -215,7 +213,7 @@ class EnsembleGRU(EnsembleRecurrent):
             xp.multiply(dx[..., 2 * u:], r, out=dr[..., 2 * u:])
             dh = dh * z + xp.matmul(dr, rk_t)
         # GRU's sum over every step and sample, each variant's (T·N, units) in its order
-        g["recurrent_bias"][...] = sum_samples(_per_variant(dhz[..., 2 * u:]))
+        g["recurrent_bias"][...] = sum_samples(dhz[..., 2 * u:].reshape(k, t_steps * n, u))
         return dxz, dhz
 
 
