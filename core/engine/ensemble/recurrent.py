@@ -151,27 +151,29 @@ class EnsembleLSTM(EnsembleRecurrent):
         cs, acts, tanh_c = state
         rk_t, u = p["recurrent_kernel"].transpose(0, 2, 1), self.units
         t_steps, k, n, _ = acts.shape
-        i, f, gg, o = acts[..., :u], acts[..., u:2 * u], acts[..., 2 * u:3 * u], acts[..., 3 * u:]
-        through_c = o * (1 - tanh_c * tanh_c)
-        local = xp.empty((t_steps, k, n, 3, u), dtype=acts.dtype)
-        xp.multiply(gg * i, 1 - i, out=local[..., 0, :])
-        xp.multiply(cs[:-1] * f, 1 - f, out=local[..., 1, :])
-        xp.multiply(i, 1 - gg * gg, out=local[..., 2, :])
-        out_gate = tanh_c * o * (1 - o)
-        f = xp.ascontiguousarray(f)
         dz = xp.empty((k, t_steps, n, 4 * u), dtype=acts.dtype)
-        dz4 = dz.reshape(k, t_steps, n, 4, u)
+        dz4 = dz.reshape(k, t_steps, n, 4, u)  # a view: each gate's block of one step
         dh = xp.zeros_like(hs[0])
         dc = xp.zeros_like(hs[0])
         scratch = xp.empty_like(dh)
+        local = xp.empty((k, n, 3, u), dtype=acts.dtype)
+        # LSTM._backprop's local derivatives, each step's in the loop: the single layer takes
+        # them for every step before it (fewer calls on its small arrays), which here would be
+        # (T, K, N, ·) arrays far bigger than a cache; element by element, so the same bits
+        # (measured: the 16-variant sine LSTM's backprop 7.9 → 6.0 ms)
         for t in range(t_steps - 1, -1, -1):
             if incoming[t] is not None:
                 dh = dh + incoming[t]
-            xp.multiply(dh, through_c[t], out=scratch)
+            a, tc = acts[t], tanh_c[t]
+            i, f, gg, o = a[..., :u], a[..., u:2 * u], a[..., 2 * u:3 * u], a[..., 3 * u:]
+            xp.multiply(dh, o * (1 - tc * tc), out=scratch)
             dc += scratch
-            xp.multiply(dc[..., None, :], local[t], out=dz4[:, t, :, :3])
-            xp.multiply(dh, out_gate[t], out=dz4[:, t, :, 3])
-            dc *= f[t]
+            xp.multiply(gg * i, 1 - i, out=local[..., 0, :])
+            xp.multiply(cs[t] * f, 1 - f, out=local[..., 1, :])
+            xp.multiply(i, 1 - gg * gg, out=local[..., 2, :])
+            xp.multiply(dc[..., None, :], local, out=dz4[:, t, :, :3])
+            xp.multiply(dh, tc * o * (1 - o), out=dz4[:, t, :, 3])
+            dc *= f
             dh = xp.matmul(dz[:, t], rk_t)
         return dz, dz
 
