@@ -37,8 +37,9 @@ def buffers(layer, k: int, dtype, rng):
     return flat, grad, params, grads
 
 
-def check_exact(layer, x, dtype, training=True, seeds=None):
-    """The ensemble form of `layer` against the single layer on each variant's slice."""
+def check_exact(layer, x, dtype, training=True, seeds=None, ensemble=None):
+    """The ensemble form of `layer` (or `ensemble`, one made before) against the single layer on
+    each variant's slice; returns the ensemble layer."""
     rng = np.random.default_rng(5)
     x = x.astype(dtype)
     _, _, params, grads = buffers(layer, x.shape[0], dtype, rng)
@@ -46,7 +47,7 @@ def check_exact(layer, x, dtype, training=True, seeds=None):
     _, _, single_params, single_grads = buffers(layer, x.shape[0], dtype, rng)
     for name, view in single_params.items():
         view[...] = params[name]
-    ensemble = ensemble_layer(layer)
+    ensemble = ensemble_layer(layer) if ensemble is None else ensemble
     assert ensemble.batched
     rngs = None if seeds is None else [np.random.default_rng(s) for s in seeds]
     a, cache = ensemble.forward(params, x, training, rngs)
@@ -63,6 +64,7 @@ def check_exact(layer, x, dtype, training=True, seeds=None):
         for name in grads:
             np.testing.assert_array_equal(grads[name][k], single_grads[name][k], err_msg=name)
             np.testing.assert_array_equal(params[name][k], single_params[name][k], err_msg=name)
+    return ensemble
 
 
 DTYPES = ["float32", "float64"]
@@ -77,6 +79,32 @@ def test_recurrent_layers_batched_bit_for_bit(kind, steps, features, units, sequ
     layer = kind((steps, features), units, sequences)
     x = np.random.default_rng(1).normal(size=(K, n, steps * features))
     check_exact(layer, x, dtype)
+
+
+@pytest.mark.parametrize("kind", [SimpleRNN, LSTM, GRU])
+def test_recurrent_steps_one_after_another_each_bit_for_bit(kind):
+    """A training step's arrays are the layer's own from one step to the next (new ones when the
+    batch's size changes); each step still equals the single layer's."""
+    layer = kind((6, 2), 5, False)
+    rng = np.random.default_rng(4)
+    ensemble = None
+    for n in (8, 8, 3, 8):  # an epoch's last, smaller batch between two full ones
+        ensemble = check_exact(layer, rng.normal(size=(K, n, 12)), "float32", ensemble=ensemble)
+
+
+@pytest.mark.parametrize("training", [True, False])
+@pytest.mark.parametrize("kind", [SimpleRNN, LSTM, GRU])
+def test_an_output_handed_on_is_not_overwritten_by_the_next_step(kind, training):
+    layer = kind((5, 1), 4, False)
+    ensemble = ensemble_layer(layer)
+    _, _, p, g = buffers(layer, K, "float64", np.random.default_rng(0))
+    rng = np.random.default_rng(1)
+    predicted, _ = ensemble.forward(p, rng.normal(size=(K, 7, 5)), training, None)
+    kept = predicted.copy()
+    for training in (True, True, False):
+        a, cache = ensemble.forward(p, rng.normal(size=(K, 7, 5)), training, None)
+        ensemble.backward(p, cache, np.ones_like(a), g, True)
+    np.testing.assert_array_equal(predicted, kept)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
