@@ -12,7 +12,8 @@ and a playground step took 30× longer, a figure that says nothing about PyTorch
 
 A second table (alone with --layers) is of layers the ensemble once ran variant by variant (a
 Python loop over the variants, `PerVariant`) and now batches: 16 variants of the sine LSTM example
-(resources/examples/sine_lstm.ncanvas) and of a digits MLP with two BatchNorm blocks, trained by
+(resources/examples/sine_lstm.ncanvas), of a smaller LSTM (8 units, batch 10) where a step's
+Python calls weigh more than its arithmetic, and of a digits MLP with two BatchNorm blocks, trained by
 the ensemble as it is, by the ensemble with those layers variant by variant again (the rest
 batched as ever), and one after another. The header gives the load average before and after: on
 a shared machine, figures taken under a load above its cores say little. Nothing here is a test.
@@ -37,6 +38,7 @@ from engine import (  # noqa: E402
     playground_design,
     torch_runner,
 )
+from engine_layers import sine_lstm_design as small_lstm_design  # noqa: E402
 
 from core.design.design import Design  # noqa: E402
 from core.engine import backend  # noqa: E402
@@ -193,6 +195,8 @@ def main() -> None:
     print("|---|---:|---:|---:|---:|---:|")
     layers_row("sine LSTM 32 example, window 20, batch 32", sine_lstm_design(), int(100 * scale),
                args.repeats)
+    layers_row("sine LSTM 8, window 20, batch 10, SGD", small_lstm_design(units=8, batch=10),
+               int(300 * scale), args.repeats)
     layers_row("digits MLP 64-128-BN-128-BN-10, batch 64", batchnorm_design(), int(100 * scale),
                args.repeats)
     print(f"load average after: {_load()}")
