@@ -35,6 +35,13 @@ def test_each_variant_equals_its_design_trained_alone(kind, k, make, dtype):
         assert_same_run(trainer.result(i), single, dtype)
 
 
+@pytest.mark.parametrize(("kind", "k", "make"), every_block_design(),
+                         ids=[f"{kind}-{k}" for kind, k, _ in every_block_design()])
+def test_no_layer_of_any_block_kind_runs_variant_by_variant(kind, k, make):
+    layers = [ensemble_layer(op.layer) for op in compile_design(make()).model.ops]
+    assert [type(layer).__name__ for layer in layers if not layer.batched] == []
+
+
 def test_convolutions_pooling_and_dense_run_batched_over_the_variants():
     design = image(("conv2d", {"filters": 4, "kernel_size": 3, "activation": "relu"}),
                    ("max_pool2d", {"pool_size": 2, "strides": 0}),

@@ -1,6 +1,7 @@
 """Conv2D on the ensemble axis: im2col over the K·N images at once, then one small product per
 image with its variant's kernel (a stacked, broadcast matmul), the same products a single run
-takes, so that each variant's sums and gradients are its single run's."""
+takes, so that each variant's sums and gradients are its single run's; its activation by
+core.engine.ensemble.activations (PReLU's slopes per variant, RReLU's draws per variant)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 from core.engine.backend import xp
 from core.engine.blocks.conv import Conv2DLayer, image_windows
+from core.engine.ensemble import activations
 from core.engine.ensemble.reduce import sum_samples
 
 
@@ -20,8 +22,7 @@ class EnsembleConv2D:
 
     @staticmethod
     def supports(layer) -> bool:
-        return (isinstance(layer, Conv2DLayer) and not layer.activation.stochastic
-                and not layer.learned)
+        return isinstance(layer, Conv2DLayer) and activations.batched(layer.activation)
 
     def _columns(self, x):
         """The im2col matrix of every variant's images, (K·N·H'·W', k·k·C_in)."""
@@ -48,15 +49,20 @@ class EnsembleConv2D:
         k, n = x.shape[:2]
         cols = self._columns(x)
         z = self._sums(p, cols, k, n)
-        if not layer.keep_preactivation:  # z is not needed again
-            a, c = layer.activation.forward_inplace(z, training, None)
+        if not (layer.keep_preactivation or layer.learned):  # z is not needed again
+            a, c = activations.forward_inplace(layer.activation, z, training, rngs)
             return a.reshape(k, n, *layer.out_shape), (x, None, c, cols)
-        a, c = layer.activation.forward(z, training, None)
+        a, c = activations.forward(layer.activation, z, training, rngs, layer._learned(p))
         return a.reshape(k, n, *layer.out_shape), (x, z, c, cols)
 
     def backward(self, p, cache, da, g, need_dx: bool):
         x, _, c, cols = cache
-        dz = self.layer.activation.backward(da.reshape(x.shape[0], -1, self.layer.filters), c)[0]
+        layer = self.layer
+        dz, dlearned = activations.backward(layer.activation,
+                                            da.reshape(x.shape[0], -1, layer.filters), c,
+                                            layer._learned(p))
+        for name in layer.learned:
+            g[name][...] = dlearned[name.rsplit("_", 1)[0]]
         return self._backward_sums(p, x, cols, dz, g, need_dx)
 
     def backward_linear(self, p, cache, dz, g, need_dx: bool):

@@ -1,8 +1,12 @@
-"""Layers with a leading variant axis: x (K, N, …), parameters (K, *shape). Three ways to batch:
-the linear layer (neurons, Dense) and Conv2D (core.engine.ensemble.images) by stacked matrix
-products; layers without parameters that work
-sample by sample (Flatten, Reshape, pooling, Add, Concatenate) on the K·N samples at once; any
-other layer variant by variant (`PerVariant`, exact for every kind, without the speed).
+"""Layers with a leading variant axis: x (K, N, …), parameters (K, *shape). Every block kind
+batches over the variants: the linear layer (neurons, Dense) and Conv2D (core.engine.ensemble.images)
+by stacked matrix products, their activations by core.engine.ensemble.activations (PReLU's slopes
+and RReLU's draws per variant); SimpleRNN, LSTM and GRU by a stacked product per time step
+(core.engine.ensemble.recurrent); BatchNorm with each variant's statistics
+(core.engine.ensemble.normalization); Dropout with each variant's masks; layers without parameters
+that work sample by sample (Flatten, Reshape, pooling, Add, Concatenate) on the K·N samples at once.
+A layer none of these takes runs variant by variant (`PerVariant`, exact for every kind, without the
+speed).
 
 An ensemble layer's interface: `forward(p, x, training, rngs)` → (a, cache), where rngs holds one
 generator per variant (or None); `forward_linear(p, x)`; `backward(p, cache, da, g, need_dx)`;
@@ -14,12 +18,16 @@ from __future__ import annotations
 from typing import Any
 
 from core.engine.backend import xp
+from core.engine.blocks.batchnorm import BatchNormLayer
 from core.engine.blocks.dense import LinearLayer
 from core.engine.blocks.dropout import DropoutLayer
 from core.engine.blocks.merge import MergeLayer
 from core.engine.blocks.pooling import Pool2DLayer
 from core.engine.blocks.shape_ops import ShapeLayer
+from core.engine.ensemble import activations
 from core.engine.ensemble.images import EnsembleConv2D
+from core.engine.ensemble.normalization import EnsembleBatchNorm
+from core.engine.ensemble.recurrent import ensemble_recurrent
 from core.engine.ensemble.reduce import sum_samples
 
 
@@ -133,7 +141,8 @@ class EnsembleDropout:
 
 
 class EnsembleLinear:
-    """z = x·W + b per variant by one stacked product, then each group's activation."""
+    """z = x·W + b per variant by one stacked product, then each group's activation (PReLU with
+    each variant's slopes, RReLU with each variant's draws: core.engine.ensemble.activations)."""
 
     batched = True
     has_preactivation = True
@@ -144,7 +153,7 @@ class EnsembleLinear:
 
     @staticmethod
     def supports(layer: LinearLayer) -> bool:
-        return all(not g.activation.stochastic and not g.learned for g in layer.groups)
+        return all(activations.batched(g.activation) for g in layer.groups)
 
     def _sums(self, p, x):
         z = xp.matmul(x, p["kernel"])
@@ -161,15 +170,18 @@ class EnsembleLinear:
         z = self._sums(p, x)
         single = layer.single
         if single is not None:
-            if not layer.keep_preactivation:  # z is not needed again
-                a, c = single.activation.forward_inplace(z, training, None)
+            if not (layer.keep_preactivation or single.learned):  # z is not needed again
+                a, c = activations.forward_inplace(single.activation, z, training, rngs)
                 return a, (x, None, c)
-            a, c = single.activation.forward(z, training, None)
+            a, c = activations.forward(single.activation, z, training, rngs,
+                                       LinearLayer._learned(single, p))
             return a, (x, z, c)
         a = xp.empty_like(z)
         caches = []
         for group in layer.groups:
-            a[:, :, group.columns], c = group.activation.forward(z[:, :, group.columns], training)
+            a[:, :, group.columns], c = activations.forward(
+                group.activation, z[:, :, group.columns], training, rngs,
+                LinearLayer._learned(group, p))
             caches.append(c)
         return a, (x, z, caches)
 
@@ -177,11 +189,16 @@ class EnsembleLinear:
         x, z, c = cache
         layer = self.layer
         if layer.single is not None:
-            dz = layer.single.activation.backward(da, c)[0]
+            single = layer.single
+            dz, dlearned = activations.backward(single.activation, da, c,
+                                                LinearLayer._learned(single, p))
+            LinearLayer._store_learned(single, dlearned, g)
         else:
             dz = xp.empty_like(z)
             for group, gc in zip(layer.groups, c, strict=True):
-                dz[:, :, group.columns] = group.activation.backward(da[:, :, group.columns], gc)[0]
+                dz[:, :, group.columns], dlearned = activations.backward(
+                    group.activation, da[:, :, group.columns], gc, LinearLayer._learned(group, p))
+                LinearLayer._store_learned(group, dlearned, g)
         return self._backward_sums(p, x, dz, g, need_dx)
 
     def backward_linear(self, p, cache, dz, g, need_dx: bool):
@@ -206,7 +223,7 @@ class EnsembleLinear:
 
 
 def ensemble_layer(layer):
-    """The batched form of a single layer, or PerVariant where none batches it yet."""
+    """The batched form of a single layer, or PerVariant where none batches it."""
     if isinstance(layer, LinearLayer) and EnsembleLinear.supports(layer):
         return EnsembleLinear(layer)
     if isinstance(layer, (ShapeLayer, Pool2DLayer, MergeLayer)):
@@ -215,4 +232,9 @@ def ensemble_layer(layer):
         return EnsembleDropout(layer)
     if EnsembleConv2D.supports(layer):
         return EnsembleConv2D(layer)
+    if isinstance(layer, BatchNormLayer):
+        return EnsembleBatchNorm(layer)
+    recurrent = ensemble_recurrent(layer)
+    if recurrent is not None:
+        return recurrent
     return PerVariant(layer)
