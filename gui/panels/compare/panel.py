@@ -24,7 +24,7 @@ from core.design.design import Design
 from gui.document.document import Document
 from gui.panels.compare.curves import CompareCurves
 from gui.panels.compare.grid import Variant
-from gui.panels.compare.run import CompareFrame, CompareRun
+from gui.panels.compare.run import CompareFrame, CompareRun, Processes
 from gui.panels.compare.table import VariantTable, make_records, records_csv
 from gui.panels.compare.tiles import BoundaryTiles
 from gui.panels.plot_style import FollowsPlotColours, PlotColours
@@ -39,11 +39,13 @@ class ComparePanel(FollowsPlotColours, QWidget):
 
     state_changed = Signal(str)  # the run's: "idle" | "running" | "paused" | "finished"
 
-    def __init__(self, document: Document, parent: QWidget | None = None) -> None:
+    def __init__(self, document: Document, parent: QWidget | None = None,
+                 processes: Processes | None = None) -> None:
         super().__init__(parent)
         self.document = document
         self.colours = PlotColours.from_palette()
         self.run: CompareRun | None = None
+        self.processes = processes  # the comparisons' process, started when first needed
         self.records = []
         self.play_button = self._button("Play", "mdi6.play", self.toggle, "play_all",
                                         "train every variant; press again to pause them all")
@@ -128,14 +130,15 @@ class ComparePanel(FollowsPlotColours, QWidget):
     # ------------------------------------------------------------------ a comparison
     def start(self, variants: list[Variant], epochs: int, play: bool = True) -> None:
         """Compare these variants of the design as it is now, `epochs` epochs per Play."""
-        self.shutdown()
-        self.run = CompareRun(self.document.design, [v.changes for v in variants], epochs, self)
+        self._end_run()
+        self.run = CompareRun(self.document.design, [v.changes for v in variants], epochs, self,
+                              self.processes)
         self.run.frame.connect(self._frame)
         self.run.state_changed.connect(self._state_changed)
         self.records = make_records(variants)
         self.table_model.set_records(self.records)
         self.curves.set_records(self.records)
-        self.tiles.set_data(self.run.trainer.groups[0].build, self.run.plane)
+        self.tiles.set_data(self.run.build, self.run.plane)
         self.tiles.setVisible(self.run.plane is not None)
         self.tiles.set_order(self._ordered())
         self._say()
@@ -154,12 +157,18 @@ class ComparePanel(FollowsPlotColours, QWidget):
         for record in self.records:
             record.history.clear()
             record.state, record.reason, record.epoch = "waiting", "", 0
-        self.tiles.set_data(self.run.trainer.groups[0].build, self.run.plane)
+        self.tiles.set_data(self.run.build, self.run.plane)
         self._redraw()
 
-    def shutdown(self) -> None:
+    def _end_run(self) -> None:
         if self.run is not None:
-            self.run.stop()
+            self.run.close()
+
+    def shutdown(self) -> None:
+        """The comparison stops and its process ends (closing, another design)."""
+        self._end_run()
+        if self.processes is not None:
+            self.processes.close()
 
     def clear(self) -> None:
         """Another design is open (New, Open): the comparison of the one before ends, unshown."""
@@ -179,9 +188,9 @@ class ComparePanel(FollowsPlotColours, QWidget):
         """The variant's settings and trained weights become the design's: one undo step."""
         if self.run is None:
             return False
-        design: Design = self.run.variant_design(index)
         record = self.records[index]
         try:
+            design: Design = self.run.variant_design(index)
             self.document.take_variant(design, f"Use variant {index + 1} ({record.name})")
         except ValueError as exc:  # the design was edited since: other nodes or wires
             self._say(f"variant {index + 1} cannot become the design: {exc}")
@@ -285,4 +294,4 @@ class ComparePanel(FollowsPlotColours, QWidget):
         self.curves.apply_colours(self.colours)
         self._set_key()
         self.tiles.apply_colours(self.colours, None if self.run is None
-                                 else self.run.trainer.groups[0].build)
+                                 else self.run.build)
