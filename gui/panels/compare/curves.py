@@ -14,6 +14,9 @@ from gui.panels.plot_style import PlotColours, style_plot
 
 HOVER_PIXELS = 8  # the mouse this close to a curve picks it
 FADED = 60  # the alpha of the other curves while one is highlighted
+WIDTH = 1.0  # a curve's pen: one pixel wide is drawn several times faster than a wider one
+# (measured: the 32 curves of 16 variants at 500 epochs, painted in 26 ms against 65 ms at 1.6),
+# which a comparison redraws many times a second; the highlighted curve is drawn thick
 
 
 class CompareCurves(pg.PlotWidget):
@@ -43,11 +46,15 @@ class CompareCurves(pg.PlotWidget):
         self.records, self.highlighted = records, None
         self.curves = [(plot.plot(connect="finite"), plot.plot(connect="finite"))
                        for _ in records]
+        self._drawn: list[int | None] = [None] * len(records)  # the epochs each curve shows
         self._pens()
         self.redraw()
 
     def redraw(self) -> None:
-        for record, (train, test) in zip(self.records, self.curves, strict=True):
+        for n, (record, (train, test)) in enumerate(zip(self.records, self.curves, strict=True)):
+            if self._drawn[n] == len(record.history):  # nothing new (finished, diverged)
+                continue
+            self._drawn[n] = len(record.history)
             epochs = np.array([h["epoch"] for h in record.history], dtype=np.float64)
             train.setData(epochs, _column(record, "train_loss"))
             test.setData(epochs, _column(record, "test_loss"))
@@ -63,7 +70,7 @@ class CompareCurves(pg.PlotWidget):
             on = self.highlighted == record.index
             if self.highlighted is not None and not on:
                 colour.setAlpha(FADED)
-            width = 3.2 if on else 1.6
+            width = 3.2 if on else WIDTH
             train.setPen(pg.mkPen(colour, width=width))
             test.setPen(pg.mkPen(colour, width=width, style=Qt.PenStyle.DashLine))
             for curve in (train, test):

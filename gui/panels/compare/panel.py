@@ -6,6 +6,7 @@ step, through the Document); the comparison saved as CSV or PNG."""
 from __future__ import annotations
 
 import html
+import time
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -31,6 +32,8 @@ from gui.panels.plot_style import FollowsPlotColours, PlotColours
 from gui.widgets import exports
 from gui.widgets.theme import icon
 
+TABLE_SECONDS = 0.25  # while the variants train, the table, its order and the summary follow this
+# often (sizing a table's columns to their contents reads every cell); curves and tiles every frame
 NOTHING_YET = "Training → Compare… chooses what varies; the variants then train here side by side."
 
 
@@ -47,6 +50,7 @@ class ComparePanel(FollowsPlotColours, QWidget):
         self.run: CompareRun | None = None
         self.processes = processes  # the comparisons' process, started when first needed
         self.records = []
+        self._table_at = 0.0  # when the table was last refreshed
         self.play_button = self._button("Play", "mdi6.play", self.toggle, "play_all",
                                         "train every variant; press again to pause them all")
         self.reset_button = self._button("Reset", "mdi6.restart", self.reset, "reset_all",
@@ -228,6 +232,11 @@ class ComparePanel(FollowsPlotColours, QWidget):
                 if record.state == "training":
                     record.state = "paused"
         self.tiles.set_maps(frame.maps)
+        now = time.perf_counter()
+        if frame.kind == "epoch" and now - self._table_at < TABLE_SECONDS:
+            self.curves.redraw()
+            return
+        self._table_at = now
         self._redraw(frame.message)
 
     def _redraw(self, message: str = "") -> None:
