@@ -18,7 +18,7 @@ Messages to the child:
 From the child:
   ("frame", reports, maps) at most FRAME_SECONDS apart while it trains: the VariantReports since the
       last frame, in order, and the outputs over the plane (variant index → (n, n, outputs)) of
-      the variants that moved
+      the variants that moved, at most MAPS_SECONDS apart (else none)
   ("ended", kind, message, reports, maps) when a training ends: kind "paused" (paused or
       stopped), "finished" or "failed" (the message says why), with the reports and maps since
       the last frame
@@ -40,6 +40,9 @@ from core.training.probes import Plane
 from core.training.process import failure
 
 FRAME_SECONDS = 1 / 40  # a frame at most this often (with the trip to the window, ~30 a second)
+MAPS_SECONDS = 1 / 20  # the outputs over the plane at most this often: for 16 variants of the
+# spiral they cost as much as an epoch (~20 ms each on the busy 2-core machine), and a
+# boundary moves little from one epoch to the next
 POLL_SECONDS = 0.002  # how often the running loop looks for messages
 IN_FLIGHT = 2  # frames on their way at most: one drawn while the next one travels
 
@@ -165,7 +168,7 @@ def _train(conn, comparison: Comparison, target: int) -> bool:
     trainer, outputs, told = comparison.trainer, comparison.outputs, comparison.told
     pending: list[VariantReport] = []
     in_flight, keep_serving = 0, True  # frames sent and not yet drawn
-    last_frame = last_poll = 0.0
+    last_frame = last_poll = last_maps = 0.0
     kind, text = "finished", ""
     try:
         for progress in trainer.run(target):
@@ -191,7 +194,10 @@ def _train(conn, comparison: Comparison, target: int) -> bool:
             if progress.kind == "epoch" and in_flight < IN_FLIGHT and now - last_frame >= FRAME_SECONDS:
                 last_frame = now
                 in_flight += 1
-                conn.send(("frame", tuple(pending), outputs(trainer)))
+                maps = {}
+                if now - last_maps >= MAPS_SECONDS:
+                    last_maps, maps = now, outputs(trainer)
+                conn.send(("frame", tuple(pending), maps))
                 pending = []
     except Exception as exc:  # noqa: BLE001 - a design error ends the training, said in the view
         kind, text = "failed", f"{type(exc).__name__}: {exc}"
