@@ -149,3 +149,21 @@ def test_a_killed_comparison_process_is_said_and_the_window_stays_usable(spiral_
     panel.run.pause()
     panel.run.wait()
     assert panel.run.state == "paused"
+
+
+@POSIX
+def test_a_process_killed_while_the_variants_rest_is_found_at_the_next_request(spiral_window,
+                                                                                qtbot):
+    launcher = spiral_window.live.compare
+    assert launcher.compare(_seeds(2), 1)
+    panel = launcher.panel
+    qtbot.waitUntil(lambda: not panel.run.running, timeout=60000)
+    assert panel.run.state == "finished"
+    with never_left_behind(panel.run.process) as process:
+        os.kill(process.pid, signal.SIGKILL)
+        process.join(5)
+    with pytest.raises(ValueError, match="ended unexpectedly"):  # not a fresh comparison's
+        panel.run.results()  # untrained variants, passed off as these
+    assert "ended unexpectedly" in panel.summary.text()
+    panel.toggle()  # Play: nothing starts until Reset
+    assert not panel.run.running

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from core.compiler.compile import compile_design
 from core.design.design import Design
@@ -80,6 +80,7 @@ class CompareRun(QObject):
         self._loaded = False  # the process holds this comparison (sent with "compare")
         self._training = False
         self._lost: str | None = None  # why the process that held the variants is gone
+        self._arrived: list[tuple] = []  # frames read and not yet drawn: drawn as one
 
     @property
     def plane(self) -> Plane | None:
@@ -98,6 +99,7 @@ class CompareRun(QObject):
     def play(self) -> None:
         if self.running:
             return
+        self._still_there()
         if self._lost is not None:
             self.frame.emit(CompareFrame((), {}, "failed", self._lost))
             return
@@ -173,6 +175,7 @@ class CompareRun(QObject):
 
     def _ask(self, *message: Any) -> Any:
         """A request answered by the process ("results", "variant"); ValueError when it cannot."""
+        self._still_there()
         if self._lost is not None:
             raise ValueError(self._lost)
         remote = self._remote()
@@ -189,6 +192,14 @@ class CompareRun(QObject):
             raise ValueError(answer[3])
         return answer[2]
 
+    def _still_there(self) -> None:
+        """A process that held the variants and died while they rested took them with it."""
+        if self._loaded and self._lost is None and not self.remote.process.is_alive():
+            code = self.remote.process.exitcode
+            how = f"killed by signal {-code}" if code is not None and code < 0 else \
+                f"exit status {code}"
+            self._gone(f"the comparison process ended unexpectedly ({how})")
+
     def _wait_end(self, seconds: float) -> None:
         ended = self.remote.wait_for(("ended",), seconds, passed=("frame",))
         self._received(ended or ("ended", "failed", self.remote.give_up(), None, None))
@@ -196,10 +207,12 @@ class CompareRun(QObject):
     def _received(self, message: tuple) -> None:
         what = message[0]
         if what == "frame" and self._training:
-            self.frame.emit(CompareFrame(message[1], message[2]))
-            self.remote.send("drawn")
+            self._arrived.append(message)
+            if len(self._arrived) == 1:  # once the frames read together are all in
+                QTimer.singleShot(0, self, self._draw)
         elif what == "ended" and self._training:
             _, kind, text, reports, maps = message
+            self._draw()
             self._training = False
             self.remote.timer.stop()
             if reports is None:  # the process died or stopped answering: its variants are gone
@@ -209,6 +222,18 @@ class CompareRun(QObject):
             self._set_state("paused" if kind == "paused" else "finished")
         elif what == "ended" and message[1] == "failed":  # the comparison could not be built
             self.frame.emit(CompareFrame(message[3] or (), message[4] or {}, "failed", message[2]))
+
+    def _draw(self) -> None:
+        """The frames that arrived since the last one drawn, as one frame (reports in order)."""
+        arrived, self._arrived = self._arrived, []
+        if not arrived:
+            return
+        maps: dict[int, np.ndarray] = {}
+        for message in arrived:
+            maps.update(message[2])
+        self.frame.emit(CompareFrame(tuple(r for m in arrived for r in m[1]), maps))
+        for _ in arrived:
+            self.remote.send("drawn")
 
     def _gone(self, text: str) -> None:
         self._training, self._loaded = False, False
