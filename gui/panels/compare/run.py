@@ -64,6 +64,8 @@ class CompareRun(QObject):
                  parent: QObject | None = None,
                  processes: Processes | None = None) -> None:
         super().__init__(parent)
+        if processes is None:
+            raise ValueError("a comparison trains in a process of its own: give `processes`")
         self.design, self.changes, self.epochs = design.copy(), [dict(c) for c in changes], epochs
         if not self.changes:
             raise ValueError("there are no variants to train")
@@ -73,8 +75,6 @@ class CompareRun(QObject):
         # here, trained in the comparison process
         self.state = "idle"
         self.target = 0
-        if processes is None:
-            raise ValueError("a comparison trains in a process of its own: give `processes`")
         self._processes = processes
         self.remote = None  # gui.training.process.TrainingProcess, once asked for
         self._loaded = False  # the process holds this comparison (sent with "compare")
