@@ -39,7 +39,8 @@ from core.training.ensemble_group import VariantReport
 from core.training.probes import Plane
 from core.training.process import failure
 
-FRAME_SECONDS = 1 / 40  # a frame at most this often (with the trip to the window, ~30 a second)
+FRAME_SECONDS = 1 / 60  # a frame at most this often: frames go at epoch ends only, and an epoch
+# of 16 spiral variants takes ~23 ms, so 1/40 s sent one every other epoch (~22-29 a second)
 MAPS_SECONDS = 1 / 20  # the outputs over the plane at most this often: for 16 variants of the
 # spiral they cost as much as an epoch (~20 ms each on the busy 2-core machine), and a
 # boundary moves little from one epoch to the next
