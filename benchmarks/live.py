@@ -1,11 +1,15 @@
 """Live training's cost: the spiral example trains in the window with every panel visible.
 
-    python benchmarks/live.py [--seconds 8]
+    python benchmarks/live.py [--seconds 8] [--compare 16]
 
 Reports, headless (QT_QPA_PLATFORM=offscreen): frames drawn per second (paint events of the
 boundary plot, one per training snapshot; the canvas takes new weights 4 times a second), the
 event loop's 95th-percentile latency (how late a 10 ms timer fires while training runs), and
 training steps per second inside the window against `main.py train` on the same design.
+With --compare N the window's Compare view trains N variants of the spiral example instead (4
+learning rates × N/4 seeds): frames drawn per second there (the frames the view was sent and drew;
+the paint events of its loss curves and of its boundary tiles), the same event-loop latency, and
+variant-epochs per second in the window against the same comparison headless (VariantTrainer).
 Nothing here is a test: the figures go into the README with the machine they ran on.
 """
 
@@ -134,10 +138,121 @@ def window_rates(seconds: float) -> dict[str, float]:
     }
 
 
+def compare_variants(count: int) -> list:
+    """4 learning rates × count/4 seeds (at least one), as the Compare dialog's grid makes them."""
+    from core.training.grid import parse_grid
+    from gui.panels.compare.grid import variants_of
+
+    seeds = max(1, count // 4)
+    return variants_of(parse_grid(["learning_rate=0.001,0.003,0.01,0.03", f"seed=0..{seeds - 1}"],
+                                  load_design(SPIRAL)))
+
+
+def headless_compare_rate(count: int, seconds: float) -> float:
+    """Variant-epochs per second of the same comparison on VariantTrainer, in this process."""
+    from core.training.ensemble import VariantTrainer
+
+    trainer = VariantTrainer(load_design(SPIRAL), [v.changes for v in compare_variants(count)])
+    epochs, start = 0, time.perf_counter()
+    for progress in trainer.run(10**6):
+        epochs += len(progress.reports)
+        if time.perf_counter() - start >= seconds:
+            break
+    return epochs / (time.perf_counter() - start)
+
+
+def compare_rates(count: int, seconds: float) -> dict[str, float]:
+    """The Compare view trains `count` variants of the spiral in the window (every live panel
+    visible too): how often it draws, how late a 10 ms timer fires, how fast the variants train."""
+    from gui.app import make_app
+    from gui.window.main_window import MainWindow
+
+    app = make_app([])
+    window = MainWindow(restore_settings=False)
+    window.resize(1600, 1000)
+    window.show()
+    window.open_path(str(SPIRAL))
+    for dock in window.live.docks:
+        dock.show()
+    app.processEvents()
+    launcher = window.live.compare
+    panel = launcher.panel
+    variants = compare_variants(count)
+    assert launcher.compare(variants, 10**6)
+    counter = PaintCounter([panel.curves.viewport(), panel.tiles])
+    frames = [0]
+    panel.run.frame.connect(lambda _frame: frames.__setitem__(0, frames[0] + 1))
+
+    lateness: list[float] = []
+    clock = QElapsedTimer()
+    tick = QTimer(interval=10)
+    last = [0.0]
+
+    def beat() -> None:
+        now = clock.nsecsElapsed() / 1e9
+        if last[0]:
+            lateness.append(max(0.0, now - last[0] - 0.010))
+        last[0] = now
+
+    tick.timeout.connect(beat)
+    while not frames[0]:  # the comparison starts (a process, a compile)
+        app.processEvents()
+        time.sleep(0.005)
+    epochs_before = sum(r.epoch for r in panel.records)
+    frames[0] = 0
+    counter.counts = dict.fromkeys(counter.counts, 0)
+    clock.start()
+    tick.start()
+    start = time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        app.processEvents()
+        time.sleep(0.001)
+    elapsed = time.perf_counter() - start
+    tick.stop()
+    epochs = sum(r.epoch for r in panel.records) - epochs_before
+    curves, tiles = (counter.counts[id(w)] / elapsed for w in (panel.curves.viewport(), panel.tiles))
+    window.live.shutdown()
+    window.document.undo_stack.setClean()
+    window.close()
+    return {
+        "frames_per_second": frames[0] / elapsed,
+        "curves_per_second": curves,
+        "tiles_per_second": tiles,
+        "variant_epochs_per_second": epochs / elapsed,
+        "latency_p95_ms": float(np.percentile(lateness, 95)) * 1000 if lateness else float("nan"),
+        "latency_median_ms": float(np.median(lateness)) * 1000 if lateness else float("nan"),
+    }
+
+
+def main_compare(count: int, seconds: float) -> None:
+    alone = headless_compare_rate(count, seconds)
+    inside = compare_rates(count, seconds)
+    load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()},"
+          f" Qt offscreen; {backend.description()}; load {load[0]:.2f} {load[1]:.2f} {load[2]:.2f};"
+          f" spiral example, {count} variants in the Compare view, every panel visible")
+    print("| measure | result | target |")
+    print("|---|---:|---|")
+    print(f"| frames the Compare view was sent and drew, per second | "
+          f"{inside['frames_per_second']:.0f} | ≥ 30 |")
+    print(f"| paint events per second: loss curves, boundary tiles | "
+          f"{inside['curves_per_second']:.0f}, {inside['tiles_per_second']:.0f} | — |")
+    print(f"| event loop latency, median / 95th percentile | {inside['latency_median_ms']:.1f} / "
+          f"{inside['latency_p95_ms']:.1f} ms | p95 < 50 ms |")
+    print(f"| variant-epochs/s in the window ÷ headless | "
+          f"{inside['variant_epochs_per_second']:,.0f} ÷ {alone:,.0f} = "
+          f"**{inside['variant_epochs_per_second'] / alone:.0%}** | — |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--compare", type=int, default=0, metavar="N",
+                        help="train N variants in the Compare view instead of the main run")
     args = parser.parse_args()
+    if args.compare:
+        main_compare(args.compare, args.seconds)
+        return
     alone = headless_rate(args.seconds)
     inside = window_rates(args.seconds)
     ratio = inside["steps_per_second"] / alone

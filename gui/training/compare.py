@@ -1,5 +1,7 @@
 """Training → Compare… in the window: the dialog that chooses what varies, and the Compare dock
-(gui/panels/compare) where the variants then train; the window's own run pauses meanwhile."""
+(gui/panels/compare) where the variants then train, in a process of their own (started at the
+first comparison, reused by the next, ended when the window closes or another design opens);
+the window's own run pauses meanwhile."""
 
 from __future__ import annotations
 
@@ -7,9 +9,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMessageBox
 
 from core.design.errors import NeuralCanvasError
+from core.training.compare_process import serve
 from gui.panels.compare.grid import CompareDialog
 from gui.panels.compare.panel import ComparePanel
 from gui.training.controller import TrainingController
+from gui.training.process import ProcessKeeper
 
 DOCK_HEIGHT = 320  # pixels the Compare dock takes when it opens
 ROW_HEIGHT = 200  # … and the row of panels above it then
@@ -23,7 +27,8 @@ class CompareLauncher:
                  row: list | None = None) -> None:
         self.window, self.controller = window, controller
         self.row = row or []  # the docks of the panels' row above it: lower while it opens
-        self.panel = ComparePanel(window.document)
+        self.panel = ComparePanel(window.document, processes=ProcessKeeper(
+            window, target=serve, label="comparison process", starts=("compare", "train")))
         self.dock = QDockWidget("Compare", window)  # placed at the first comparison: a hidden
         self.dock.setObjectName("compare_dock")  # dock in the bottom area would take the panels'
         self.dock.setWidget(self.panel)  # row's height from the canvas

@@ -1,6 +1,8 @@
 """The training process (core.training.process.serve) seen from the GUI thread: started with
 `spawn`, read on a timer, fed by a thread of its own (a process that stops reading never blocks
-the window), watched while a request waits for its answer, and ended for certain at close."""
+the window), watched while a request waits for its answer, and ended for certain at close.
+The same machinery runs the Compare view's process (core.training.compare_process.serve): the
+loop the child serves, its name and the messages that begin a run are given."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import queue
 import signal
 import threading
 import time
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -28,6 +31,10 @@ NOT_ANSWERING = ("the training process does not answer (it may be stopped or stu
                  "ended")
 
 
+def not_answering(label: str) -> str:
+    return NOT_ANSWERING.replace("the training process", f"the {label}", 1)
+
+
 def _how_it_ended(exitcode: int | None) -> str:
     if exitcode is not None and exitcode < 0:
         if -exitcode == getattr(signal, "SIGKILL", None):
@@ -39,16 +46,20 @@ def _how_it_ended(exitcode: int | None) -> str:
 
 
 class TrainingProcess(QObject):
-    """The training process (core.training.process.serve), seen from the GUI thread."""
+    """The training process (core.training.process.serve by default: `target`, the loop the child
+    serves over its end of the pipe), seen from the GUI thread. `label` names it to the person;
+    a message whose first word is in `starts` begins a run (its silences are measured anew)."""
 
     received = Signal(tuple)
 
-    def __init__(self, parent: QObject) -> None:
+    def __init__(self, parent: QObject, target: Callable[[Any], None] = serve,
+                 label: str = "training process", starts: Iterable[str] = ("run",)) -> None:
         super().__init__(parent)
+        self.label, self.starts = label, frozenset(starts)
         context = multiprocessing.get_context("spawn")  # no fork of a process that runs Qt
         self.conn, child = context.Pipe()
-        self.process = context.Process(target=serve, args=(child,), daemon=True,
-                                       name="neuralcanvas-training")
+        self.process = context.Process(target=target, args=(child,), daemon=True,
+                                       name=f"neuralcanvas-{label.split()[0]}")
         self.process.start()
         child.close()
         self.heard = time.perf_counter()  # when the process last said something
@@ -58,7 +69,7 @@ class TrainingProcess(QObject):
         self._over = False  # "ended" for its death or silence was given: say it once
         self._outbox: queue.SimpleQueue = queue.SimpleQueue()
         self._sender = threading.Thread(target=self._send_all, daemon=True,
-                                        name="neuralcanvas-training-send")
+                                        name=f"neuralcanvas-{label.split()[0]}-send")
         self._sender.start()
         self.timer = QTimer(self, interval=POLL_MS)
         self.timer.timeout.connect(self.poll)
@@ -68,7 +79,7 @@ class TrainingProcess(QObject):
     # ------------------------------------------------------------------ to the process
     def send(self, *message: Any) -> None:
         """Queue a message; the sending thread writes it (the window never waits on the pipe)."""
-        if message and message[0] == "run":
+        if message and message[0] in self.starts:
             self.heard, self.longest_silence, self._asked = time.perf_counter(), None, None
         self._outbox.put(message)
 
@@ -125,8 +136,8 @@ class TrainingProcess(QObject):
         self._over = True
         self.process.join(KILL_SECONDS)
         how = _how_it_ended(self.process.exitcode)
-        self.received.emit(("ended", "failed", f"the training process ended unexpectedly "
-                                               f"({how})", None, None))
+        self.received.emit(("ended", "failed", f"the {self.label} ended unexpectedly ({how})",
+                            None, None))
 
     def _look(self) -> None:
         """A request waits for its answer: end a process that stays silent past the limit."""
@@ -140,20 +151,28 @@ class TrainingProcess(QObject):
             self.watch.stop()
             if not self._over:
                 self._over = True
-                self.received.emit(("ended", "failed", NOT_ANSWERING, None, None))
+                self.received.emit(("ended", "failed", not_answering(self.label), None, None))
 
     def wait_for_end(self, seconds: float = STOP_SECONDS) -> tuple | None:
         """Read until the run's "ended" message (snapshots on the way are dropped, the run's
         timeline is passed on); None when it does not come within `seconds` or the process died."""
+        return self.wait_for(("ended",), seconds)
+
+    def wait_for(self, kinds: Iterable[str], seconds: float = STOP_SECONDS,
+                 passed: Iterable[str] = ("timeline",)) -> tuple | None:
+        """Read until a message whose first word is one of `kinds` and return it; those on the
+        way whose first word is in `passed` are given on (`received`), the others dropped. None
+        when none comes within `seconds` or the process died."""
+        kinds, passed = frozenset(kinds), frozenset(passed)
         deadline = time.perf_counter() + seconds
         try:
             while time.perf_counter() < deadline:
                 if self.conn.poll(0.05):
                     message = self.conn.recv()
                     self._heard(message)
-                    if message[0] == "ended":
+                    if message[0] in kinds:
                         return message
-                    if message[0] == "timeline":
+                    if message[0] in passed:
                         self.received.emit(message)
                 elif not self.process.is_alive():
                     return None
@@ -170,8 +189,8 @@ class TrainingProcess(QObject):
         self.watch.stop()
         self._over = True
         if alive:
-            return NOT_ANSWERING
-        return f"the training process ended unexpectedly ({_how_it_ended(self.process.exitcode)})"
+            return not_answering(self.label)
+        return f"the {self.label} ended unexpectedly ({_how_it_ended(self.process.exitcode)})"
 
     def end(self) -> None:
         """End the process now, whatever it is doing: SIGKILL (a stopped process ignores
@@ -192,3 +211,25 @@ class TrainingProcess(QObject):
         self._sender.join(KILL_SECONDS)
         if not self._sender.is_alive():  # never close a pipe a thread is still writing to
             self.conn.close()
+
+
+class ProcessKeeper:
+    """A process (TrainingProcess(parent, **options)) started when first asked for, the same one
+    given again while it lives, a new one after it died; `close` ends it for certain. The Compare
+    view is given one (its panels may not start processes themselves: gui.training is above)."""
+
+    def __init__(self, parent: QObject, **options: Any) -> None:
+        self.parent, self.options = parent, options
+        self.remote: TrainingProcess | None = None
+
+    def __call__(self) -> TrainingProcess:
+        if self.remote is None or not self.remote.process.is_alive():
+            self.close()
+            self.remote = TrainingProcess(self.parent, **self.options)
+        return self.remote
+
+    def close(self) -> None:
+        if self.remote is not None:
+            self.remote.close()
+            self.remote.deleteLater()
+            self.remote = None

@@ -14,6 +14,9 @@ from gui.panels.plot_style import PlotColours, style_plot
 
 HOVER_PIXELS = 8  # the mouse this close to a curve picks it
 FADED = 60  # the alpha of the other curves while one is highlighted
+WIDTH = 1.0  # a curve's pen: one pixel wide is drawn several times faster than a wider one
+# (measured: the 32 curves of 16 variants at 500 epochs, painted in 26 ms against 65 ms at 1.6),
+# which a comparison redraws many times a second; the highlighted curve is drawn thick
 
 
 class CompareCurves(pg.PlotWidget):
@@ -26,7 +29,7 @@ class CompareCurves(pg.PlotWidget):
         self.setObjectName("compare_curves")
         self.colours = colours
         self.records: list[VariantRecord] = []
-        self.curves: list[tuple[pg.PlotDataItem, pg.PlotDataItem]] = []
+        self.curves: list[tuple[pg.PlotCurveItem, pg.PlotCurveItem]] = []
         self.highlighted: int | None = None
         plot = self.getPlotItem()
         plot.setMouseEnabled(x=False, y=False)
@@ -41,16 +44,26 @@ class CompareCurves(pg.PlotWidget):
             plot.removeItem(train)
             plot.removeItem(test)
         self.records, self.highlighted = records, None
-        self.curves = [(plot.plot(connect="finite"), plot.plot(connect="finite"))
-                       for _ in records]
+        self.curves = [(pg.PlotCurveItem(connect="finite"), pg.PlotCurveItem(connect="finite"))
+                       for _ in records]  # curves, not PlotDataItems: half the cost to set
+        for train, test in self.curves:
+            plot.addItem(train)
+            plot.addItem(test)
+        self._drawn: list[int | None] = [None] * len(records)  # the epochs each curve shows
+        self._columns = [_Columns() for _ in records]
         self._pens()
         self.redraw()
 
     def redraw(self) -> None:
-        for record, (train, test) in zip(self.records, self.curves, strict=True):
-            epochs = np.array([h["epoch"] for h in record.history], dtype=np.float64)
-            train.setData(epochs, _column(record, "train_loss"))
-            test.setData(epochs, _column(record, "test_loss"))
+        for n, (record, (train, test)) in enumerate(zip(self.records, self.curves, strict=True)):
+            if self._drawn[n] == len(record.history):  # nothing new (finished, diverged)
+                continue
+            self._drawn[n] = len(record.history)
+            epochs, train_loss, test_loss = self._columns[n].of(record.history)
+            train.setData(epochs, train_loss)
+            test.setData(epochs, test_loss)
+        box = self.getPlotItem().getViewBox()
+        box.prepareForPaint()  # the new range now: the axes follow in the same paint, not another
 
     def highlight(self, index: int | None) -> None:
         if index != self.highlighted:
@@ -63,7 +76,7 @@ class CompareCurves(pg.PlotWidget):
             on = self.highlighted == record.index
             if self.highlighted is not None and not on:
                 colour.setAlpha(FADED)
-            width = 3.2 if on else 1.6
+            width = 3.2 if on else WIDTH
             train.setPen(pg.mkPen(colour, width=width))
             test.setPen(pg.mkPen(colour, width=width, style=Qt.PenStyle.DashLine))
             for curve in (train, test):
@@ -101,6 +114,24 @@ class CompareCurves(pg.PlotWidget):
         self.hovered.emit(best)
 
 
-def _column(record: VariantRecord, key: str) -> np.ndarray:
-    values = [h.get(key) for h in record.history]
-    return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+class _Columns:
+    """A variant's epochs, train and test loss as arrays, grown as its history grows (a history
+    that is not the one before plus new epochs, after a reset, is read again)."""
+
+    def __init__(self) -> None:
+        self.history: list | None = None
+        self.rows = np.empty((0, 3))
+
+    def of(self, history: list[dict]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        n = len(self.rows)
+        if history is not self.history or len(history) < n:
+            self.history, n, self.rows = history, 0, np.empty((0, 3))
+        if len(history) > n:
+            new = np.array([(h["epoch"], _number(h.get("train_loss")), _number(h.get("test_loss")))
+                            for h in history[n:]], dtype=np.float64)
+            self.rows = np.concatenate([self.rows, new])
+        return self.rows[:, 0], self.rows[:, 1], self.rows[:, 2]
+
+
+def _number(value) -> float:
+    return np.nan if value is None else value

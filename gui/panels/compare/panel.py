@@ -8,6 +8,7 @@ picked from its kept weights)."""
 from __future__ import annotations
 
 import html
+import time
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -30,13 +31,15 @@ from gui.document.document import Document
 from gui.panels.compare.curves import CompareCurves
 from gui.panels.compare.grid import Variant
 from gui.panels.compare.kept import comparison_of_run, records_of
-from gui.panels.compare.run import CompareFrame, CompareRun
+from gui.panels.compare.run import CompareFrame, CompareRun, Processes
 from gui.panels.compare.table import VariantTable, make_records, records_csv
 from gui.panels.compare.tiles import BoundaryTiles
 from gui.panels.plot_style import FollowsPlotColours, PlotColours
 from gui.widgets import exports
 from gui.widgets.theme import icon
 
+TABLE_SECONDS = 0.25  # while the variants train, the table, its order and the summary follow this
+# often (sizing a table's columns to their contents reads every cell); curves and tiles every frame
 NOTHING_YET = "Training → Compare… chooses what varies; the variants then train here side by side."
 NOT_KEPT = ("their weights were not kept with the design: picking a variant needs training again "
             "(Training → Compare…)")
@@ -47,15 +50,18 @@ class ComparePanel(FollowsPlotColours, QWidget):
 
     state_changed = Signal(str)  # the run's: "idle" | "running" | "paused" | "finished"
 
-    def __init__(self, document: Document, parent: QWidget | None = None) -> None:
+    def __init__(self, document: Document, parent: QWidget | None = None,
+                 processes: Processes | None = None) -> None:
         super().__init__(parent)
         self.document = document
         self.colours = PlotColours.from_palette()
         self.run: CompareRun | None = None
+        self.processes = processes  # the comparisons' process, started when first needed
         self.records = []
         self.kept: Comparison | None = None  # the design's comparison, shown while there is no run
         self._kept_build = None  # how its outputs become colour
         self._run_of = None  # the design the run compares variants of: its results go to it
+        self._table_at = 0.0  # when the table was last refreshed
         self.play_button = self._button("Play", "mdi6.play", self.toggle, "play_all",
                                         "train every variant; press again to pause them all")
         self.reset_button = self._button("Reset", "mdi6.restart", self.reset, "reset_all",
@@ -140,16 +146,17 @@ class ComparePanel(FollowsPlotColours, QWidget):
     # ------------------------------------------------------------------ a comparison
     def start(self, variants: list[Variant], epochs: int, play: bool = True) -> None:
         """Compare these variants of the design as it is now, `epochs` epochs per Play."""
-        self.shutdown()
+        self._end_run()
         self.kept = None
-        self.run = CompareRun(self.document.design, [v.changes for v in variants], epochs, self)
+        self.run = CompareRun(self.document.design, [v.changes for v in variants], epochs, self,
+                              self.processes)
         self._run_of = self.document.design
         self.run.frame.connect(self._frame)
         self.run.state_changed.connect(self._state_changed)
         self.records = make_records(variants)
         self.table_model.set_records(self.records)
         self.curves.set_records(self.records)
-        self.tiles.set_data(self.run.trainer.groups[0].build, self.run.plane)
+        self.tiles.set_data(self.run.build, self.run.plane)
         self.tiles.setVisible(self.run.plane is not None)
         self.tiles.set_order(self._ordered())
         self._say()
@@ -168,12 +175,18 @@ class ComparePanel(FollowsPlotColours, QWidget):
         for record in self.records:
             record.history.clear()
             record.state, record.reason, record.epoch = "waiting", "", 0
-        self.tiles.set_data(self.run.trainer.groups[0].build, self.run.plane)
+        self.tiles.set_data(self.run.build, self.run.plane)
         self._redraw()
 
-    def shutdown(self) -> None:
+    def _end_run(self) -> None:
         if self.run is not None:
-            self.run.stop()
+            self.run.close()
+
+    def shutdown(self) -> None:
+        """The comparison stops and its process ends (closing, another design)."""
+        self._end_run()
+        if self.processes is not None:
+            self.processes.close()
 
     def clear(self) -> None:
         """Another design is open (New, Open): the comparison of the one before ends, unshown."""
@@ -194,9 +207,9 @@ class ComparePanel(FollowsPlotColours, QWidget):
         """The variant's settings and trained weights become the design's: one undo step."""
         if self.run is None:
             return self._pick_kept(index)
-        design: Design = self.run.variant_design(index)
         record = self.records[index]
         try:
+            design: Design = self.run.variant_design(index)
             self.document.take_variant(design, f"Use variant {index + 1} ({record.name})")
         except ValueError as exc:  # the design was edited since: other nodes or wires
             self._say(f"variant {index + 1} cannot become the design: {exc}")
@@ -234,6 +247,11 @@ class ComparePanel(FollowsPlotColours, QWidget):
                 if record.state == "training":
                     record.state = "paused"
         self.tiles.set_maps(frame.maps)
+        now = time.perf_counter()
+        if frame.kind == "epoch" and now - self._table_at < TABLE_SECONDS:
+            self.curves.redraw()
+            return
+        self._table_at = now
         self._redraw(frame.message)
 
     def _redraw(self, message: str = "") -> None:
@@ -305,7 +323,7 @@ class ComparePanel(FollowsPlotColours, QWidget):
         self.curves.apply_colours(self.colours)
         self._set_key()
         self.tiles.apply_colours(self.colours, self._kept_build if self.run is None
-                                 else self.run.trainer.groups[0].build)
+                                 else self.run.build)
 
     # ------------------------------------------------------------------ kept with the design
     def keep(self) -> bool:
