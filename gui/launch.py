@@ -5,6 +5,7 @@ main.py): no command opens the window (with a design, if named); `train`, `expor
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 HEADLESS_COMMANDS = {"train", "sweep", "export", "import", "-h", "--help", "--version"}
@@ -21,6 +22,16 @@ def window_size(text: str) -> tuple[int, int]:
         raise argparse.ArgumentTypeError(f"{text!r} is not a window size such as 1280x800 "
                                          "(200 to 10000 pixels each way)")
     return size
+
+
+def _window_backend() -> None:
+    """Before the window loads the engine: where the person named no backend (NCANVAS_BACKEND),
+    the window runs on NumPy (what it computes itself is small: one step, a probe) and marks that
+    its training processes take the backend each design's work wants (core.engine.backend.
+    for_training), CuPy only for a big network on a machine with a CUDA device."""
+    if not os.environ.get("NCANVAS_BACKEND", "").strip():
+        os.environ["NCANVAS_BACKEND"] = "numpy"
+        os.environ["NCANVAS_BACKEND_BY_WORK"] = "1"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -40,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         from core.cli import main as cli_main  # a headless command never loads Qt
 
         return cli_main(argv)  # argparse there explains the mistake in one line
+    _window_backend()
     from gui.app import SCREENSHOT_SIZE, run  # a headless command never loads Qt
 
     if args.size is not None and args.screenshot is None:

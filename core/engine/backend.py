@@ -71,6 +71,17 @@ def choose_for(work: float, setting: str | None = None) -> str:
     return "cupy" if cupy is not None else "numpy"
 
 
+BY_WORK = "NCANVAS_BACKEND_BY_WORK"  # set by the window when the person named no backend: it
+# loads itself on NumPy (its own computations are small) and its training processes by the work
+
+
+def for_training(work: float) -> str:
+    """The backend the window's training process should run steps of `work` floating-point
+    operations on: `choose_for`'s, where the person named none (the window, loaded on NumPy,
+    marks that with BY_WORK); NCANVAS_BACKEND where they did."""
+    return choose_for(work, "" if os.environ.get(BY_WORK) else None)
+
+
 def cpu_threads() -> int:
     """The cores this process may run on."""
     try:

@@ -13,6 +13,8 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from core.design.design import TrainingState
 from core.design.errors import NeuralCanvasError, OutOfMemoryError, TrainingError
+from core.engine import backend
+from core.engine.work import step_work
 from core.files.fileformat import design_to_dict
 from core.training import probes
 from core.training.process import views_for
@@ -105,10 +107,12 @@ class TrainingController(TimelineActs, QObject):
             if met:
                 self.note.emit(f"{met[:1].upper()}{met[1:]}: one epoch more, then it stops.")
         self.ended = None
-        if self.remote is None or not self.remote.process.is_alive():
+        wanted = backend.for_training(step_work(self.trainer.build.model, settings.batch_size))
+        if self.remote is None or not self.remote.process.is_alive() \
+                or self.remote.backend != wanted:
             if self.remote is not None:
                 self.remote.close()
-            self.remote = TrainingProcess(self)
+            self.remote = TrainingProcess(self, backend=wanted)
             self.remote.received.connect(self._received)
         self._history, self._run_moments, self._kept = [], None, None
         self.remote.send("run", design_to_dict(self.document.design, comparison=False),
@@ -117,6 +121,14 @@ class TrainingController(TimelineActs, QObject):
         self._running = True
         self._set_state("running")
         return True
+
+    def backend_text(self) -> str:
+        """What trains, in words: the window's engine, or the backend its training process was
+        started on for this design's size (CuPy for a big network on a machine with a GPU)."""
+        chosen = "" if self.remote is None else self.remote.backend
+        if chosen in ("", backend.name):
+            return backend.description()
+        return "CuPy on the GPU" if chosen == "cupy" else "NumPy"
 
     def pause(self) -> None:
         if self.running:

@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
 )
 
 from core.compiler.memory import machine_memory, size_text, summary
-from core.engine import backend
 from core.training.inside import view_kind
 from gui.panels.boundary.panel import BoundaryPanel
 from gui.panels.confusion import ConfusionPanel
@@ -296,7 +295,7 @@ class LiveTraining:
                 parts.append(f"{snap.steps_per_second:,.0f} steps/s")
         if self._memory:
             parts.append(self._memory)
-        parts.append(backend.description())
+        parts.append(self.controller.backend_text())
         self.status.setText("   ·   ".join(parts))
 
     def shutdown(self) -> None:

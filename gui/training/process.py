@@ -17,6 +17,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from core.training.child import serve_on
 from core.training.process import serve
 
 POLL_MS = 5  # how often the window reads what the training process sent
@@ -53,12 +54,16 @@ class TrainingProcess(QObject):
     received = Signal(tuple)
 
     def __init__(self, parent: QObject, target: Callable[[Any], None] = serve,
-                 label: str = "training process", starts: Iterable[str] = ("run",)) -> None:
+                 label: str = "training process", starts: Iterable[str] = ("run",),
+                 backend: str = "") -> None:
         super().__init__(parent)
         self.label, self.starts = label, frozenset(starts)
+        self.backend = backend  # what it trains on ("numpy", "cupy"; "" the window's own)
         context = multiprocessing.get_context("spawn")  # no fork of a process that runs Qt
         self.conn, child = context.Pipe()
-        self.process = context.Process(target=target, args=(child,), daemon=True,
+        # the loop by name, imported in the child once its backend is set (core.training.child)
+        loop = f"{target.__module__}:{target.__name__}"
+        self.process = context.Process(target=serve_on, args=(child, loop, backend), daemon=True,
                                        name=f"neuralcanvas-{label.split()[0]}")
         self.process.start()
         child.close()
@@ -222,10 +227,12 @@ class ProcessKeeper:
         self.parent, self.options = parent, options
         self.remote: TrainingProcess | None = None
 
-    def __call__(self) -> TrainingProcess:
-        if self.remote is None or not self.remote.process.is_alive():
+    def __call__(self, backend: str = "") -> TrainingProcess:
+        """The process, on `backend` ("" the window's): one on another backend is replaced."""
+        remote = self.remote
+        if remote is None or not remote.process.is_alive() or remote.backend != backend:
             self.close()
-            self.remote = TrainingProcess(self.parent, **self.options)
+            self.remote = TrainingProcess(self.parent, **self.options, backend=backend)
         return self.remote
 
     def close(self) -> None:

@@ -169,3 +169,35 @@ def test_a_process_killed_while_the_variants_rest_is_found_at_the_next_request(s
     assert "ended unexpectedly" in panel.summary.text()
     panel.toggle()  # Play: nothing starts until Reset
     assert not panel.run.running
+
+
+def test_the_comparison_process_runs_on_the_backend_all_the_variants_steps_want(
+        spiral_window, qtbot, monkeypatch):
+    """A comparison asks core which backend one step of all its variants wants (16 small
+    networks may add up to a GPU's worth) and its process runs on that one; a comparison that
+    wants another backend gets a new process."""
+    from core.engine.work import step_work
+    from gui.panels.compare import run as compare_run
+
+    asked: list[float] = []
+    wanted = {"now": "numpy"}
+
+    def for_training(work: float) -> str:
+        asked.append(work)
+        return wanted["now"]
+
+    monkeypatch.setattr(compare_run.backend, "for_training", for_training)
+    launcher = spiral_window.live.compare
+    assert launcher.compare(_seeds(4), 1)
+    panel = launcher.panel
+    first = panel.run.remote
+    assert first.backend == "numpy"
+    batch = spiral_window.document.design.training.batch_size
+    assert asked[-1] == 4 * step_work(panel.run.build.model, batch)
+    panel.run.wait()
+    wanted["now"] = ""
+    assert launcher.compare(_seeds(2), 1)
+    assert panel.run.remote is not first and panel.run.remote.backend == ""
+    panel.run.wait()
+    assert all(r.epoch == 1 for r in panel.records)
+    assert not first.process.is_alive()

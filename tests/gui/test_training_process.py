@@ -170,3 +170,39 @@ def test_a_design_that_cannot_fit_is_refused_at_play_with_the_figures(window, qt
     assert not window.live.controller.running and window.live.controller.process is None
     text = window.live.banner.text.text()
     assert "more than the 16 GiB this machine has" in text and "'c3'" in text
+
+
+def test_the_training_process_runs_on_the_backend_the_designs_work_wants(xor_window, qtbot,
+                                                                          monkeypatch):
+    """Play asks core which backend a step of this design wants (CuPy only for a big network
+    where a device is) and starts the training process on it; a design that wants another
+    backend than the running process has gets a new process on that one."""
+    from core.engine import backend
+    from core.engine.work import step_work
+    from gui.training import controller as training_controller
+
+    asked: list[float] = []
+    wanted = {"now": "numpy"}
+
+    def for_training(work: float) -> str:
+        asked.append(work)
+        return wanted["now"]
+
+    monkeypatch.setattr(training_controller.backend, "for_training", for_training)
+    controller = xor_window.live.controller
+    train_until_shown(xor_window, qtbot, 1)
+    first = controller.remote
+    assert first.backend == "numpy"
+    design = xor_window.document.design
+    assert asked[-1] == step_work(controller.trainer.build.model, design.training.batch_size)
+    controller.pause()
+    qtbot.waitUntil(lambda: not controller.running, timeout=30000)
+    wanted["now"] = ""  # the window's own backend: another process
+    shown: list = []
+    controller.weights_shown.connect(shown.append)
+    epoch = design.state.epoch
+    xor_window.live.bar.act_play.trigger()
+    qtbot.waitUntil(lambda: bool(shown) and shown[-1].epoch > epoch, timeout=30000)
+    assert controller.remote is not first and controller.remote.backend == ""
+    assert not first.process.is_alive()
+    assert controller.backend_text() == backend.description()

@@ -473,3 +473,19 @@ def test_a_design_opened_before_the_window_shows_brings_its_view_and_data_set_fo
     assert chosen.isChecked()
     shown = live.data.strip_scroll.viewport().rect()
     assert shown.contains(chosen.mapTo(live.data.strip_scroll.viewport(), chosen.rect().center()))
+
+
+def test_the_window_loads_on_numpy_and_leaves_the_training_backend_to_the_work(monkeypatch):
+    """No backend named: the window's own engine is NumPy, and its training processes are
+    marked to choose by each design's work; a named one is left as it is, for all of them."""
+    from core.engine import backend
+    from gui import launch
+
+    monkeypatch.delenv(backend.ENV_VAR, raising=False)
+    monkeypatch.delenv(backend.BY_WORK, raising=False)
+    launch._window_backend()
+    assert os.environ[backend.ENV_VAR] == "numpy" and os.environ[backend.BY_WORK] == "1"
+    monkeypatch.setenv(backend.ENV_VAR, "cupy")
+    monkeypatch.delenv(backend.BY_WORK)
+    launch._window_backend()
+    assert os.environ[backend.ENV_VAR] == "cupy" and backend.BY_WORK not in os.environ

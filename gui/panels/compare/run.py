@@ -22,6 +22,8 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from core.compiler.compile import compile_design
 from core.design.design import Design
+from core.engine import backend
+from core.engine.work import variants_step_work
 from core.files.fileformat import design_to_dict
 from core.training.compare_process import plane_of
 from core.training.ensemble import VariantResult
@@ -36,7 +38,7 @@ class Processes(Protocol):
     """Where a comparison's process comes from (gui.training.process.ProcessKeeper): calling it
     gives the process, started if it was not running; `close` ends it."""
 
-    def __call__(self) -> Any: ...
+    def __call__(self, backend: str = "") -> Any: ...
 
     def close(self) -> None: ...
 
@@ -72,7 +74,9 @@ class CompareRun(QObject):
         designs = [variant_design(self.design, c) for c in self.changes]  # refused here, as a
         # VariantTrainer would refuse them
         self.build = compile_design(designs[0])  # the boundary tiles' colours and data: compiled
-        # here, trained in the comparison process
+        # here, trained in the comparison process, on the backend a step of all variants wants
+        self.backend = backend.for_training(variants_step_work(
+            self.build.model, [d.training.batch_size for d in designs]))
         self.state = "idle"
         self.target = 0
         self._processes = processes
@@ -164,7 +168,7 @@ class CompareRun(QObject):
     # ------------------------------------------------------------------ the process
     def _remote(self):
         """The process, connected to this run; a new process has lost the variants trained."""
-        remote = self._processes()
+        remote = self._processes(self.backend)
         if remote is not self.remote:
             if self.remote is not None:
                 self.remote.received.disconnect(self._received)
