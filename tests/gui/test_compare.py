@@ -320,3 +320,18 @@ def test_on_a_short_window_compare_takes_the_rows_place_and_gives_it_back(
     qtbot.wait(100)
     assert launcher.dock.isVisible() and window.centralWidget().height() >= 300
     assert all(not dock.isVisible() for dock in row) == replaces
+
+
+def test_a_tiles_caption_cut_short_is_whole_in_its_tooltip(spiral_window, qtbot):
+    launcher = spiral_window.live.compare
+    assert launcher.compare(variants_of(parse_grid(["learning_rate=0.001,0.003", "seed=0..1"],
+                                                   spiral_window.document.design)), 1)
+    panel = launcher.panel
+    _wait_done(qtbot, panel)
+    tiles = panel.tiles
+    tiles.resize(240, 160)  # small tiles: the captions are cut short
+    tiles.repaint()
+    rect, index = tiles._places[0]
+    QTest.mouseMove(tiles, rect.center().toPoint())
+    record = panel.records[index]
+    assert tiles.toolTip() == f"{index + 1}. {record.name}" and "seed" in tiles.toolTip()

@@ -174,7 +174,11 @@ class BoundaryTiles(QWidget):
         return None
 
     def mouseMoveEvent(self, event) -> None:  # noqa: N802 - Qt's
-        self.hovered.emit(self.tile_at(event.position().x(), event.position().y()))
+        index = self.tile_at(event.position().x(), event.position().y())
+        # a caption cut short ("5. lr 0.01 · se…") is whole in the tile's tooltip
+        names = {record.index: f"{record.index + 1}. {record.name}" for record in self.order}
+        self.setToolTip(names.get(index, "") if index is not None else "")
+        self.hovered.emit(index)
 
     def leaveEvent(self, _event) -> None:  # noqa: N802 - Qt's
         self.hovered.emit(None)
