@@ -105,3 +105,11 @@ def inspector(qtbot, document):
     qtbot.waitExposed(widget)
     widget.activateWindow()
     return widget
+
+
+@pytest.fixture
+def spiral_window(window):
+    """The main window with the spiral example open (the Compare view's tests)."""
+    assert window.open_path(str(EXAMPLES / "spiral.ncanvas"))
+    yield window
+    window.live.shutdown()

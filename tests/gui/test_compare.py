@@ -25,13 +25,6 @@ RATES = "0.001, 0.003, 0.01, 0.03"
 EPOCHS = 3
 
 
-@pytest.fixture
-def spiral_window(window):
-    assert window.open_path(str(EXAMPLES / "spiral.ncanvas"))
-    yield window
-    window.live.shutdown()
-
-
 def _dialog(qtbot, design, selected=()) -> CompareDialog:
     dialog = CompareDialog(design, selected)
     qtbot.addWidget(dialog)

@@ -5,7 +5,6 @@ and a process killed mid-run is said in the view while the window stays usable."
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import time
@@ -18,15 +17,9 @@ from core.files.fileformat import load_design
 from core.training.grid import parse_grid
 from gui.panels.compare.grid import variants_of
 from resources import EXAMPLES
+from tests.gui.processes import never_left_behind
 
 POSIX = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="POSIX signals kill it")
-
-
-@pytest.fixture
-def spiral_window(window):
-    assert window.open_path(str(EXAMPLES / "spiral.ncanvas"))
-    yield window
-    window.live.shutdown()
 
 
 def _seeds(count: int):
@@ -37,18 +30,6 @@ def _seeds(count: int):
 def _sixteen():
     return variants_of(parse_grid(["learning_rate=0.001,0.003,0.01,0.03", "seed=0..3"],
                                   load_design(EXAMPLES / "spiral.ncanvas")))
-
-
-@contextlib.contextmanager
-def never_left_behind(process):
-    """Whatever the test finds, the process it kills does not outlive it."""
-    try:
-        yield process
-    finally:
-        if process.is_alive():
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(process.pid, signal.SIGKILL)
-            process.join(5)
 
 
 def test_sixteen_variants_train_in_another_process_and_the_window_keeps_its_beat(

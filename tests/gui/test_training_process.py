@@ -4,7 +4,6 @@ run's weights with the epoch and history that match them, and leaves no process 
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import signal
@@ -16,6 +15,7 @@ from PySide6.QtWidgets import QMessageBox
 from core.training.trainer import Trainer
 from gui.training import process as training_process
 from resources import EXAMPLES
+from tests.gui.processes import never_left_behind
 
 POSIX = pytest.mark.skipif(not hasattr(signal, "SIGSTOP"), reason="POSIX signals stop and kill it")
 
@@ -27,18 +27,6 @@ def xor_window(window, monkeypatch):
     window.document.set_training(target_accuracy=None, epochs=100000)
     yield window
     window.live.shutdown()
-
-
-@contextlib.contextmanager
-def never_left_behind(process):
-    """Whatever the test finds, the process it stops or kills does not outlive it."""
-    try:
-        yield process
-    finally:
-        if process.is_alive():
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(process.pid, signal.SIGKILL)
-            process.join(5)
 
 
 def train_until_shown(window, qtbot, epochs: int = 2) -> list:
