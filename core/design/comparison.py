@@ -4,6 +4,9 @@ they fit the budget, its weights (the flat buffer of its own compiled model)."""
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -63,6 +66,7 @@ class Comparison:
 
     epochs: int
     variants: tuple[ComparedVariant, ...] = field(default_factory=tuple)
+    base: str = ""  # weights_base of the design the variants were made from ("" not known)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "variants", tuple(self.variants))
@@ -79,7 +83,24 @@ class Comparison:
     def without_weights(self) -> Comparison:
         return Comparison(self.epochs, tuple(
             ComparedVariant(v.labels, v.changes, v.state, v.reason, v.epoch, v.step, v.history)
-            for v in self.variants))
+            for v in self.variants), self.base)
+
+    def weights_fit(self, design: Any) -> bool:
+        """Whether the kept weights were trained for this design: its nodes, wires and data set
+        as they were when the variants were made (an activation changed since, another data set
+        of as many inputs: the same number of weights, but not what they mean)."""
+        return bool(self.base) and self.base == weights_base(design)
+
+
+def weights_base(design: Any) -> str:
+    """A digest of what a design's weights mean: its nodes (their parameters but a neuron's bias,
+    a weight), wires and data set; equal for two designs whose weights can be swapped."""
+    nodes = [[node.id, node.kind, {k: v for k, v in node.params.items() if k != "bias"}]
+             for node in design.nodes.values()]
+    wires = [[c.id, c.source, c.target] for c in design.connections.values()]
+    text = json.dumps([nodes, wires, dataclasses.asdict(design.dataset)], sort_keys=True,
+                      default=repr)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def limit_problems(comparison: Comparison) -> list[str]:

@@ -6,7 +6,6 @@ the variant's own model."""
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping
 from dataclasses import fields
 from typing import Any
@@ -47,6 +46,7 @@ def comparison_raw(design: Design, comparison: Comparison, weights: bool,
     """The file form of the design's comparison. A variant's weights are written while they fit
     the variant of the design as it is (the design edited since the comparison: they do not, and
     picking that variant needs training again), so that the file always opens again."""
+    weights = weights and comparison.weights_fit(design)  # for the design as it is now, or none
     sizes = _sizes(design, [v.changes for v in comparison.variants]) if weights else {}
     variants = []
     for i, v in enumerate(comparison.variants):
@@ -62,7 +62,7 @@ def comparison_raw(design: Design, comparison: Comparison, weights: bool,
         entry["weights"] = encode_array(w, (*where, "weights"), problems) if fits else None
         variants.append(entry)
     return {"epochs": plain_json(comparison.epochs, (*HERE, "epochs"), problems),
-            "variants": variants}
+            "base": comparison.base, "variants": variants}
 
 
 # ===================================================================== reading
@@ -90,15 +90,18 @@ def comparison_limit_problems(data: Mapping[str, Any]) -> list[Problem]:
         if not isinstance(w, dict):
             continue
         shape, data_text, dtype = w.get("shape"), w.get("data"), w.get("dtype")
-        if isinstance(shape, list) and all(isinstance(n, int) and n >= 0 for n in shape):
-            declared += math.prod(shape) * (_ITEMSIZE.get(dtype, 8) if isinstance(dtype, str)
-                                            else 8)
-        if isinstance(data_text, str):
-            text += len(data_text) * 3 // 4
+        # one dimension (the schema allows no other): a long list is never multiplied out, and a
+        # size past the budget is counted as just past it (no huge integers, no float overflow)
+        if isinstance(shape, list) and len(shape) == 1 and isinstance(shape[0], int) \
+                and not isinstance(shape[0], bool) and shape[0] >= 0:
+            size = min(shape[0], WEIGHTS_BUDGET + 1)
+            declared += size * (_ITEMSIZE.get(dtype, 8) if isinstance(dtype, str) else 8)
+        if isinstance(data_text, str):  # base64: 3 bytes per 4 characters, less the padding
+            text += len(data_text) * 3 // 4 - data_text[-2:].count("=")
     if max(declared, text) > WEIGHTS_BUDGET:
         problems.append(Problem(
-            f"the variants' weights take {max(declared, text) / 2**20:.1f} MiB, more than the "
-            f"{WEIGHTS_BUDGET // 2**20} MiB a file may hold", path=json_path(*HERE)))
+            f"the variants' weights take more than the {WEIGHTS_BUDGET // 2**20} MiB a file may "
+            f"hold", path=json_path(*HERE)))
     return problems
 
 
@@ -134,7 +137,11 @@ def comparison_of(design: Design, model: ComparisonModel,
         variants.append(ComparedVariant(
             dict(v.labels), dict(v.changes), v.state, v.reason, v.epoch, v.step,
             tuple(h.model_dump() for h in v.history), weights))
-    return None if len(problems) > before else Comparison(model.epochs, tuple(variants))
+    if len(problems) > before:
+        return None
+    comparison = Comparison(model.epochs, tuple(variants), model.base)
+    # weights kept for a design other than the one read (a file edited by hand): curves only
+    return comparison if comparison.weights_fit(design) else comparison.without_weights()
 
 
 def _history_problems(history: list, epoch: int, where: Where) -> list[Problem]:

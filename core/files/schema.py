@@ -238,6 +238,7 @@ class ComparisonModel(_Strict):
     """A comparison kept with the design (core.design.comparison.Comparison)."""
 
     epochs: Annotated[int, Field(ge=1, le=BIGGEST)]
+    base: Annotated[str, Field(pattern=r"^[0-9a-f]{0,64}$")] = ""  # Comparison.base
     variants: Annotated[list[ComparedVariantModel], Field(min_length=1, max_length=MAX_VARIANTS)]
 
 

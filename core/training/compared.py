@@ -26,11 +26,13 @@ from core.training.variants import variant_design
 
 def comparison_of_results(results: Sequence[VariantResult], epochs: int,
                           labels: Sequence[Mapping[str, Any]] | None = None,
-                          states: Sequence[tuple[str, str]] | None = None) -> Comparison:
+                          states: Sequence[tuple[str, str]] | None = None, *,
+                          base: str) -> Comparison:
     """The comparison a run's results make, its weights left out when they are over the
     budget. `labels`: each variant's values as the dialog showed them; `states`: each variant's
-    (state, reason) as the view shows it (the results' own by default). ValueError when it is
-    more than a design keeps (core.design.comparison.limit_problems)."""
+    (state, reason) as the view shows it (the results' own by default); `base`: weights_base of
+    the design the variants were made from (their weights serve that design only). ValueError
+    when it is more than a design keeps (core.design.comparison.limit_problems)."""
     variants = []
     for i, r in enumerate(results):
         state, reason = states[i] if states is not None else (r.state, r.reason)
@@ -38,7 +40,7 @@ def comparison_of_results(results: Sequence[VariantResult], epochs: int,
             dict(labels[i]) if labels is not None else {}, dict(r.changes), state, reason,
             int(r.epoch), int(r.step), history_of(r.history),
             None if r.weights is None else np.asarray(r.weights).reshape(-1)))
-    comparison = Comparison(int(epochs), tuple(variants))
+    comparison = Comparison(int(epochs), tuple(variants), base)
     problems = limit_problems(comparison)
     if problems:
         raise ValueError("; ".join(problems))
@@ -52,6 +54,10 @@ def kept_variant_design(design: Design, comparison: Comparison, index: int) -> D
     variant = comparison.variants[index]
     if variant.weights is None:
         raise ValueError("its weights were not kept with the design: train it again to pick it")
+    if not comparison.weights_fit(design):
+        raise ValueError("the design was edited since the comparison (its nodes, wires or data "
+                         "set), so the kept weights mean something else: train it again to pick "
+                         "it")
     mine = variant_design(design, variant.changes)
     build = compile_design(mine)
     if build.model.size != variant.weights.size:
@@ -73,9 +79,12 @@ def kept_outputs(design: Design, comparison: Comparison
     variants whose weights were kept and still fit; (build, None, {}) for other data."""
     builds: dict[str, Build] = {}
     maps: dict[int, np.ndarray] = {}
+    fit = comparison.weights_fit(design)
     first: Build | None = None
     plane = points = None
     for index, variant in enumerate(comparison.variants):
+        if first is not None and (not fit or variant.weights is None):
+            continue  # no boundary to draw: nothing to compile it for
         key = repr(sorted(dict(variant.changes.get("nodes", {})).items()))
         try:
             if key not in builds:
@@ -90,7 +99,7 @@ def kept_outputs(design: Design, comparison: Comparison
                 return first, None, {}
             plane = Plane.around(X)
             points = plane.points()
-        if variant.weights is None or variant.weights.size != build.model.size:
+        if not fit or variant.weights is None or variant.weights.size != build.model.size:
             continue
         rows = build.feature_rows(points)
         build.model.load_flat(variant.weights)

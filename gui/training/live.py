@@ -298,6 +298,13 @@ class LiveTraining:
         parts.append(self.controller.backend_text())
         self.status.setText("   ·   ".join(parts))
 
+    def settle(self) -> None:
+        """Before closing asks to save: the window's run stops and a comparison pauses, so that
+        what they learned is a change to save; a comparison goes on living if closing is called
+        off (Cancel)."""
+        self.controller.shutdown()
+        self.compare.panel.pause()
+
     def shutdown(self) -> None:
         self.compare.shutdown()
         self.controller.shutdown()

@@ -464,10 +464,11 @@ class MainWindow(FileActions, ModelFiles, QMainWindow):
             self.live.first_shown(self, arrange=self._tab_problems_when_shown)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's override
-        self.live.shutdown()  # training stops first: what it learned is then a change to save
+        self.live.settle()  # training stops first: what it learned is then a change to save
         if not self.maybe_save():
             event.ignore()
             return
+        self.live.shutdown()
         if self.persistent:
             settings = QSettings()
             settings.setValue("geometry", self.saveGeometry())

@@ -25,6 +25,7 @@ from core.design.comparison import (
     Comparison,
     changed_design,
     limit_problems,
+    weights_base,
     within_budget,
 )
 from core.design.design import Design
@@ -47,7 +48,8 @@ def trained() -> tuple[Design, VariantTrainer]:
     for _ in trainer.run(EPOCHS):
         pass
     labels = [{"units": v["nodes"]["hidden"]["units"], "seed": v["seed"]} for v in VARIANTS]
-    design.comparison = comparison_of_results(trainer.results(), EPOCHS, labels)
+    design.comparison = comparison_of_results(trainer.results(), EPOCHS, labels,
+                                              base=weights_base(design))
     return design, trainer
 
 
@@ -131,7 +133,7 @@ def test_weights_over_the_budget_are_left_out_and_limits_are_said():
     assert limit_problems(too_many) == [f"{MAX_VARIANTS + 1} variants are more than the "
                                         f"{MAX_VARIANTS} a design keeps"]
     with pytest.raises(ValueError, match="variants are more than"):
-        comparison_of_results(TRAINER.results() * 251, EPOCHS)
+        comparison_of_results(TRAINER.results() * 251, EPOCHS, base="")
 
 
 def test_a_design_edited_since_saves_its_comparison_without_the_weights_that_no_longer_fit():
@@ -145,6 +147,34 @@ def test_a_design_edited_since_saves_its_comparison_without_the_weights_that_no_
         v.history for v in DESIGN.comparison.variants]
     with pytest.raises(ValueError, match="train it again"):
         kept_variant_design(again, again.comparison, 0)
+
+
+@pytest.mark.parametrize("edit", ["activation", "dataset"])
+def test_an_edit_that_keeps_the_number_of_weights_still_leaves_them_out(edit):
+    """Another activation, or another data set of as many inputs: the weights would fit by
+    count, but they were trained for another network, so they are neither written, drawn nor
+    picked; the curves stay."""
+    design = DESIGN.copy()
+    if edit == "activation":
+        design.set_node_params("hidden", activation="tanh")
+    else:
+        design.set_dataset(seed=design.dataset.seed + 1)  # other points, as many inputs
+    assert not design.comparison.weights_fit(design) and DESIGN.comparison.weights_fit(DESIGN)
+    with pytest.raises(ValueError, match="edited since the comparison"):
+        kept_variant_design(design, design.comparison, 0)
+    assert kept_outputs(design, design.comparison)[2] == {}
+    again = loads(dumps(design))
+    assert [v.weights for v in again.comparison.variants] == [None] * 4
+    assert [v.history for v in again.comparison.variants] == [
+        v.history for v in DESIGN.comparison.variants]
+
+
+def test_weights_kept_for_another_design_in_a_file_are_left_out_on_opening():
+    data = copy.deepcopy(DATA)
+    data["comparison"]["base"] = "0" * 64  # a hand-edited file: its weights are for no design here
+    again = loads(json.dumps(data))
+    assert again.comparison is not None and not again.comparison.pickable
+    assert [len(v.history) for v in again.comparison.variants] == [EPOCHS] * 4
 
 
 # ---- what picking and the boundaries take ------------------------------------------------------
@@ -242,6 +272,10 @@ HOSTILE = [
      "$.comparison.variants[3].weights", "the variant's design has errors"),
     (_set(["variants", 0, "weights", "shape"], [WEIGHTS_BUDGET]), "$.comparison",
      f"more than the {WEIGHTS_BUDGET // 2**20} MiB a file may hold"),
+    (_set(["variants", 0, "weights", "shape"], [10 ** 400]), "$.comparison",
+     f"more than the {WEIGHTS_BUDGET // 2**20} MiB a file may hold"),  # no float overflow
+    (_set(["variants", 0, "weights", "shape"], [3] * 300_000),  # never multiplied out
+     "$.comparison.variants[0].weights.shape", "at most 1 item"),
     (_set(["variants"], [{}] * (MAX_VARIANTS + 1)), "$.comparison.variants",
      f"{MAX_VARIANTS + 1} variants are more than the {MAX_VARIANTS} a file may hold"),
     (_set(["bogus"], 1), "$.comparison.bogus", "Extra inputs"),

@@ -10,7 +10,6 @@ import json
 import math
 
 import numpy as np
-import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox, QMessageBox
 
@@ -21,16 +20,8 @@ from core.training.ensemble import VariantTrainer
 from core.training.grid import parse_grid
 from gui.panels.compare.grid import variants_of
 from gui.window import file_actions
-from resources import EXAMPLES
 
 EPOCHS = 3
-
-
-@pytest.fixture
-def spiral_window(window):
-    assert window.open_path(str(EXAMPLES / "spiral.ncanvas"))
-    yield window
-    window.live.shutdown()
 
 
 def _wait_done(qtbot, panel, timeout=60000):
@@ -188,3 +179,41 @@ def test_saving_while_a_comparison_trains_keeps_where_it_stands_and_it_goes_on(
                                 for r in panel.records), timeout=60000)
     panel.run.pause()
     _wait_done(qtbot, panel)
+
+
+def test_closing_called_off_leaves_a_paused_comparison_that_trains_and_picks(
+        spiral_window, qtbot, monkeypatch):
+    """Closing pauses a running comparison (its results kept: a change to save); Cancel leaves
+    the window open with the comparison there, and Play and Use as Design still work."""
+    window = spiral_window
+    launcher = window.live.compare
+    assert launcher.compare(variants_of(parse_grid(["seed=0..1"], window.document.design)),
+                            10_000)
+    panel = launcher.panel
+    qtbot.waitUntil(lambda: all(r.epoch >= 2 for r in panel.records), timeout=60000)
+    monkeypatch.setattr(file_actions, "ask_to_save",
+                        lambda *_args: QMessageBox.StandardButton.Cancel)
+    assert not window.close()
+    assert window.isVisible() and not panel.run.running and window.document.dirty
+    assert window.document.design.comparison is not None
+    epochs = [r.epoch for r in panel.records]
+    qtbot.mouseClick(panel.play_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: all(r.epoch > max(epochs) for r in panel.records), timeout=60000)
+    assert panel.pick(1)
+    assert window.document.design.training.seed == 1
+
+
+def test_a_keep_taken_back_with_undo_stays_out_of_the_saved_file(spiral_window, qtbot, tmp_path):
+    window = spiral_window
+    document, launcher = window.document, window.live.compare
+    assert launcher.compare(variants_of(parse_grid(["seed=0..1"], document.design)), 2)
+    panel = launcher.panel
+    _wait_done(qtbot, panel)
+    assert document.design.comparison is not None
+    assert document.undo_stack.undoText() == "Keep the comparison's results"
+    document.undo_stack.undo()
+    assert document.design.comparison is None
+    path = tmp_path / "undone.ncanvas"
+    document.save(str(path))
+    assert load_design(path).comparison is None
+    assert document.undo_stack.canRedo()  # saving pushed nothing over the undone step

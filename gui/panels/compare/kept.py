@@ -3,7 +3,7 @@ a run's results and the view's records made into one, and the records a reopened
 
 from __future__ import annotations
 
-from core.design.comparison import Comparison
+from core.design.comparison import Comparison, weights_base
 from core.training.compared import comparison_of_results
 from gui.panels.compare.run import CompareRun
 from gui.panels.compare.table import VariantRecord, variant_colour
@@ -14,7 +14,8 @@ def comparison_of_run(run: CompareRun, records: list[VariantRecord]) -> Comparis
     ValueError when it is more than a design keeps."""
     results = run.results()
     return comparison_of_results(results, run.epochs, [r.labels for r in records],
-                                 [(r.state, r.reason) for r in records])
+                                 [(r.state, r.reason) for r in records],
+                                 base=weights_base(run.design))
 
 
 def records_of(comparison: Comparison) -> list[VariantRecord]:

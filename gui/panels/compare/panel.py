@@ -62,6 +62,7 @@ class ComparePanel(FollowsPlotColours, QWidget):
         self._kept_build = None  # how its outputs become colour
         self._run_of = None  # the design the run compares variants of: its results go to it
         self._table_at = 0.0  # when the table was last refreshed
+        self._unkept = False  # the run's variants moved on since their results were last kept
         self.play_button = self._button("Play", "mdi6.play", self.toggle, "play_all",
                                         "train every variant; press again to pause them all")
         self.reset_button = self._button("Reset", "mdi6.restart", self.reset, "reset_all",
@@ -128,6 +129,7 @@ class ComparePanel(FollowsPlotColours, QWidget):
         self._set_key()
         document.design_replaced.connect(self.clear)
         document.saving.connect(self._keep_before_saving)
+        document.comparison_changed.connect(self._comparison_changed)
         self.curves.hovered.connect(self._hover)
         self.tiles.hovered.connect(self._hover)
         self._enable()
@@ -167,6 +169,12 @@ class ComparePanel(FollowsPlotColours, QWidget):
     def toggle(self) -> None:
         if self.run is not None:
             self.run.toggle()
+
+    def pause(self) -> None:
+        """Pause a running comparison and wait for it (its results are then kept)."""
+        if self.run is not None and self.run.running:
+            self.run.pause()
+            self.run.wait()
 
     def reset(self) -> None:
         if self.run is None:
@@ -242,6 +250,8 @@ class ComparePanel(FollowsPlotColours, QWidget):
     def _frame(self, frame: CompareFrame) -> None:
         for report in frame.reports:
             self.records[report.index].take(report)
+        if frame.reports:
+            self._unkept = True  # the variants moved on since their results were last kept
         if frame.kind == "paused":
             for record in self.records:
                 if record.state == "training":
@@ -279,7 +289,7 @@ class ComparePanel(FollowsPlotColours, QWidget):
         self.summary.setText(" · ".join(parts) + (f" — {message}" if message else ""))
 
     def _state_changed(self, state: str) -> None:
-        if state in ("paused", "finished"):
+        if state in ("paused", "finished") and self._unkept:
             self.keep()
         running = state == "running"
         name = "mdi6.pause" if running else "mdi6.play"
@@ -337,14 +347,34 @@ class ComparePanel(FollowsPlotColours, QWidget):
         except ValueError as exc:  # more than a design keeps
             self._say(f"not kept with the design: {exc}")
             return False
-        return self.document.take_comparison(comparison, "Keep the comparison's results")
+        kept = self.document.take_comparison(comparison, "Keep the comparison's results")
+        self._unkept = False
+        return kept
 
     def _keep_before_saving(self) -> None:
-        """What the variants are now goes into the file too; a running comparison goes on."""
+        """What the variants are now goes into the file too, when they moved on since they were
+        last kept (results the person took back with Undo stay out); a running comparison goes on."""
         running = self.run is not None and self.run.running
+        if not (running or self._unkept):
+            return
         self.keep()
         if running and self.run is not None and not self.run.running:
             self.run.play()
+
+    def _comparison_changed(self) -> None:
+        """The design keeps another comparison (an undo, a redo): without a run the dock shows
+        the one it keeps now, or nothing; a run's own view stays."""
+        if self.run is not None or self.document.design.comparison is self.kept:
+            return
+        self.records = []
+        self.table_model.set_records([])
+        self.curves.set_records([])
+        self.tiles.set_data(None, None)
+        self.tiles.set_order([])
+        self._show_kept()
+        if self.kept is None:
+            self._say()
+            self._enable()
 
     def _show_kept(self) -> None:
         """The comparison the design keeps (a design opened): its curves, table and boundaries."""

@@ -149,6 +149,7 @@ class CompareRun(QObject):
         if self.remote is not None:
             self.remote.received.disconnect(self._received)
             self.remote = None
+        self._loaded = False  # the process (if another run takes it) holds these no longer
 
     def variant_design(self, index: int) -> Design:
         """The variant's design with its trained weights (a copy; training is paused first)."""
@@ -198,7 +199,8 @@ class CompareRun(QObject):
 
     def _still_there(self) -> None:
         """A process that held the variants and died while they rested took them with it."""
-        if self._loaded and self._lost is None and not self.remote.process.is_alive():
+        if self._loaded and self._lost is None and self.remote is not None \
+                and not self.remote.process.is_alive():
             code = self.remote.process.exitcode
             how = f"killed by signal {-code}" if code is not None and code < 0 else \
                 f"exit status {code}"
