@@ -188,8 +188,14 @@ def sweep_design(design: Design, axes: Sequence[Axis]) -> Design:
     """The design the variants start from: a copy of `design`; when the seed varies, with every
     weight and the training state cleared, so that each variant draws its own weights from its
     seed (as `train --seed` does) instead of all sharing the design's."""
+    return start_design(design, any(axis.setting == "seed" and not axis.nodes for axis in axes))
+
+
+def start_design(design: Design, seeds_vary: bool) -> Design:
+    """A copy of `design` for variants to start from: with every weight and the training state
+    cleared when `seeds_vary` (each variant then draws its weights from its own seed)."""
     start = design.copy()
-    if any(axis.setting == "seed" and not axis.nodes for axis in axes):
+    if seeds_vary:
         new_seed(start, start.training.seed)
     return start
 
@@ -366,4 +372,4 @@ def _check_node_values(axis: Axis, design: Design) -> None:
 
 
 __all__ = ["MAX_VARIANTS", "TRAINING_AXES", "Axis", "GridError", "check_grid", "expand",
-           "grid_points", "grid_size", "parse_grid", "parse_vary", "sweep_design"]
+           "grid_points", "grid_size", "parse_grid", "parse_vary", "start_design", "sweep_design"]

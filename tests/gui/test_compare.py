@@ -328,3 +328,26 @@ def test_a_tiles_caption_cut_short_is_whole_in_its_tooltip(spiral_window, qtbot)
     QTest.mouseMove(tiles, rect.center().toPoint())
     record = panel.records[index]
     assert tiles.toolTip() == f"{index + 1}. {record.name}" and "seed" in tiles.toolTip()
+
+
+def test_seed_repeats_of_a_trained_design_start_from_fresh_weights(spiral_window, qtbot):
+    """After the design has trained, repeats over seeds are luck of the draw again: each
+    variant equals the design trained alone from its own seed's fresh weights (as `sweep` does),
+    not the trained weights shuffled otherwise."""
+    from core.training.trainer import Trainer, new_seed
+
+    window = spiral_window
+    assert window.live.controller.step_once()  # the design now has trained weights
+    design = window.document.design.copy()
+    launcher = window.live.compare
+    assert launcher.compare(variants_of(parse_grid(["seed=3..4"], design)), 1)
+    panel = launcher.panel
+    _wait_done(qtbot, panel)
+    for result in panel.run.results():
+        alone = design.copy()
+        new_seed(alone, result.changes["seed"])
+        trainer = Trainer(alone)
+        for _progress in trainer.run(1):
+            pass
+        np.testing.assert_allclose(result.weights, trainer.build.model.parameters_numpy(), rtol=0,
+                                   atol=1e-6)

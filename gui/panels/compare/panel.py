@@ -27,6 +27,7 @@ from core.design.comparison import Comparison
 from core.design.design import Design
 from core.design.errors import NeuralCanvasError
 from core.training.compared import kept_outputs, kept_variant_design
+from core.training.grid import start_design
 from gui.document.document import Document
 from gui.panels.compare.curves import CompareCurves
 from gui.panels.compare.grid import Variant
@@ -150,8 +151,11 @@ class ComparePanel(FollowsPlotColours, QWidget):
         """Compare these variants of the design as it is now, `epochs` epochs per Play."""
         self._end_run()
         self.kept = None
-        self.run = CompareRun(self.document.design, [v.changes for v in variants], epochs, self,
-                              self.processes)
+        changes = [v.changes for v in variants]
+        # seeds that vary are repeats from fresh weights, each drawn from its own seed (as
+        # `neuralcanvas sweep` does), not the design's trained weights shuffled otherwise
+        start = start_design(self.document.design, len({c.get("seed") for c in changes}) > 1)
+        self.run = CompareRun(start, changes, epochs, self, self.processes)
         self._run_of = self.document.design
         self.run.frame.connect(self._frame)
         self.run.state_changed.connect(self._state_changed)
