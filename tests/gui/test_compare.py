@@ -351,3 +351,21 @@ def test_seed_repeats_of_a_trained_design_start_from_fresh_weights(spiral_window
             pass
         np.testing.assert_allclose(result.weights, trainer.build.model.parameters_numpy(), rtol=0,
                                    atol=1e-6)
+
+
+def test_a_trained_design_compares_onwards_from_its_epoch(spiral_window, qtbot):
+    """A design trained 2 epochs, compared for 1 epoch per Play: each variant trains its one
+    epoch more (it went on to 3), rather than waiting for a total of 1 it already passed."""
+    window = spiral_window
+    window.document.set_training(epochs=2)
+    controller = window.live.controller
+    assert controller.play()
+    qtbot.waitUntil(lambda: not controller.running, timeout=60000)
+    assert window.document.design.state.epoch == 2
+    launcher = window.live.compare
+    assert launcher.compare(variants_of(parse_grid(["learning_rate=0.01,0.03"],
+                                                   window.document.design)), 1)
+    panel = launcher.panel
+    _wait_done(qtbot, panel)
+    assert [r.epoch for r in panel.records] == [3, 3]
+    assert "epoch 3 of 3" in panel.summary.text()

@@ -285,7 +285,9 @@ class ComparePanel(FollowsPlotColours, QWidget):
         counts = {}
         for record in self.records:
             counts[record.state] = counts.get(record.state, 0) + 1
-        target = self.kept.epochs if self.run is None else self.run.target or self.run.epochs
+        run = self.run
+        target = self.kept.epochs if run is None else (
+            run.target if run.target > run.start_epoch else run.start_epoch + run.epochs)
         parts = [f"{len(self.records)} variants", f"epoch {max(r.epoch for r in self.records)}"
                  f" of {target}"]
         parts += [f"{n} {state if state != 'waiting' else 'not started'}"

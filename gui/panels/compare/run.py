@@ -78,7 +78,10 @@ class CompareRun(QObject):
         self.backend = backend.for_training(variants_step_work(
             self.build.model, [d.training.batch_size for d in designs]))
         self.state = "idle"
-        self.target = 0
+        # the epoch the variants start from (a design that has trained goes on from where it
+        # is: each Play trains `epochs` more, never a target it already passed)
+        self.start_epoch = self.design.state.epoch
+        self.target = self.start_epoch
         self._processes = processes
         self.remote = None  # gui.training.process.TrainingProcess, once asked for
         self._loaded = False  # the process holds this comparison (sent with "compare")
@@ -140,7 +143,7 @@ class CompareRun(QObject):
     def reset(self) -> None:
         """Every variant back to its start: the next Play sends the comparison anew."""
         self.stop()
-        self._loaded, self._lost, self.target = False, None, 0
+        self._loaded, self._lost, self.target = False, None, self.start_epoch
         self._set_state("idle")
 
     def close(self) -> None:
