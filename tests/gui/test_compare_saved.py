@@ -20,6 +20,7 @@ from core.training.ensemble import VariantTrainer
 from core.training.grid import parse_grid
 from gui.panels.compare.grid import variants_of
 from gui.window import file_actions
+from resources import EXAMPLES
 
 EPOCHS = 3
 
@@ -217,3 +218,23 @@ def test_a_keep_taken_back_with_undo_stays_out_of_the_saved_file(spiral_window, 
     document.save(str(path))
     assert load_design(path).comparison is None
     assert document.undo_stack.canRedo()  # saving pushed nothing over the undone step
+
+
+def test_variants_kept_while_they_trained_reopen_paused(window, tmp_path):
+    """Nothing of a reopened comparison trains: variants kept mid-run show as paused."""
+    from core.design.comparison import weights_base
+    from core.files.fileformat import save_design
+    from core.training.compared import comparison_of_results
+
+    design = load_design(EXAMPLES / "spiral.ncanvas")
+    trainer = VariantTrainer(design, [{"seed": 0}, {"seed": 1}])
+    for _progress in trainer.run(2):  # 2 of the design's 400 epochs: still "training"
+        pass
+    design.comparison = comparison_of_results(trainer.results(), 2, base=weights_base(design))
+    assert {v.state for v in design.comparison.variants} == {"training"}
+    path = tmp_path / "kept_mid_run.ncanvas"
+    save_design(design, path)
+    assert window.open_path(str(path))
+    panel = window.live.compare.panel
+    assert [r.state for r in panel.records] == ["paused", "paused"]
+    assert "2 paused" in panel.summary.text() and "training" not in panel.summary.text()

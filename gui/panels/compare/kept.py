@@ -19,8 +19,10 @@ def comparison_of_run(run: CompareRun, records: list[VariantRecord]) -> Comparis
 
 
 def records_of(comparison: Comparison) -> list[VariantRecord]:
-    """The view's records of a kept comparison: the table, the curves and the tiles draw these."""
+    """The view's records of a kept comparison: the table, the curves and the tiles draw these.
+    A variant kept while it trained is paused now: nothing of a reopened comparison trains."""
     count = len(comparison.variants)
     return [VariantRecord(i, dict(v.labels), dict(v.changes), variant_colour(i, count),
-                          [dict(h) for h in v.history], v.state, v.reason, v.epoch)
+                          [dict(h) for h in v.history],
+                          "paused" if v.state == "training" else v.state, v.reason, v.epoch)
             for i, v in enumerate(comparison.variants)]
