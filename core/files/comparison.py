@@ -24,9 +24,7 @@ from core.design.comparison import (
 )
 from core.design.design import Design, TrainingSettings
 from core.design.errors import Problem, shown
-from core.files.schema import (
-    ComparisonModel,
-    TrainingModel,
+from core.files.json_values import (
     Where,
     decode_array,
     encode_array,
@@ -34,6 +32,7 @@ from core.files.schema import (
     plain_json,
     schema_problems,
 )
+from core.files.schema import ComparisonModel, TrainingModel
 
 HERE = ("comparison",)
 _SETTINGS = tuple(f.name for f in fields(TrainingSettings))

@@ -22,12 +22,8 @@ from core.design.names import MAX_ID, MAX_LABEL, text_problem
 from core.design.safe_files import DESIGN_FILE, UnreadableFile, read_file
 from core.engine.optimizers import state_problems
 from core.files.comparison import comparison_limit_problems, comparison_of, comparison_raw
-from core.files.migrations import MIGRATIONS
-from core.files.schema import (
-    STATE_DTYPES,
-    DesignFileModel,
+from core.files.json_values import (
     Where,
-    dataset_params_problems,
     decode_array,
     encode_array,
     json_path,
@@ -37,6 +33,8 @@ from core.files.schema import (
     schema_problems,
     value_problems,
 )
+from core.files.migrations import MIGRATIONS
+from core.files.schema import STATE_DTYPES, DesignFileModel, dataset_params_problems
 
 FORMAT_NAME = "neuralcanvas-design"
 # 2: a block's input rows follow the order of its wires, the outputs the order of the nodes

@@ -15,7 +15,8 @@ from PySide6.QtWidgets import QApplication
 from core.design import registry
 from core.design.design import Connection, Node
 from core.design.errors import shown
-from core.files.schema import FiniteFloat, Id, Name, NodeModel, schema_problems, value_problems
+from core.files.json_values import schema_problems, value_problems
+from core.files.schema import FiniteFloat, Id, Name, NodeModel
 from gui.document import commands
 
 CLIPBOARD_MIME = "application/x-neuralcanvas-nodes"
