@@ -16,7 +16,7 @@ from hypothesis.extra import numpy as hnp
 from core.design.design import Connection, Design, Node, TrainingSettings, TrainingState
 from core.design.errors import FileFormatError, Problem
 from core.design.names import BIDI_CONTROLS
-from core.files import fileformat
+from core.files import fileformat, reading
 from core.files.fileformat import (
     FORMAT_NAME,
     FORMAT_VERSION,
@@ -338,7 +338,7 @@ def fake_validation(monkeypatch, result):
             raise result
         return result
 
-    monkeypatch.setattr(fileformat, "design_problems", design_problems)
+    monkeypatch.setattr(reading, "design_problems", design_problems)
 
 
 def test_design_errors_block_loading_at_their_node_or_connection(monkeypatch):
