@@ -382,8 +382,10 @@ def test_the_colour_bar_has_one_axis_of_loss_beside_its_colours(window, qtbot):
     for look in ("as opened", "restyled"):  # its colours set again, as when the look changes
         if look == "restyled":
             contours.set_colours(PlotColours.from_palette())
-        qtbot.wait(20)
         bar = contours.bar
+        # the plot lays itself out on the event loop: a busy machine takes more than a few ms
+        qtbot.waitUntil(lambda: contours.bar.getAxis("right").sceneBoundingRect().right()
+                        <= contours.plots.viewport().width(), timeout=3000)
         shown = [name for name in ("left", "bottom", "top", "right") if bar.getAxis(name).isVisible()]
         assert shown == ["right"] and bar.getAxis("right").labelText == "loss"
         # the colours take the bar's width less its one axis, not a sliver squeezed by two
