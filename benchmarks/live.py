@@ -56,6 +56,33 @@ class PaintCounter(QObject):
         return False
 
 
+class LoopLatency:
+    """How late a 10 ms timer fires while the event loop is busy: `percentile(q)` in ms."""
+
+    def __init__(self) -> None:
+        self.lateness: list[float] = []
+        self.clock = QElapsedTimer()
+        self.tick = QTimer(interval=10)
+        self.tick.timeout.connect(self._beat)
+        self._last = 0.0
+
+    def _beat(self) -> None:
+        now = self.clock.nsecsElapsed() / 1e9
+        if self._last:
+            self.lateness.append(max(0.0, now - self._last - 0.010))
+        self._last = now
+
+    def start(self) -> None:
+        self.clock.start()
+        self.tick.start()
+
+    def stop(self) -> None:
+        self.tick.stop()
+
+    def percentile(self, q: float) -> float:
+        return float(np.percentile(self.lateness, q)) * 1000 if self.lateness else float("nan")
+
+
 def headless_rate(seconds: float) -> float:
     """Steps per second of the command line (`main.py train --json`) on the same design, for
     about as long as the window trained."""
@@ -97,31 +124,19 @@ def window_rates(seconds: float) -> dict[str, float]:
     counter = PaintCounter(watched)
     controller = window.live.controller
 
-    lateness: list[float] = []
-    clock = QElapsedTimer()
-    tick = QTimer(interval=10)
-    last = [0.0]
-
-    def beat() -> None:
-        now = clock.nsecsElapsed() / 1e9
-        if last[0]:
-            lateness.append(max(0.0, now - last[0] - 0.010))
-        last[0] = now
-
-    tick.timeout.connect(beat)
+    beats = LoopLatency()
     controller.play()
     while controller.last is None or controller.last.step == 0:  # the training process starts
         app.processEvents()
         time.sleep(0.005)
     first_step = controller.last.step
-    clock.start()
-    tick.start()
+    beats.start()
     start = time.perf_counter()
     while time.perf_counter() - start < seconds:
         app.processEvents()
         time.sleep(0.001)
     elapsed = time.perf_counter() - start
-    tick.stop()
+    beats.stop()
     steps = controller.last.step - first_step
     plots = plot_viewports(window.live)
     frames = {id(w): counter.counts[id(w)] / elapsed for w in watched}
@@ -134,7 +149,7 @@ def window_rates(seconds: float) -> dict[str, float]:
         "steps_per_second": steps / elapsed,
         "frames_per_second": boundary,  # the boundary plot: a frame is one training snapshot drawn
         "canvas_per_second": canvas,
-        "latency_p95_ms": float(np.percentile(lateness, 95)) * 1000 if lateness else float("nan"),
+        "latency_p95_ms": beats.percentile(95),
     }
 
 
@@ -183,32 +198,20 @@ def compare_rates(count: int, seconds: float) -> dict[str, float]:
     frames = [0]
     panel.run.frame.connect(lambda _frame: frames.__setitem__(0, frames[0] + 1))
 
-    lateness: list[float] = []
-    clock = QElapsedTimer()
-    tick = QTimer(interval=10)
-    last = [0.0]
-
-    def beat() -> None:
-        now = clock.nsecsElapsed() / 1e9
-        if last[0]:
-            lateness.append(max(0.0, now - last[0] - 0.010))
-        last[0] = now
-
-    tick.timeout.connect(beat)
+    beats = LoopLatency()
     while not frames[0]:  # the comparison starts (a process, a compile)
         app.processEvents()
         time.sleep(0.005)
     epochs_before = sum(r.epoch for r in panel.records)
     frames[0] = 0
     counter.counts = dict.fromkeys(counter.counts, 0)
-    clock.start()
-    tick.start()
+    beats.start()
     start = time.perf_counter()
     while time.perf_counter() - start < seconds:
         app.processEvents()
         time.sleep(0.001)
     elapsed = time.perf_counter() - start
-    tick.stop()
+    beats.stop()
     epochs = sum(r.epoch for r in panel.records) - epochs_before
     curves, tiles = (counter.counts[id(w)] / elapsed for w in (panel.curves.viewport(), panel.tiles))
     window.live.shutdown()
@@ -219,8 +222,8 @@ def compare_rates(count: int, seconds: float) -> dict[str, float]:
         "curves_per_second": curves,
         "tiles_per_second": tiles,
         "variant_epochs_per_second": epochs / elapsed,
-        "latency_p95_ms": float(np.percentile(lateness, 95)) * 1000 if lateness else float("nan"),
-        "latency_median_ms": float(np.median(lateness)) * 1000 if lateness else float("nan"),
+        "latency_p95_ms": beats.percentile(95),
+        "latency_median_ms": beats.percentile(50),
     }
 
 
