@@ -152,30 +152,43 @@ class VariantGroup:
         return [np.random.default_rng([self.settings[i].seed, 1, self.step_count]) for i in self.alive]
 
     def _update(self, xb, tb) -> np.ndarray:
-        model, optimizer = self.model, self.optimizer
-        xp.copyto(self._backup, model.flat)
+        model = self.model
+        if model.statistics is not None:  # the forward pass moves BatchNorm's running statistics
+            xp.copyto(self._backup, model.flat)
+        self.optimizer.begin()
+        self._sums: list[float] = []
         values = to_numpy(model.loss_and_gradients(xb, tb, self.build.loss, self.build.rule,
-                                                   self._rngs())).astype(np.float64)
-        l1, l2, clip = self._rates
-        if l1 is not None or l2 is not None:
-            regularize(model.flat, model.grad, model.decay_mask, l1, l2)
-        if clip is not None:
-            clip_by_norm(model.grad, clip, self.dtype)
-        optimizer.checkpoint()
-        kept = None if model.statistics is None else model.flat[:, model.statistics]
-        optimizer.step(model.flat, model.grad, self._lr)
-        model.zero_absent()
-        if kept is not None:
-            model.flat[:, model.statistics] = kept
+                                                   self._rngs(), self._apply)).astype(np.float64)
         # one sum tells that every weight is finite (a weight that is not makes it inf or NaN;
         # only huge finite weights may too, and then the rows say that none broke)
-        if not (math.isfinite(values.sum()) and math.isfinite(float(model.flat.sum()))):
+        if not (math.isfinite(values.sum()) and all(math.isfinite(v) for v in self._sums)):
             lost = ~np.isfinite(values)
             broken = ~to_numpy(xp.isfinite(model.flat).all(axis=1))
             if (lost | broken).any():
                 values = np.delete(values, self._diverged(values, lost, broken))
         self.step_count += 1
         return values
+
+    def _apply(self, rows: slice) -> None:
+        """The update of these variants' rows from their gradients (in the thread that made them,
+        where the step is split): the weights from before the step kept, L1/L2, clipping, the
+        optimizer's step, the absent weights and BatchNorm statistics put back."""
+        model = self.model
+        flat, grad = model.flat[rows], model.grad[rows]
+        if model.statistics is None:
+            xp.copyto(self._backup[rows], flat)
+        l1, l2, clip = self._rates
+        if l1 is not None or l2 is not None:
+            regularize(flat, grad, model.decay_mask, None if l1 is None else l1[rows],
+                       None if l2 is None else l2[rows])
+        if clip is not None:
+            clip_by_norm(grad, clip[rows], self.dtype)
+        kept = None if model.statistics is None else flat[:, model.statistics]
+        self.optimizer.step_rows(rows, flat, grad, self._lr)
+        model.zero_absent(rows)
+        if kept is not None:
+            flat[:, model.statistics] = kept
+        self._sums.append(float(flat.sum()))
 
     def _diverged(self, values: np.ndarray, lost: np.ndarray, broken: np.ndarray) -> np.ndarray:
         """Variants whose loss or weights stopped being finite leave with their weights from

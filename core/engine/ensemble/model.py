@@ -3,6 +3,8 @@ every slot's value (K, N, …); forward, backward and the loss for all variants 
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -124,9 +126,9 @@ class EnsembleModel:
     def row(self, k: int) -> np.ndarray:
         return to_numpy(self.flat[k]).copy()
 
-    def zero_absent(self) -> None:
+    def zero_absent(self, rows: slice = slice(None)) -> None:
         if self.absent is not None:
-            self.flat[:, self.absent] = 0
+            self.flat[rows, self.absent] = 0
 
     # ------------------------------------------------------------------ forward
     @staticmethod
@@ -215,32 +217,42 @@ class EnsembleModel:
                 current[:, :, piece.columns] += part
 
     # ------------------------------------------------------------------ loss
-    def loss_and_gradients(self, x, t, loss, rule: str = "gradient", rngs: Any = None):
+    def loss_and_gradients(self, x, t, loss, rule: str = "gradient", rngs: Any = None,
+                           then: Callable[[slice], Any] | None = None):
         """Forward, loss and backward for one batch of each variant; returns the K batch losses.
 
         Where a step is big enough (`SPLIT_WORK`) and the machine has cores to spare, the variants
         are split among threads, each part on a BLAS of one thread (NumPy lets go of the GIL in
-        its products): the same products as one thread, so the same numbers."""
+        its products): the same products as one thread, so the same numbers. `then(rows)`, where
+        given, follows each part's gradients in that part's thread, with the part's rows as a
+        slice (all of them, unsplit): the update of those rows, so that it runs in parallel too."""
         rows = self._split(x.shape[1])
-        if not rows:
-            return self._loss_and_gradients(x, t, loss, rule, rngs)
-        if len(rows) == 1:  # no core to spare: one thread, its BLAS on one thread too
-            with blas_single_thread():
-                return self._loss_and_gradients(x, t, loss, rule, rngs)
+        if len(rows) < 2:
+            # unsplit; or no core to spare: one thread, its BLAS on one thread too
+            with blas_single_thread() if rows else contextlib.nullcontext():
+                values = self._loss_and_gradients(x, t, loss, rule, rngs)
+                if then is not None:
+                    then(slice(None))
+            return values
         if self._parts is None or len(self._parts) != len(rows):
             self._parts = [self.part(a, b) for a, b in rows]
         jobs = [(part, a, b) for part, (a, b) in zip(self._parts, rows, strict=True)]
 
         def run(job):
             part, a, b = job
-            return part._loss_and_gradients(x[a:b], t[a:b], loss, rule,
-                                            None if rngs is None else rngs[a:b])
+            value = part._loss_and_gradients(x[a:b], t[a:b], loss, rule,
+                                             None if rngs is None else rngs[a:b])
+            if then is not None:
+                then(slice(a, b))
+            return value
 
         with blas_single_thread():
             futures = [pool(len(jobs) - 1).submit(run, job) for job in jobs[1:]]
-            first = run(jobs[0])
-            values = [first] + [f.result() for f in futures]
-        return xp.concatenate([xp.asarray(v) for v in values])
+            try:
+                first = run(jobs[0])
+            finally:  # the other parts end before this step's buffers are touched again
+                values = [f.result() for f in futures]
+        return xp.concatenate([xp.asarray(v) for v in [first, *values]])
 
     def _loss_and_gradients(self, x, t, loss, rule: str = "gradient", rngs: Any = None):
         mode = "perceptron" if rule == "perceptron" else self.template.loss_mode(loss)

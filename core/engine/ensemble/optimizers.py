@@ -35,8 +35,7 @@ class EnsembleOptimizer:
                          for p in params]
         self.state = {name: xp.zeros((k, size), dtype=self.dtype) for name in self.slots}
         self.t = 0
-        self._saved: dict[str, Any] = {}
-        self._saved_t = 0
+        self._saved = {name: xp.zeros_like(a) for name, a in self.state.items()}  # before a step
         self._columns: dict[Any, Any] = {}  # settings as (K, 1) columns, made once
         self._rate: tuple[bytes, Any] = (b"", None)
         self._step = getattr(self, f"_{kind}")  # the kind's update, looked up once
@@ -73,13 +72,6 @@ class EnsembleOptimizer:
         self.state = {name: a[rows] for name, a in self.state.items()}
         self._saved = {name: a[rows] for name, a in self._saved.items()}
 
-    def checkpoint(self) -> None:
-        for name, a in self.state.items():
-            if name not in self._saved:
-                self._saved[name] = xp.empty_like(a)
-            xp.copyto(self._saved[name], a)
-        self._saved_t = self.t
-
     def restore_rows(self, rows: np.ndarray) -> None:
         """Put these variants' state back to the checkpoint (a step that went wrong for them)."""
         for name, a in self.state.items():
@@ -98,47 +90,59 @@ class EnsembleOptimizer:
         return out
 
     def step(self, w, g, lr: np.ndarray) -> None:
-        """w, g: (K, size); lr: each variant's rate, host float64 (K,)."""
-        self._step(w, g, np.asarray(lr, dtype=np.float64).reshape(-1, 1))
+        """Every row's update: w, g: (K, size); lr: each variant's rate, host float64 (K,)."""
+        self.begin()
+        self.step_rows(slice(None), w, g, lr)
+
+    def begin(self) -> None:
+        """Once a step, before its `step_rows`: Adam's step count, shared by the rows."""
+        if self.kind in ("adam", "adamw"):
+            self.t += 1
+
+    def step_rows(self, rows: slice, w, g, lr: np.ndarray) -> None:
+        """The update of these rows alone (w, g: their rows; lr: every variant's rate), their
+        state saved first for `restore_rows`: rows apart may be updated by threads at once."""
+        for name, a in self.state.items():
+            xp.copyto(self._saved[name][rows], a[rows])
+        self._step(rows, w, g, np.asarray(lr, dtype=np.float64).reshape(-1, 1))
 
     # one method per kind, each the single optimizer's arithmetic in the same order
-    def _sgd(self, w, g, lr):
-        w -= g * self._lr(lr)
+    def _sgd(self, rows, w, g, lr):
+        w -= g * self._lr(lr)[rows]
 
-    def _momentum(self, w, g, lr):
-        v = self.state["velocity"]
-        v *= self._column("momentum")
+    def _momentum(self, rows, w, g, lr):
+        v = self.state["velocity"][rows]
+        v *= self._column("momentum")[rows]
         v += g
-        w -= self._lr(lr) * v
+        w -= self._lr(lr)[rows] * v
 
-    def _nesterov(self, w, g, lr):
-        mu = self._column("momentum")
-        v = self.state["velocity"]
+    def _nesterov(self, rows, w, g, lr):
+        mu = self._column("momentum")[rows]
+        v = self.state["velocity"][rows]
         v *= mu
         v += g
-        w -= self._lr(lr) * (g + mu * v)
+        w -= self._lr(lr)[rows] * (g + mu * v)
 
-    def _rmsprop(self, w, g, lr):
-        sq = self.state["square_avg"]
-        sq *= self._column("rho")
-        sq += self._column("rho", _one_minus) * g * g
-        w -= self._lr(lr) * g / (xp.sqrt(sq) + self._column("eps"))
+    def _rmsprop(self, rows, w, g, lr):
+        sq = self.state["square_avg"][rows]
+        sq *= self._column("rho")[rows]
+        sq += self._column("rho", _one_minus)[rows] * g * g
+        w -= self._lr(lr)[rows] * g / (xp.sqrt(sq) + self._column("eps")[rows])
 
-    def _adam(self, w, g, lr):
-        self.t += 1
-        m, v = self.state["m"], self.state["v"]
-        m *= self._column("beta1")
-        m += self._column("beta1", _one_minus) * g
-        v *= self._column("beta2")
-        v += self._column("beta2", _one_minus) * g * g
-        step_size = self._cast(lr / self._bias("beta1"))
-        denom = xp.sqrt(v / self._cast(self._bias("beta2")))
-        denom += self._column("eps")
+    def _adam(self, rows, w, g, lr):
+        m, v = self.state["m"][rows], self.state["v"][rows]
+        m *= self._column("beta1")[rows]
+        m += self._column("beta1", _one_minus)[rows] * g
+        v *= self._column("beta2")[rows]
+        v += self._column("beta2", _one_minus)[rows] * g * g
+        step_size = self._cast((lr / self._bias("beta1"))[rows])
+        denom = xp.sqrt(v / self._cast(self._bias("beta2")[rows]))
+        denom += self._column("eps")[rows]
         w -= step_size * m / denom
 
-    def _adamw(self, w, g, lr):
-        w *= self._cast(1 - lr * self._host("weight_decay"))
-        self._adam(w, g, lr)
+    def _adamw(self, rows, w, g, lr):
+        w *= self._cast((1 - lr * self._host("weight_decay"))[rows])
+        self._adam(rows, w, g, lr)
 
 
 def _one_minus(values: np.ndarray) -> np.ndarray:
