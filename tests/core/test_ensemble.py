@@ -168,3 +168,28 @@ def test_train_variants_yields_every_variants_epochs():
     assert [p.epoch for p in epochs] == [1, 2]
     assert all(len(p.reports) == 3 and len(p.losses) == 3 for p in epochs)
     assert progress[-1].kind == "finished" and progress[-1].epoch == 2
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw"])
+def test_settings_as_columns_or_as_full_arrays_give_the_same_numbers(monkeypatch, optimizer):
+    """A small model's per-variant settings are spread over whole rows (cheaper to multiply); a big
+    model's stay (K, 1) columns: the same values, so the same updates."""
+    from core.engine.ensemble import optimizers
+
+    design = gaussian_dense_design(epochs=2)
+    design.set_training(optimizer=optimizer)
+    spread, _ = together(design, SETTINGS)
+    size = spread.groups[0].model.size
+    assert _setting_widths(spread) == {size}
+    monkeypatch.setattr(optimizers, "SPREAD_LIMIT", 0)
+    columns, _ = together(design, SETTINGS)
+    assert _setting_widths(columns) == {1}
+    for i in range(len(SETTINGS)):
+        assert np.array_equal(spread.result(i).weights, columns.result(i).weights)
+
+
+def _setting_widths(trainer) -> set[int]:
+    """The widths of the optimizer's per-variant settings as it keeps them (1: columns)."""
+    optimizer = trainer.groups[0].optimizer
+    kept = [*optimizer._columns.values(), optimizer._rate[1]]
+    return {a.shape[1] for a in kept if a is not None}

@@ -4,8 +4,10 @@ batched over the variants rather than one variant after another."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
+import core.engine.ensemble.model as ensemble_model
 from core.compiler.compile import compile_design
 from core.design import registry
 from core.engine.ensemble.layers import ensemble_layer
@@ -56,3 +58,32 @@ def test_convolutions_pooling_and_dense_run_batched_over_the_variants():
     trainer, _ = together(design, VARIANTS)
     for i, variant in enumerate(VARIANTS):
         assert_same_run(trainer.result(i), alone(design, variant)[0], "float32")
+
+
+def _is_chain(make) -> bool:
+    model = compile_design(make()).model
+    return ensemble_model.is_chain(model.ops, model.output_op)
+
+
+def test_only_designs_of_one_layer_after_another_step_as_a_chain():
+    chains = {f"{kind}-{k}": _is_chain(make) for kind, k, make in every_block_design()}
+    assert not any(v for name, v in chains.items() if name.startswith(("add-", "concatenate-")))
+    assert not chains["neuron-1"]  # neurons of two depths feed one block: columns of two slots
+    assert chains["data-0"] and chains["conv2d-0"] and chains["lstm-0"] and chains["batchnorm-0"]
+
+
+@pytest.mark.parametrize(("kind", "k"), [("data", 0), ("conv2d", 0), ("batchnorm", 0),
+                                         ("dropout", 0), ("lstm", 0), ("input", 0)])
+def test_a_chain_steps_to_the_very_numbers_of_the_general_path(monkeypatch, kind, k):
+    """The chain's shortcut (no slots gathered or scattered) against the general path."""
+    design = BLOCK_DESIGNS[kind][k]()
+    design.set_training(epochs=2, test_fraction=0.3)
+    trainer, _ = together(design, VARIANTS)
+    assert trainer.groups[0].model.chain
+    monkeypatch.setattr(ensemble_model, "is_chain", lambda ops, output_op: False)
+    general, _ = together(design, VARIANTS)
+    assert not general.groups[0].model.chain
+    for i in range(len(VARIANTS)):
+        a, b = trainer.result(i), general.result(i)
+        assert np.array_equal(a.weights, b.weights)
+        assert a.history == b.history

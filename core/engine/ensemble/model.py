@@ -50,6 +50,21 @@ def step_work_per_sample(template: Model) -> int:
     return 2 * STEP_FACTOR * multiply_adds_per_sample(template)
 
 
+def is_chain(ops, output_op) -> bool:
+    """Whether each op takes the whole of the value before it (the first, the inputs) and the last
+    is the output: gathering an op's inputs and scattering its gradient back are then the arrays
+    as they are, and a step skips that bookkeeping (`_chain_forward`, `_chain_backward`)."""
+    previous = 0
+    for op in ops:
+        if op.merges or len(op.inputs) != 1:
+            return False
+        piece = op.inputs[0]
+        if piece.columns is not None or piece.slot != previous:
+            return False
+        previous = op.out_slot
+    return bool(ops) and ops[-1] is output_op
+
+
 class EnsembleModel:
     """The template's ops over K rows of parameters (one row per variant, each laid out as the
     template's flat buffer, so that a row is what a single model of that variant holds)."""
@@ -66,6 +81,7 @@ class EnsembleModel:
         self.absent, self.statistics = template.absent, template.statistics
         self.decay_mask = template.decay_mask
         self.size = template.size
+        self.chain = is_chain(template.ops, template.output_op)
         self.layout: list[tuple[int, str, tuple[int, ...], int]] = []
         offset = 0
         for index, op in enumerate(template.ops):
@@ -162,10 +178,28 @@ class EnsembleModel:
                 slots[op.out_slot], caches[i] = layer.forward(self.params[i], inputs, training, rngs)
         return slots, caches
 
+    def _chain_forward(self, x, training: bool, activate_output: bool, rngs: Any):
+        """forward_all of a chain (`is_chain`): (the output, every op's cache), the same calls."""
+        caches = []
+        last = len(self.layers) - 1
+        for i, (layer, p) in enumerate(zip(self.layers, self.params, strict=True)):
+            if i == last and not activate_output:
+                x, cache = layer.forward_linear(p, x)
+            else:
+                x, cache = layer.forward(p, x, training, rngs)
+            caches.append(cache)
+        return x, caches
+
+    def _output(self, x, training: bool = False, activate_output: bool = True, rngs: Any = None):
+        """(the output op's value, every op's cache)."""
+        if self.chain:
+            return self._chain_forward(x, training, activate_output, rngs)
+        slots, caches = self.forward_all(x, training, activate_output, rngs)
+        return slots[self.output_op.out_slot], caches
+
     def outputs(self, x):
         """(outputs, the output layer's pre-activation or None) for (K, N, features) rows."""
-        slots, caches = self.forward_all(x)
-        out = slots[self.output_op.out_slot]
+        out, caches = self._output(x)
         layer = self.layers[-1]
         return out, layer.preactivation(caches[-1]) if layer.has_preactivation else None
 
@@ -193,6 +227,18 @@ class EnsembleModel:
                     self._scatter(dslots, [piece], part)
             elif op.need_dx:
                 self._scatter(dslots, op.inputs, dx)
+
+    def _chain_backward(self, caches: list, d_output, from_preactivation: bool = False) -> None:
+        """backward of a chain: each op's dx is the gradient of the op before it (the first
+        op's, of the inputs, is not made)."""
+        d = d_output
+        for i in range(len(self.ops) - 1, -1, -1):
+            layer, p, g, need_dx = self.layers[i], self.params[i], self.grads[i], self.ops[i].need_dx
+            if from_preactivation:
+                d = layer.backward_linear(p, caches[i], d, g, need_dx)
+                from_preactivation = False
+            else:
+                d = layer.backward(p, caches[i], d, g, need_dx)
 
     def _scatter(self, dslots: list, pieces: list[Piece], dx) -> None:
         offset = 0
@@ -256,17 +302,16 @@ class EnsembleModel:
 
     def _loss_and_gradients(self, x, t, loss, rule: str = "gradient", rngs: Any = None):
         mode = "perceptron" if rule == "perceptron" else self.template.loss_mode(loss)
-        slots, caches = self.forward_all(x, training=True, activate_output=mode != "fused",
-                                         rngs=rngs)
-        out = slots[self.output_op.out_slot]
+        out, caches = self._output(x, training=True, activate_output=mode != "fused", rngs=rngs)
+        backward = self._chain_backward if self.chain else self.backward
         if rule == "perceptron":
             diff = out - t
-            self.backward(caches, diff / out.shape[1], from_preactivation=True)
+            backward(caches, diff / out.shape[1], from_preactivation=True)
             return losses.values(loss, out, t)
         if mode == "fused" or mode == "logits":
             value, dz = losses.value_and_grad_logits(loss, out, t)
-            self.backward(caches, dz, from_preactivation=mode == "fused")
+            backward(caches, dz, from_preactivation=mode == "fused")
         else:
             value, dout = losses.value_and_grad(loss, out, t)
-            self.backward(caches, dout)
+            backward(caches, dout)
         return value

@@ -15,6 +15,9 @@ import numpy as np
 from core.design import registry
 from core.engine.backend import to_device, to_numpy, xp
 
+# Settings of up to this many values in all (K × size) are kept as full arrays, not columns.
+SPREAD_LIMIT = 1 << 16
+
 
 def column(values: Sequence[float], dtype: Any):
     """Per-variant scalars as a (K, 1) backend array that broadcasts over each variant's row."""
@@ -27,7 +30,7 @@ class EnsembleOptimizer:
     def __init__(self, kind: str, k: int, size: int, dtype: Any,
                  params: Sequence[Mapping[str, Any]]) -> None:
         cls = registry.optimizers.get(kind)
-        self.kind, self.dtype = kind, np.dtype(dtype)
+        self.kind, self.dtype, self.size = kind, np.dtype(dtype), size
         self.slots = tuple(cls.slots)
         for p in params:  # the single optimizer's checks of unknown settings
             cls(0, dtype, **dict(p))
@@ -48,13 +51,13 @@ class EnsembleOptimizer:
         key = (name, of)
         if key not in self._columns:
             values = self._host(name)
-            self._columns[key] = self._cast(values if of is None else of(values))
+            self._columns[key] = self._spread(self._cast(values if of is None else of(values)))
         return self._columns[key]
 
     def _lr(self, lr: np.ndarray):
         key = lr.tobytes()
         if self._rate[0] != key:
-            self._rate = (key, self._cast(lr))
+            self._rate = (key, self._spread(self._cast(lr)))
         return self._rate[1]
 
     def _bias(self, name: str) -> np.ndarray:
@@ -64,6 +67,15 @@ class EnsembleOptimizer:
 
     def _cast(self, values: np.ndarray):
         return to_device(values, self.dtype)
+
+    def _spread(self, column):
+        """A (K, 1) column of a setting as (K, size), where that is small: NumPy broadcasts a
+        column over short rows a row at a time (a (16, 186) product took 2.4 µs, 0.7 µs from a
+        full array). Each element is the same value: the same products."""
+        k = column.shape[0]
+        if k * self.size > SPREAD_LIMIT:
+            return column
+        return xp.ascontiguousarray(xp.broadcast_to(column, (k, self.size)))
 
     def keep(self, rows: np.ndarray) -> None:
         """Only these variants go on (the others stopped)."""
