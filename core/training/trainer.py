@@ -223,7 +223,8 @@ class Trainer:
     def _start_epoch(self) -> None:
         rng = np.random.default_rng([self.settings.seed, self.epoch])
         self._order = order = to_device(rng.permutation(len(self.train_idx)))
-        self._order_X, self._order_T = self.X_train[order], self.T_train[order]
+        self._order_X = xp.take(self.X_train, order, axis=0)  # take: NumPy's [order] copies a
+        self._order_T = xp.take(self.T_train, order, axis=0)  # row at a time, ~15× slower
         self._cursor = 0
         self._lr = self.learning_rate()
 
