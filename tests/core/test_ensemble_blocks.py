@@ -12,6 +12,7 @@ from core.compiler.compile import compile_design
 from core.design import registry
 from core.engine.ensemble.layers import ensemble_layer
 from tests.core.ensemble_checks import alone, assert_same_run, together
+from tests.core.example_designs import xor_design
 from tests.core.onnx_designs import BLOCK_DESIGNS, every_block_design, image
 
 VARIANTS = [{"learning_rate": 0.01, "seed": 1},
@@ -72,17 +73,35 @@ def test_only_designs_of_one_layer_after_another_step_as_a_chain():
     assert chains["data-0"] and chains["conv2d-0"] and chains["lstm-0"] and chains["batchnorm-0"]
 
 
-@pytest.mark.parametrize(("kind", "k"), [("data", 0), ("conv2d", 0), ("batchnorm", 0),
-                                         ("dropout", 0), ("lstm", 0), ("input", 0)])
-def test_a_chain_steps_to_the_very_numbers_of_the_general_path(monkeypatch, kind, k):
-    """The chain's shortcut (no slots gathered or scattered) against the general path."""
-    design = BLOCK_DESIGNS[kind][k]()
+def _xor_with_an_absent_wire():
+    design = xor_design(epochs=2)
+    design.remove_connection("x2-h3")  # the hidden layer's kernel is masked
+    return design
+
+
+DESIGNS = {**{f"{kind}-{k}": BLOCK_DESIGNS[kind][k] for kind, k in (
+    ("data", 0), ("conv2d", 0), ("batchnorm", 0), ("dropout", 0), ("lstm", 0), ("input", 0))},
+    "xor-masked": _xor_with_an_absent_wire}
+
+
+@pytest.mark.parametrize("name", list(DESIGNS))
+def test_a_chain_steps_to_the_very_numbers_of_the_general_path(monkeypatch, name):
+    """The chain's shortcut (no slots gathered or scattered, hidden linear layers of one activation
+    taken inline) against the general path."""
+    design = DESIGNS[name]()
     design.set_training(epochs=2, test_fraction=0.3)
     trainer, _ = together(design, VARIANTS)
-    assert trainer.groups[0].model.chain
+    model = trainer.groups[0].model
+    assert model.chain
+    inline = [step is not None for step in model.inline]
+    if name in ("data-0", "dropout-0", "batchnorm-0", "xor-masked"):
+        assert inline[0]  # the first Dense (neurons) block is taken inline
+    if name == "xor-masked":
+        assert model.inline[0][5] is not None  # with its mask
+    assert not inline[-1]  # the output layer goes through its layer
     monkeypatch.setattr(ensemble_model, "is_chain", lambda ops, output_op: False)
     general, _ = together(design, VARIANTS)
-    assert not general.groups[0].model.chain
+    assert not general.groups[0].model.chain and general.groups[0].model.inline is None
     for i in range(len(VARIANTS)):
         a, b = trainer.result(i), general.result(i)
         assert np.array_equal(a.weights, b.weights)

@@ -3,7 +3,6 @@ every slot's value (K, N, …); forward, backward and the loss for all variants 
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -18,7 +17,8 @@ from core.engine.backend import (
     to_numpy,
     xp,
 )
-from core.engine.ensemble import losses
+from core.engine.ensemble import chain, losses
+from core.engine.ensemble.chain import is_chain
 from core.engine.ensemble.layers import ensemble_layer
 from core.engine.model import Model, Piece
 from core.engine.work import STEP_FACTOR, multiply_adds_per_sample
@@ -48,21 +48,6 @@ def pool(workers: int) -> ThreadPoolExecutor:
 
 def step_work_per_sample(template: Model) -> int:
     return 2 * STEP_FACTOR * multiply_adds_per_sample(template)
-
-
-def is_chain(ops, output_op) -> bool:
-    """Whether each op takes the whole of the value before it (the first, the inputs) and the last
-    is the output: gathering an op's inputs and scattering its gradient back are then the arrays
-    as they are, and a step skips that bookkeeping (`_chain_forward`, `_chain_backward`)."""
-    previous = 0
-    for op in ops:
-        if op.merges or len(op.inputs) != 1:
-            return False
-        piece = op.inputs[0]
-        if piece.columns is not None or piece.slot != previous:
-            return False
-        previous = op.out_slot
-    return bool(ops) and ops[-1] is output_op
 
 
 class EnsembleModel:
@@ -112,6 +97,10 @@ class EnsembleModel:
             size = int(np.prod(shape))
             self.params[index][name] = self.flat[:, offset:offset + size].reshape(k, *shape)
             self.grads[index][name] = self.grad[:, offset:offset + size].reshape(k, *shape)
+        self.inline = chain.inline_steps(self) if self.chain else None
+
+    def _chain_backward(self, caches: list, d_output, from_preactivation: bool = False) -> None:
+        chain.backward(self, caches, d_output, from_preactivation)
 
     def part(self, start: int, stop: int) -> EnsembleModel:
         """Variants start…stop−1 as a model of their own: views into this one's buffers (its
@@ -178,22 +167,10 @@ class EnsembleModel:
                 slots[op.out_slot], caches[i] = layer.forward(self.params[i], inputs, training, rngs)
         return slots, caches
 
-    def _chain_forward(self, x, training: bool, activate_output: bool, rngs: Any):
-        """forward_all of a chain (`is_chain`): (the output, every op's cache), the same calls."""
-        caches = []
-        last = len(self.layers) - 1
-        for i, (layer, p) in enumerate(zip(self.layers, self.params, strict=True)):
-            if i == last and not activate_output:
-                x, cache = layer.forward_linear(p, x)
-            else:
-                x, cache = layer.forward(p, x, training, rngs)
-            caches.append(cache)
-        return x, caches
-
     def _output(self, x, training: bool = False, activate_output: bool = True, rngs: Any = None):
         """(the output op's value, every op's cache)."""
         if self.chain:
-            return self._chain_forward(x, training, activate_output, rngs)
+            return chain.forward(self, x, training, activate_output, rngs)
         slots, caches = self.forward_all(x, training, activate_output, rngs)
         return slots[self.output_op.out_slot], caches
 
@@ -228,18 +205,6 @@ class EnsembleModel:
             elif op.need_dx:
                 self._scatter(dslots, op.inputs, dx)
 
-    def _chain_backward(self, caches: list, d_output, from_preactivation: bool = False) -> None:
-        """backward of a chain: each op's dx is the gradient of the op before it (the first
-        op's, of the inputs, is not made)."""
-        d = d_output
-        for i in range(len(self.ops) - 1, -1, -1):
-            layer, p, g, need_dx = self.layers[i], self.params[i], self.grads[i], self.ops[i].need_dx
-            if from_preactivation:
-                d = layer.backward_linear(p, caches[i], d, g, need_dx)
-                from_preactivation = False
-            else:
-                d = layer.backward(p, caches[i], d, g, need_dx)
-
     def _scatter(self, dslots: list, pieces: list[Piece], dx) -> None:
         offset = 0
         single = len(pieces) == 1
@@ -273,9 +238,13 @@ class EnsembleModel:
         given, follows each part's gradients in that part's thread, with the part's rows as a
         slice (all of them, unsplit): the update of those rows, so that it runs in parallel too."""
         rows = self._split(x.shape[1])
-        if len(rows) < 2:
-            # unsplit; or no core to spare: one thread, its BLAS on one thread too
-            with blas_single_thread() if rows else contextlib.nullcontext():
+        if not rows:
+            values = self._loss_and_gradients(x, t, loss, rule, rngs)
+            if then is not None:
+                then(slice(None))
+            return values
+        if len(rows) == 1:  # no core to spare: one thread, its BLAS on one thread too
+            with blas_single_thread():
                 values = self._loss_and_gradients(x, t, loss, rule, rngs)
                 if then is not None:
                     then(slice(None))
