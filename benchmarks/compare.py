@@ -15,8 +15,10 @@ Python loop over the variants, `PerVariant`) and now batches: 16 variants of the
 (resources/examples/sine_lstm.ncanvas), of a smaller LSTM (8 units, batch 10) where a step's
 Python calls weigh more than its arithmetic, and of a digits MLP with two BatchNorm blocks, trained by
 the ensemble as it is, by the ensemble with those layers variant by variant again (the rest
-batched as ever), and one after another. The header gives the load average before and after: on
-a shared machine, figures taken under a load above its cores say little. Nothing here is a test.
+batched as ever), and one after another. The header gives the load average before and after, and
+the last line the share of CPU time the host took from this virtual machine while it ran (steal):
+on a shared machine, figures taken under a load above its cores, or with much stolen, say little.
+Nothing here is a test.
 """
 
 from __future__ import annotations
@@ -186,6 +188,7 @@ def main() -> None:
     print(f"machine: {platform.processor() or platform.machine()}, {_cpu_name()}, "
           f"{os.cpu_count()} cores; Python {platform.python_version()}; {backend.description()}; "
           f"PyTorch {torch_version}; load average {_load()}")
+    stolen = _cpu_times()
     print()
     if not args.layers:
         mlp_rows(args, scale, torch)
@@ -199,11 +202,29 @@ def main() -> None:
                int(300 * scale), args.repeats)
     layers_row("digits MLP 64-128-BN-128-BN-10, batch 64", batchnorm_design(), int(100 * scale),
                args.repeats)
-    print(f"load average after: {_load()}")
+    print(f"load average after: {_load()}; CPU time stolen by the host during the run: "
+          f"{_steal(stolen)}")
 
 
 def _load() -> str:
     return ", ".join(f"{v:.2f}" for v in os.getloadavg())
+
+
+def _cpu_times() -> tuple[int, int] | None:
+    """(steal, all) CPU ticks since boot from /proc/stat (Linux), or None: steal is the time a
+    virtual machine's CPUs waited while the host ran others (seen at 50 % here at times)."""
+    try:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return None
+    return (fields[7] if len(fields) > 7 else 0), sum(fields[:8])
+
+
+def _steal(before: tuple[int, int] | None) -> str:
+    after = _cpu_times()
+    if before is None or after is None or after[1] == before[1]:
+        return "unknown"
+    return f"{100 * (after[0] - before[0]) / (after[1] - before[1]):.0f} %"
 
 
 def mlp_rows(args, scale: float, torch) -> None:
