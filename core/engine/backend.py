@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
+import sys
 from types import ModuleType
 from typing import Any
 
@@ -127,6 +129,36 @@ def blas_single_thread() -> Any:
     other. The count is the process's, so set it only around such work."""
     controller = _blas_controller()
     return controller.limit(limits=1) if controller is not None else contextlib.nullcontext()
+
+
+# glibc's malloc (Linux): freed blocks of up to this size stay in the heap to be reused (32 MiB is
+# its upper limit on 64-bit systems), and up to _TRIM_THRESHOLD of free heap stays with the process
+_MMAP_THRESHOLD = 32 << 20
+_TRIM_THRESHOLD = 128 << 20
+_heap_kept: list[bool] = []
+
+
+def keep_freed_memory() -> bool:
+    """Have glibc keep freed arrays of up to 32 MiB for reuse rather than hand each back to the
+    system, to be mapped and faulted in again when the next step makes one that size (from several
+    threads its own adjustment does not take hold: a split ensemble step of the digits MLP made
+    ~1,300 page faults and took 12.2 ms, with this none and 9.8 ms). Once per process; False where
+    the C library is not glibc (then nothing changes)."""
+    if not _heap_kept:
+        _heap_kept.append(_mallopt())
+    return _heap_kept[0]
+
+
+def _mallopt() -> bool:
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        mallopt = ctypes.CDLL("libc.so.6").mallopt
+    except (OSError, AttributeError):  # another C library
+        return False
+    m_trim_threshold, m_mmap_threshold = -1, -3
+    return bool(mallopt(m_mmap_threshold, _MMAP_THRESHOLD)) and bool(
+        mallopt(m_trim_threshold, _TRIM_THRESHOLD))
 
 
 def sum_rows(array: Any, out: Any = None) -> Any:

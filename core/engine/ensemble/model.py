@@ -14,6 +14,7 @@ from core.engine.backend import (
     blas_single_thread,
     free_cores,
     is_gpu,
+    keep_freed_memory,
     to_numpy,
     xp,
 )
@@ -55,6 +56,7 @@ class EnsembleModel:
     template's flat buffer, so that a row is what a single model of that variant holds)."""
 
     def __init__(self, template: Model, rows: list[Any]) -> None:
+        keep_freed_memory()  # a step's big arrays, made and freed from several threads
         self.template = template
         self.dtype = template.dtype
         self.ops = template.ops
