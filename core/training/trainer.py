@@ -159,7 +159,7 @@ class Trainer:
             self.build.loss = make_loss(settings.loss)
             self._encode_targets()
             if self._order_X is not None:  # the rest of this epoch learns the new targets
-                self._order_T = self.T_train[self._order]
+                self._order_T = xp.take(self.T_train, self._order, axis=0)
         self._lr = self.learning_rate()
 
     # ------------------------------------------------------------------ control

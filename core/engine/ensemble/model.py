@@ -101,9 +101,6 @@ class EnsembleModel:
             self.grads[index][name] = self.grad[:, offset:offset + size].reshape(k, *shape)
         self.inline = chain.inline_steps(self) if self.chain else None
 
-    def _chain_backward(self, caches: list, d_output, from_preactivation: bool = False) -> None:
-        chain.backward(self, caches, d_output, from_preactivation)
-
     def part(self, start: int, stop: int) -> EnsembleModel:
         """Variants start…stop−1 as a model of their own: views into this one's buffers (its
         gradients land in this model's), layers of its own (their buffers too)."""
@@ -207,6 +204,9 @@ class EnsembleModel:
             elif op.need_dx:
                 self._scatter(dslots, op.inputs, dx)
 
+    def _chain_backward(self, caches: list, d_output, from_preactivation: bool = False) -> None:
+        chain.backward(self, caches, d_output, from_preactivation)
+
     def _scatter(self, dslots: list, pieces: list[Piece], dx) -> None:
         offset = 0
         single = len(pieces) == 1
@@ -241,16 +241,10 @@ class EnsembleModel:
         slice (all of them, unsplit): the update of those rows, so that it runs in parallel too."""
         rows = self._split(x.shape[1])
         if not rows:
-            values = self._loss_and_gradients(x, t, loss, rule, rngs)
-            if then is not None:
-                then(slice(None))
-            return values
+            return self._whole(x, t, loss, rule, rngs, then)
         if len(rows) == 1:  # no core to spare: one thread, its BLAS on one thread too
             with blas_single_thread():
-                values = self._loss_and_gradients(x, t, loss, rule, rngs)
-                if then is not None:
-                    then(slice(None))
-            return values
+                return self._whole(x, t, loss, rule, rngs, then)
         if self._parts is None or len(self._parts) != len(rows):
             self._parts = [self.part(a, b) for a, b in rows]
         jobs = [(part, a, b) for part, (a, b) in zip(self._parts, rows, strict=True)]
@@ -270,6 +264,13 @@ class EnsembleModel:
             finally:  # the other parts end before this step's buffers are touched again
                 values = [f.result() for f in futures]
         return xp.concatenate([xp.asarray(v) for v in [first, *values]])
+
+    def _whole(self, x, t, loss, rule: str, rngs: Any, then: Callable[[slice], Any] | None):
+        """The step unsplit: every variant's gradients, then their update."""
+        values = self._loss_and_gradients(x, t, loss, rule, rngs)
+        if then is not None:
+            then(slice(None))
+        return values
 
     def _loss_and_gradients(self, x, t, loss, rule: str = "gradient", rngs: Any = None):
         mode = "perceptron" if rule == "perceptron" else self.template.loss_mode(loss)

@@ -101,19 +101,15 @@ class EnsembleOptimizer:
         out["t"] = np.array([self.t], dtype=np.int64)
         return out
 
-    def step(self, w, g, lr: np.ndarray) -> None:
-        """Every row's update: w, g: (K, size); lr: each variant's rate, host float64 (K,)."""
-        self.begin()
-        self.step_rows(slice(None), w, g, lr)
-
     def begin(self) -> None:
         """Once a step, before its `step_rows`: Adam's step count, shared by the rows."""
         if self.kind in ("adam", "adamw"):
             self.t += 1
 
     def step_rows(self, rows: slice, w, g, lr: np.ndarray) -> None:
-        """The update of these rows alone (w, g: their rows; lr: every variant's rate), their
-        state saved first for `restore_rows`: rows apart may be updated by threads at once."""
+        """The update of these rows alone (w, g: their rows of the (K, size) buffers; lr: every
+        variant's rate, host float64 (K,)), their state saved first for `restore_rows`: rows
+        apart may be updated by threads at once."""
         for name, a in self.state.items():
             xp.copyto(self._saved[name][rows], a[rows])
         self._step(rows, w, g, np.asarray(lr, dtype=np.float64).reshape(-1, 1))
